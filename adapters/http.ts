@@ -1,0 +1,79 @@
+/**
+ * Transport shared by the HTTP adapters: one undici Pool per destination with connect,
+ * headers and body timeouts, and the mapping of transport failures to delivery codes.
+ */
+import { Pool, errors as undiciErrors } from 'undici'
+import type { DeliveryErrorCode } from '../gateway/errors.js'
+import type { Timeouts } from '../schemas/types.js'
+import type { DeliveryResult } from './types.js'
+
+/** Every default of the adapters' transport in one place. */
+export const transportDefaults: Timeouts & { connections: number } = {
+  connectMs: 3000,
+  headersMs: 10000,
+  bodyMs: 10000,
+  connections: 16
+}
+
+export function createPool (url: string, timeouts: Partial<Timeouts>, connections?: number): Pool {
+  const t = { ...transportDefaults, ...timeouts }
+  return new Pool(new URL(url).origin, {
+    connections: connections ?? transportDefaults.connections,
+    connectTimeout: t.connectMs,
+    headersTimeout: t.headersMs,
+    bodyTimeout: t.bodyMs,
+    keepAliveTimeout: 10_000
+  })
+}
+
+type Failure = Extract<DeliveryResult, { ok: false }>
+
+const fail = (code: DeliveryErrorCode, message: string, uncertain: boolean, retryAfterMs?: number): Failure =>
+  retryAfterMs === undefined ? { ok: false, code, message, uncertain } : { ok: false, code, message, uncertain, retryAfterMs }
+
+/**
+ * Maps a transport error. A failure before the request left (refused, connect timeout) is
+ * certain not to have been applied; one after (headers/body timeout, reset) is uncertain.
+ */
+export function transportFailure (err: unknown): Failure {
+  const e = err as { code?: string, message?: string }
+  if (err instanceof undiciErrors.ConnectTimeoutError) return fail('LGSP_ERR_UPSTREAM_TIMEOUT', 'connect timeout', false)
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return fail('LGSP_ERR_UPSTREAM_TIMEOUT', e.code ?? 'timeout', true)
+  }
+  const notSent = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']
+  if (e.code !== undefined && notSent.includes(e.code)) return fail('LGSP_ERR_UPSTREAM_NETWORK', e.code, false)
+  return fail('LGSP_ERR_UPSTREAM_NETWORK', e.code ?? 'network error', true)
+}
+
+/** Maps a non-2xx HTTP status: 429 and 5xx are retried, other 4xx are permanent. */
+export function statusFailure (status: number, retryAfter?: string | string[]): Failure {
+  const after = typeof retryAfter === 'string' && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined
+  if (status === 429) return fail('LGSP_ERR_UPSTREAM_RATE_LIMITED', `HTTP ${status}`, false, after)
+  if (status >= 500) return fail('LGSP_ERR_UPSTREAM_UNAVAILABLE', `HTTP ${status}`, status === 502 || status === 504, after)
+  return fail('LGSP_ERR_UPSTREAM_REJECTED', `HTTP ${status}`, false)
+}
+
+export interface JsonReply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: unknown
+}
+
+/** POSTs JSON and reads a JSON reply; throws the transport error as is. */
+export async function postJson (pool: Pool, path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonReply> {
+  const res = await pool.request({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify(body)
+  })
+  const text = await res.body.text()
+  let parsed: unknown
+  try {
+    parsed = text.length === 0 ? undefined : JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  return { status: res.statusCode, headers: res.headers, body: parsed }
+}

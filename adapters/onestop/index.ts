@@ -1,0 +1,35 @@
+/**
+ * The one-stop adapter: statuses, progress and results produced elsewhere (vertical
+ * systems, payments) are posted to the one-stop software's webhook, one event per unit.
+ */
+import type { OnestopDestination } from '../../schemas/types.js'
+import type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from '../types.js'
+import { OnestopClient } from './client.js'
+import { toEvents, type WebhookEvent } from './codec.js'
+
+export { OnestopSimulator, type OnestopSimulatorOptions } from './simulator.js'
+export type { WebhookEvent } from './codec.js'
+
+export class OnestopAdapter implements Adapter {
+  readonly protocol = 'onestop'
+  readonly destination: string
+  readonly #client: OnestopClient
+
+  constructor (destination: string, cfg: OnestopDestination) {
+    this.destination = destination
+    this.#client = new OnestopClient(cfg)
+  }
+
+  units (message: CanonicalMessage): UnitPlan[] {
+    return toEvents(message).map((event) => ({ op: event.type, payload: event }))
+  }
+
+  /** Redelivery is safe: the event carries its own Idempotency-Key, so no look-up is needed first. */
+  deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
+    return this.#client.post(unit.payload as WebhookEvent)
+  }
+
+  close (): Promise<void> {
+    return this.#client.close()
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The adapters by destination name, built from the config's `destinations`. Outside code
+ * reaches adapters only through this file and each adapter's index.ts.
+ */
+import type { Destination, GatewayConfig } from '../schemas/types.js'
+import { DvcqgAdapter } from './dvcqg/index.js'
+import { OnestopAdapter } from './onestop/index.js'
+import type { Adapter } from './types.js'
+
+export type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from './types.js'
+
+function build (name: string, cfg: Destination): Adapter {
+  switch (cfg.adapter) {
+    case 'dvcqg': return new DvcqgAdapter(name, cfg)
+    case 'onestop': return new OnestopAdapter(name, cfg)
+  }
+}
+
+/** Adapters for every configured destination. */
+export class AdapterRegistry {
+  readonly #adapters = new Map<string, Adapter>()
+
+  constructor (destinations: GatewayConfig['destinations']) {
+    for (const [name, cfg] of Object.entries(destinations)) {
+      if (cfg !== undefined) this.#adapters.set(name, build(name, cfg))
+    }
+  }
+
+  /** Registers an adapter by hand (tests; adapters added by later issues). */
+  add (adapter: Adapter): void {
+    this.#adapters.set(adapter.destination, adapter)
+  }
+
+  get (destination: string): Adapter | undefined {
+    return this.#adapters.get(destination)
+  }
+
+  get names (): string[] {
+    return [...this.#adapters.keys()]
+  }
+
+  async close (): Promise<void> {
+    await Promise.all([...this.#adapters.values()].map((a) => a.close()))
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What every adapter offers the gateway. Adapters translate and transport; they never touch
+ * the store: the gateway hands them a unit and records what they answer.
+ */
+import type { DeliveryErrorCode } from '../gateway/errors.js'
+import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
+
+/** A message as the gateway accepted it, before any destination's format. */
+export type CanonicalMessage =
+  | { kind: 'dossier', messageId: string, sender: string, record: HoSo, existed: boolean }
+  | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[] }
+
+/** One delivery unit cut from a message: an adapter operation and what it needs. */
+export interface UnitPlan {
+  op: string
+  payload: unknown
+}
+
+/** A unit handed over for delivery. */
+export interface DeliveryUnit {
+  id: number
+  maHoSo: string
+  messageId: string
+  op: string
+  payload: unknown
+  attempts: number
+  /** An earlier attempt may have been applied: check with the destination before resending. */
+  uncertain: boolean
+}
+
+/** What a delivery attempt came to. */
+export type DeliveryResult =
+  | { ok: true, note?: string }
+  | {
+    ok: false
+    code: DeliveryErrorCode
+    /** Safe to log: codes, statuses and scrubbed upstream text only. */
+    message: string
+    /** The destination may have applied it (timeout after sending, connection lost mid-reply). */
+    uncertain: boolean
+    /** The destination asked for a pause (Retry-After). */
+    retryAfterMs?: number
+  }
+
+/** One destination's protocol. */
+export interface Adapter {
+  readonly destination: string
+  readonly protocol: string
+  /** Cuts a message into this destination's delivery units (at accept time, in order). */
+  units (message: CanonicalMessage): UnitPlan[]
+  deliver (unit: DeliveryUnit): Promise<DeliveryResult>
+  close (): Promise<void>
+}

@@ -1,0 +1,60 @@
+/**
+ * Builds the gateway's HTTP app from a config and its parts. It does not listen: server.ts
+ * does, and tests drive the app with `inject`.
+ */
+import formbody from '@fastify/formbody'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { AdapterRegistry } from '../adapters/registry.js'
+import type { GatewayConfig } from '../schemas/types.js'
+import { TokenSigner } from './crypto/token.js'
+import type { Delivery } from './delivery/index.js'
+import type { Logger } from './logger.js'
+import { Members } from './members.js'
+import { bearerAuth } from './plugins/auth.js'
+import { problemPlugin } from './plugins/problem.js'
+import { adminRoutes } from './routes/admin.js'
+import { dossierRoutes } from './routes/dossiers.js'
+import { healthRoutes } from './routes/health.js'
+import { tokenRoutes } from './routes/token.js'
+import type { Store } from './store/types.js'
+import { uuidv7 } from './ids.js'
+
+export interface AppDeps {
+  store: Store
+  adapters: AdapterRegistry
+  logger: Logger
+  /** Absent when this process runs no delivery workers. */
+  delivery?: Delivery
+  /** Whether the gateway is shutting down (for /readyz). */
+  closing?: () => boolean
+}
+
+export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Fastify's own per-request lines are replaced by the single onResponse line below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    genReqId: () => uuidv7(),
+    requestIdHeader: false,
+    return503OnClosing: true
+  })
+  // One line per request, after the reply: no query strings, no bodies.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, url: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), member: req.member?.id }, 'request')
+  })
+  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
+  problemPlugin(app, config.http.bodyLimitBytes)
+  await app.register(formbody, { bodyLimit: 16 * 1024 })
+
+  const signer = new TokenSigner(config.auth.tokenSecret!, config.auth.issuer, config.auth.tokenTtlSeconds)
+  const members = new Members(config.members)
+  const auth = bearerAuth(signer, members)
+  const notify = (destinations: readonly string[]): void => deps.delivery?.notify(destinations)
+
+  tokenRoutes(app, signer, members)
+  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, notify })
+  adminRoutes(app, auth, deps.store, deps.delivery)
+  healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
+  return app
+}

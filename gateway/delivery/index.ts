@@ -1,0 +1,55 @@
+/**
+ * The delivery side of the gateway: one worker per configured destination.
+ */
+import type { AdapterRegistry } from '../../adapters/registry.js'
+import type { Logger } from '../logger.js'
+import type { Store } from '../store/types.js'
+import type { GatewayConfig } from '../../schemas/types.js'
+import { DestinationWorker, type WorkerStatus } from './worker.js'
+
+export class Delivery {
+  readonly #workers = new Map<string, DestinationWorker>()
+  #started = false
+
+  constructor (store: Store, adapters: AdapterRegistry, config: GatewayConfig, log: Logger) {
+    const d = config.delivery
+    for (const name of adapters.names) {
+      const adapter = adapters.get(name)!
+      const concurrency = config.destinations[name]?.concurrency ?? 16
+      this.#workers.set(name, new DestinationWorker(store, adapter, {
+        concurrency,
+        pollIntervalMs: d.pollIntervalMs,
+        retry: d.retry,
+        breaker: d.breaker
+      }, log))
+    }
+  }
+
+  get started (): boolean { return this.#started }
+
+  start (): void {
+    this.#started = true
+    for (const w of this.#workers.values()) w.start()
+  }
+
+  /** Stops claiming; resolves when every unit in flight has finished. */
+  async stop (): Promise<void> {
+    this.#started = false
+    await Promise.all([...this.#workers.values()].map((w) => w.stop()))
+  }
+
+  /** Wakes the workers of these destinations (all when none named). */
+  notify (destinations?: readonly string[]): void {
+    if (!this.#started) return
+    for (const [name, w] of this.#workers) if (destinations === undefined || destinations.includes(name)) w.notify()
+  }
+
+  status (): WorkerStatus[] {
+    return [...this.#workers.values()].map((w) => w.status())
+  }
+
+  /** Whether every worker runs (for /readyz). */
+  healthy (): boolean {
+    return this.#started && [...this.#workers.values()].every((w) => w.status().running)
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The local demo behind `npm start`: simulators of DVCQG and of a one-stop system on
+ * loopback ports, and a gateway in the dev profile on its embedded store.
+ */
+import { join } from 'node:path'
+import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
+import { OnestopSimulator } from '../adapters/onestop/index.js'
+import type { GatewayConfig } from '../schemas/types.js'
+import { resolveConfig } from './config.js'
+import { closeOnSignals, startGateway } from './server.js'
+
+export interface DemoPorts { gateway: number, dvcqg: number, onestop: number }
+
+/** Dev-profile members; their secrets are for the local demo only. */
+export const demoMembers = {
+  onestop: { id: 'onestop-demo', secret: 'onestop-demo-secret' },
+  vertical: { id: 'gplx-demo', secret: 'gplx-demo-secret-00' },
+  portal: { id: 'dvcqg-portal', secret: 'dvcqg-portal-secret' },
+  operator: { id: 'operator', secret: 'operator-demo-secret' }
+} as const
+
+/** The demo's configuration document (before defaults). */
+export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { dvcqg: DvcqgSimulator, onestop: OnestopSimulator }): Record<string, unknown> {
+  const m = demoMembers
+  return {
+    profile: 'dev',
+    http: { host: '127.0.0.1', port: ports.gateway },
+    store: { path: join(dataDir, 'lgsp.db') },
+    members: [
+      { id: m.onestop.id, name: 'Phần mềm một cửa điện tử (demo)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg'], read: 'own' },
+      { id: m.vertical.id, name: 'Hệ thống GPLX (demo)', clientSecret: m.vertical.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
+      { id: m.portal.id, name: 'Cổng DVCQG', clientSecret: m.portal.secret, read: 'all' },
+      { id: m.operator.id, name: 'Provincial IT operator', clientSecret: m.operator.secret, admin: true, read: 'all' }
+    ],
+    destinations: {
+      dvcqg: { adapter: 'dvcqg', url: sims.dvcqg.url, authPath: sims.dvcqg.authPath, integrationPath: sims.dvcqg.integrationPath, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56' },
+      onestop: { adapter: 'onestop', url: sims.onestop.url, token: sims.onestop.token, webhookPath: sims.onestop.webhookPath }
+    }
+  }
+}
+
+function walkthrough (gateway: string, ports: DemoPorts): string {
+  const m = demoMembers.onestop
+  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '')
+  return `
+lgsp demo is running
+  gateway            ${gateway}
+  DVCQG simulator    http://127.0.0.1:${ports.dvcqg}   (state: GET /_sim/state)
+  one-stop simulator http://127.0.0.1:${ports.onestop}   (state: GET /_sim/state)
+
+Post a first dossier:
+  TOKEN=$(curl -s -u ${m.id}:${m.secret} -d grant_type=client_credentials ${gateway}/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' ${gateway}/v1/dossiers -d '{
+    "MaHoSo": "000.00.01.H56-${today.slice(2)}-0001", "MaTTHC": "1.003560.000.00.00.H56", "TenTTHC": "Cấp giấy phép lái xe",
+    "KenhThucHien": "2", "ChuHoSo": "Nguyễn Văn A", "LoaiDoiTuong": "1", "TrangThaiHoSo": "2",
+    "NgayTiepNhan": "${today}083000", "NgayHenTra": "${today}170000" }'
+  curl -s -H "Authorization: Bearer $TOKEN" ${gateway}/v1/dossiers/000.00.01.H56-${today.slice(2)}-0001
+  curl -s http://127.0.0.1:${ports.dvcqg}/_sim/state
+Stop with Ctrl-C.
+`
+}
+
+export async function runDemo (dataDir = process.env.LGSP_DATA_DIR ?? './data'): Promise<void> {
+  const ports: DemoPorts = {
+    gateway: Number(process.env.LGSP_HTTP_PORT ?? 8080),
+    dvcqg: Number(process.env.LGSP_DEMO_DVCQG_PORT ?? 8801),
+    onestop: Number(process.env.LGSP_DEMO_ONESTOP_PORT ?? 8802)
+  }
+  const dvcqg = await new DvcqgSimulator().start(ports.dvcqg)
+  const onestop = await new OnestopSimulator().start(ports.onestop)
+  const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop }))
+  const gateway = await startGateway(config)
+  closeOnSignals(gateway, async () => { await dvcqg.stop(); await onestop.stop() })
+  process.stdout.write(walkthrough(gateway.url, ports))
+}

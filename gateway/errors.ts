@@ -1,0 +1,142 @@
+/**
+ * Every error code the gateway emits, one table per area. Codes are never renamed or
+ * reused; callers branch on `err.code`. The README lists them all (a test checks that).
+ * On the wire an error is `application/problem+json` (RFC 9457).
+ */
+
+/** One row of an error table. */
+export interface ErrorDef {
+  /** HTTP status on the wire; for delivery errors, the status the gateway reports for them. */
+  readonly status: number
+  /** Short, fixed title (the problem's `title`). */
+  readonly title: string
+  /** Says how to fix it; the default `detail`. */
+  readonly hint: string
+  /** Delivery errors only: whether a retry may succeed. */
+  readonly retryable?: boolean
+}
+
+const def = (status: number, title: string, hint: string, retryable?: boolean): ErrorDef =>
+  retryable === undefined ? { status, title, hint } : { status, title, hint, retryable }
+
+/** Errors of the HTTP request itself. */
+export const requestErrors = {
+  LGSP_ERR_REQUEST_MALFORMED: def(400, 'Malformed request body', 'Send a body that is valid JSON (UTF-8).'),
+  LGSP_ERR_REQUEST_MEDIA_TYPE: def(415, 'Unsupported media type', 'Send Content-Type: application/json.'),
+  LGSP_ERR_REQUEST_TOO_LARGE: def(413, 'Request body too large', 'Split the batch into smaller requests; the limit is http.bodyLimitBytes.'),
+  LGSP_ERR_REQUEST_INVALID: def(422, 'Message does not match its schema', 'Fix the fields listed in `errors`; the schemas are in schemas/.'),
+  LGSP_ERR_REQUEST_INVALID_DATE: def(422, 'Invalid date', 'Dates are yyyyMMddHHmmss in Asia/Ho_Chi_Minh time, and must exist on the calendar.'),
+  LGSP_ERR_REQUEST_DATE_ORDER: def(422, 'Dates out of order', 'NgayHenTra and NgayKetThucXuLy cannot be before NgayTiepNhan.'),
+  LGSP_ERR_REQUEST_DUPLICATE_DOSSIER: def(422, 'Dossier repeated in one batch', 'Send each MaHoSo at most once per request.'),
+  LGSP_ERR_REQUEST_PATH_MISMATCH: def(422, 'MaHoSo differs from the URL', 'Every progress entry must carry the MaHoSo of the URL.'),
+  LGSP_ERR_REQUEST_BAD_PARAMETER: def(400, 'Invalid query parameter', 'Check the parameter named in `detail`.'),
+  LGSP_ERR_REQUEST_NOT_FOUND: def(404, 'No such route', 'Check the method and path against the README.'),
+  LGSP_ERR_IDEMPOTENCY_KEY_INVALID: def(400, 'Invalid Idempotency-Key', 'Use 1 to 128 visible ASCII characters.'),
+  LGSP_ERR_IDEMPOTENCY_KEY_REUSED: def(422, 'Idempotency-Key reused with another body', 'Use a new Idempotency-Key for a different message.')
+} as const
+
+/** Authentication and access rules. */
+export const authErrors = {
+  LGSP_ERR_AUTH_MISSING_TOKEN: def(401, 'Missing bearer token', 'Get a token from POST /token and send it as Authorization: Bearer <token>.'),
+  LGSP_ERR_AUTH_INVALID_TOKEN: def(401, 'Invalid bearer token', 'Get a new token from POST /token.'),
+  LGSP_ERR_AUTH_EXPIRED_TOKEN: def(401, 'Expired bearer token', 'Tokens are short-lived: get a new one from POST /token.'),
+  LGSP_ERR_AUTH_INVALID_CLIENT: def(401, 'Invalid client credentials', 'Send the member id and secret as HTTP Basic credentials.'),
+  LGSP_ERR_AUTH_UNSUPPORTED_GRANT: def(400, 'Unsupported grant type', 'Send grant_type=client_credentials.'),
+  LGSP_ERR_AUTH_MEMBER_DISABLED: def(403, 'Member disabled', 'Ask the provincial IT team to enable this member.'),
+  LGSP_ERR_AUTH_KIND_FORBIDDEN: def(403, 'Message kind not allowed for this member', "Ask the provincial IT team to add the kind to the member's messageKinds."),
+  LGSP_ERR_AUTH_DESTINATION_FORBIDDEN: def(403, 'Destination not allowed for this member', "Name only destinations in the member's destinations list."),
+  LGSP_ERR_AUTH_READ_FORBIDDEN: def(403, 'Reading this dossier is not allowed', 'A member reads the dossiers it sent unless its read rule is "all".'),
+  LGSP_ERR_AUTH_ADMIN_REQUIRED: def(403, 'Operator rights required', 'Use a member with admin: true.')
+} as const
+
+/** The dossier ledger and its state machine. */
+export const dossierErrors = {
+  LGSP_ERR_DOSSIER_NOT_FOUND: def(404, 'Dossier not found', 'Post the dossier (POST /v1/dossiers) before its progress.'),
+  LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION: def(409, 'Illegal status transition', 'See the TrangThaiHoSo transition table in the README; `from` and `to` name the states.')
+} as const
+
+/** Operator endpoints. */
+export const adminErrors = {
+  LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.')
+} as const
+
+/** Delivery to destinations; recorded on outbox entries and dead letters, never sent to clients. */
+export const deliveryErrors = {
+  LGSP_ERR_UPSTREAM_NETWORK: def(502, 'Destination unreachable', 'The gateway retries; check the destination URL and network.', true),
+  LGSP_ERR_UPSTREAM_TIMEOUT: def(504, 'Destination timed out', 'The gateway retries; raise timeouts if the destination is slow.', true),
+  LGSP_ERR_UPSTREAM_UNAVAILABLE: def(502, 'Destination failed (5xx)', 'The gateway retries.', true),
+  LGSP_ERR_UPSTREAM_RATE_LIMITED: def(502, 'Destination rate limit (429)', 'The gateway retries; lower the destination concurrency.', true),
+  LGSP_ERR_UPSTREAM_REJECTED: def(502, 'Destination rejected the request (4xx)', 'Fix the message or the destination settings, then replay it.', false),
+  LGSP_ERR_UPSTREAM_BAD_REPLY: def(502, 'Destination reply not understood', 'The gateway retries; check the destination URL.', true),
+  LGSP_ERR_DVCQG_LOGIN: def(502, 'DVCQG login refused', 'Check the DVCQG username and password; then replay.', false),
+  LGSP_ERR_DVCQG_SESSION: def(502, 'DVCQG session rejected after a fresh login', 'The gateway retries.', true),
+  LGSP_ERR_DVCQG_REJECTED: def(502, 'DVCQG rejected the dossier (error_code)', 'Fix the dossier as DVCQG says in the dead-letter reason, then replay it.', false),
+  LGSP_ERR_DVCQG_BUSY: def(502, 'DVCQG busy (error_code)', 'The gateway retries.', true)
+} as const
+
+/** Gateway-side conditions. */
+export const serverErrors = {
+  LGSP_ERR_UNAVAILABLE: def(503, 'Gateway not ready', 'Retry shortly; the gateway is starting or shutting down.'),
+  LGSP_ERR_INTERNAL: def(500, 'Internal error', 'Retry; if it persists, give the requestId to the provincial IT team.'),
+  LGSP_ERR_CONFIG_INVALID: def(500, 'Invalid configuration', 'Fix the configuration file as the message says.')
+} as const
+
+/** All tables together. */
+export const errorTable = {
+  ...requestErrors,
+  ...authErrors,
+  ...dossierErrors,
+  ...adminErrors,
+  ...deliveryErrors,
+  ...serverErrors
+} as const
+
+export type ErrorCode = keyof typeof errorTable
+export type DeliveryErrorCode = keyof typeof deliveryErrors
+
+/** An error with a stable code from the table; extra members go into the problem document. */
+export class LgspError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly extra: Readonly<Record<string, unknown>> | undefined
+
+  constructor (code: ErrorCode, detail?: string, extra?: Record<string, unknown>) {
+    const row = errorTable[code]
+    super(detail ?? row.hint)
+    this.name = 'LgspError'
+    this.code = code
+    this.status = row.status
+    this.extra = extra
+  }
+}
+
+/** Shorthand: `throw lgspError('LGSP_ERR_…', 'detail')`. */
+export const lgspError = (code: ErrorCode, detail?: string, extra?: Record<string, unknown>): LgspError =>
+  new LgspError(code, detail, extra)
+
+/** Whether a delivery error code may succeed on retry. */
+export const isRetryable = (code: DeliveryErrorCode): boolean => deliveryErrors[code].retryable === true
+
+/** RFC 9457 problem document as the gateway sends it. */
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  code: ErrorCode
+  detail: string
+  requestId: string
+  [extension: string]: unknown
+}
+
+/** Builds the problem document for an error. */
+export function toProblem (err: LgspError, requestId: string): Problem {
+  return {
+    ...err.extra,
+    type: `https://lgsp.gov.vn/errors/${err.code}`,
+    title: errorTable[err.code].title,
+    status: err.status,
+    code: err.code,
+    detail: err.message,
+    requestId
+  }
+}

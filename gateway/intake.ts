@@ -1,0 +1,152 @@
+/**
+ * Accepting a message: check it, decide where it goes, and hand the store one atomic
+ * write (message log, idempotency record, ledger change, outbox rows). Only when that
+ * write has committed does the caller get its 202.
+ */
+import { createHash } from 'node:crypto'
+import type { AdapterRegistry, CanonicalMessage } from '../adapters/registry.js'
+import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
+import { lgspError } from './errors.js'
+import { uuidv7 } from './ids.js'
+import { parseDvcqgDate } from './ledger/dates.js'
+import { planDossiers, planProgress } from './ledger/plan.js'
+import type { Member } from './members.js'
+import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
+import { fieldErrors, onlyDateErrors, validators } from './validation.js'
+
+export interface IntakeDeps {
+  store: Store
+  adapters: AdapterRegistry
+  /** Wakes the delivery workers of the destinations that got new units. */
+  notify: (destinations: readonly string[]) => void
+}
+
+export interface IntakeRequest {
+  member: Member
+  /** Parsed body. */
+  body: unknown
+  /** Raw body as received (hashed for idempotency, kept in the message log). */
+  raw: string
+  idempotencyKey?: string
+  /** Destinations named by the request; the member's defaults otherwise. */
+  destinations?: string[]
+}
+
+export interface IntakeResult {
+  replayed: boolean
+  reply: AcceptReply
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+function requireKind (member: Member, kind: MessageKind): void {
+  if (!member.messageKinds.includes(kind)) {
+    throw lgspError('LGSP_ERR_AUTH_KIND_FORBIDDEN', `Member ${member.id} may not send ${kind} messages.`)
+  }
+}
+
+/** The destinations of a message: those requested (each must be allowed) or the member's defaults. */
+export function resolveDestinations (member: Member, requested: readonly string[] | undefined): string[] {
+  if (requested !== undefined && requested.length > 0) {
+    const forbidden = requested.filter((d) => !member.destinations.includes(d))
+    if (forbidden.length > 0) {
+      throw lgspError('LGSP_ERR_AUTH_DESTINATION_FORBIDDEN', `Member ${member.id} may not send to ${forbidden.join(', ')}; allowed: ${member.destinations.join(', ') || 'none'}.`)
+    }
+    return [...new Set(requested)]
+  }
+  const defaults = member.defaultDestinations ?? member.destinations
+  if (defaults.length === 0) throw lgspError('LGSP_ERR_AUTH_DESTINATION_FORBIDDEN', `Member ${member.id} has no destinations configured.`)
+  return [...defaults]
+}
+
+function validate<T> (validator: typeof validators.dossierRequest | typeof validators.progressRequest, body: unknown): T[] {
+  if (!validator(body)) {
+    const errors = fieldErrors(validator.errors, body)
+    if (onlyDateErrors(validator.errors, body)) throw lgspError('LGSP_ERR_REQUEST_INVALID_DATE', `Invalid date in ${errors.map((e) => e.path).join(', ')}: use yyyyMMddHHmmss.`, { errors })
+    throw lgspError('LGSP_ERR_REQUEST_INVALID', `${errors.length} field(s) do not match the schema.`, { errors })
+  }
+  return (Array.isArray(body) ? body : [body]) as T[]
+}
+
+/** Date order rules the schema cannot express. */
+function checkDates (r: HoSo, index: number): void {
+  const received = r.NgayTiepNhan === undefined ? undefined : parseDvcqgDate(r.NgayTiepNhan)
+  if (received === undefined) return
+  for (const field of ['NgayHenTra', 'NgayKetThucXuLy', 'NgayTra'] as const) {
+    const v = r[field]
+    if (v !== undefined && (parseDvcqgDate(v) ?? Infinity) < received) {
+      throw lgspError('LGSP_ERR_REQUEST_DATE_ORDER', `${field} of ${r.MaHoSo} is before its NgayTiepNhan.`, { errors: [{ path: `/${index}/${field}`, message: 'is before NgayTiepNhan' }] })
+    }
+  }
+}
+
+function idempotencyKeyOf (member: Member, kind: MessageKind, header: string | undefined, maHoSo: readonly string[], contentHash: string): string {
+  if (header !== undefined) {
+    if (!IDEMPOTENCY_KEY.test(header)) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
+    return `${member.id}:key:${header}`
+  }
+  // Without a header: the same sender, dossiers and content are the same message.
+  return `${member.id}:auto:${sha256(`${kind}\n${maHoSo.join('\n')}\n${contentHash}`)}`
+}
+
+/** Cuts one canonical message into every destination's units, in order. */
+function unitsFor (adapters: AdapterRegistry, destinations: readonly string[], maHoSo: string, message: CanonicalMessage): OutboxInsert[] {
+  const out: OutboxInsert[] = []
+  for (const destination of destinations) {
+    const adapter = adapters.get(destination)
+    if (adapter === undefined) throw lgspError('LGSP_ERR_AUTH_DESTINATION_FORBIDDEN', `Destination ${destination} is not configured.`)
+    for (const u of adapter.units(message)) out.push({ destination, maHoSo, op: u.op, payload: u.payload })
+  }
+  return out
+}
+
+async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, maHoSo: string[], destinations: string[],
+  plan: (messageId: string, now: number) => Parameters<Store['accept']>[0]['plan']): Promise<IntakeResult> {
+  const contentHash = sha256(req.raw)
+  const idempotencyKey = idempotencyKeyOf(req.member, kind, req.idempotencyKey, maHoSo, contentHash)
+  const now = Date.now()
+  const messageId = uuidv7(now)
+  const reply: AcceptReply = { messageId, receivedAt: new Date(now).toISOString(), destinations }
+  const result = await deps.store.accept({
+    messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.raw, maHoSo, reply,
+    plan: plan(messageId, now)
+  })
+  if (!result.replayed) deps.notify(destinations)
+  return result
+}
+
+/** POST /v1/dossiers: one HoSo or an array of them. */
+export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Promise<IntakeResult> {
+  requireKind(req.member, 'dossier')
+  const destinations = resolveDestinations(req.member, req.destinations)
+  const records = validate<HoSo>(validators.dossierRequest, req.body)
+  const ids = records.map((r) => r.MaHoSo)
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i)
+  if (dup !== undefined) throw lgspError('LGSP_ERR_REQUEST_DUPLICATE_DOSSIER', `MaHoSo ${dup} appears more than once in this request.`)
+  records.forEach(checkDates)
+  return accept(deps, req, 'dossier', ids, destinations, (messageId, now) => (current) => {
+    const ctx = { sender: req.member.id, messageId, now }
+    const change = planDossiers(current, records, ctx)
+    const outbox = records.flatMap((record, i) => unitsFor(deps.adapters, destinations, record.MaHoSo,
+      { kind: 'dossier', messageId, sender: req.member.id, record, existed: change.existed[i]! }))
+    return { change, outbox }
+  })
+}
+
+/** POST /v1/dossiers/{MaHoSo}/progress: one QuaTrinhXuLy or an array of them. */
+export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): Promise<IntakeResult> {
+  requireKind(req.member, 'progress')
+  const destinations = resolveDestinations(req.member, req.destinations)
+  const entries = validate<QuaTrinhXuLy>(validators.progressRequest, req.body)
+  const wrong = entries.findIndex((e) => e.MaHoSo !== maHoSo)
+  if (wrong >= 0) throw lgspError('LGSP_ERR_REQUEST_PATH_MISMATCH', `Entry ${wrong} has MaHoSo ${entries[wrong]!.MaHoSo}, the URL names ${maHoSo}.`)
+  return accept(deps, req, 'progress', [maHoSo], destinations, (messageId, now) => (current) => {
+    const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now })
+    // Units go out in ThoiDiemXuLy order, as the ledger applied them.
+    const ordered = [...entries].sort((a, b) => (parseDvcqgDate(a.ThoiDiemXuLy) ?? 0) - (parseDvcqgDate(b.ThoiDiemXuLy) ?? 0))
+    const outbox = unitsFor(deps.adapters, destinations, maHoSo, { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries: ordered })
+    return { change, outbox }
+  })
+}

@@ -1,0 +1,136 @@
+/**
+ * How one accepted message changes the dossier ledger. Pure: given the current rows of the
+ * dossiers it touches, it returns the new rows and the history events, or throws an
+ * LgspError (illegal transition, unknown dossier). Each store runs it inside its own atomic
+ * section, so a check and the write that depends on it can never be split.
+ */
+import type { HoSo, QuaTrinhXuLy } from '../../schemas/types.js'
+import { lgspError } from '../errors.js'
+import { parseDvcqgDate } from './dates.js'
+import { assertMove, toState, type DossierState } from './state-machine.js'
+
+/** The ledger's row for one dossier. */
+export interface DossierRow {
+  maHoSo: string
+  /** Member that first sent the dossier. */
+  owner: string
+  maTTHC: string
+  state: DossierState
+  /** ThoiDiemXuLy (epoch ms) of the latest progress entry that moved the state. */
+  lastEventAt: number | null
+  /** The latest HoSo record as sent. */
+  record: HoSo
+  version: number
+  createdAt: number
+  updatedAt: number
+}
+
+/** One line of a dossier's history. */
+export interface DossierEvent {
+  maHoSo: string
+  messageId: string
+  kind: 'dossier' | 'progress'
+  /** Event time: ThoiDiemXuLy for progress, the receive time for a HoSo record. */
+  at: number
+  receivedAt: number
+  fromState: DossierState | null
+  toState: DossierState
+  /** False for an out-of-order progress entry: kept in the history (toState is what it reported) without moving the state. */
+  applied: boolean
+  sender: string
+}
+
+export interface LedgerChange {
+  rows: DossierRow[]
+  events: DossierEvent[]
+  /** Per row: whether it already existed (DVCQG gets an update rather than a create). */
+  existed: boolean[]
+}
+
+export interface PlanContext {
+  sender: string
+  messageId: string
+  now: number
+}
+
+/** A HoSo record (create or update) for each dossier of a POST /v1/dossiers. */
+export function planDossiers (current: ReadonlyMap<string, DossierRow>, records: readonly HoSo[], ctx: PlanContext): LedgerChange {
+  const change: LedgerChange = { rows: [], events: [], existed: [] }
+  for (const record of records) {
+    const before = current.get(record.MaHoSo)
+    const to = toState(record.TrangThaiHoSo)
+    if (before !== undefined) assertMove(record.MaHoSo, before.state, to)
+    change.rows.push({
+      maHoSo: record.MaHoSo,
+      owner: before?.owner ?? ctx.sender,
+      maTTHC: record.MaTTHC,
+      state: to,
+      lastEventAt: before?.lastEventAt ?? null,
+      record,
+      version: (before?.version ?? 0) + 1,
+      createdAt: before?.createdAt ?? ctx.now,
+      updatedAt: ctx.now
+    })
+    change.existed.push(before !== undefined)
+    change.events.push({
+      maHoSo: record.MaHoSo,
+      messageId: ctx.messageId,
+      kind: 'dossier',
+      at: ctx.now,
+      receivedAt: ctx.now,
+      fromState: before?.state ?? null,
+      toState: to,
+      applied: true,
+      sender: ctx.sender
+    })
+  }
+  return change
+}
+
+/**
+ * Progress entries for one dossier. Entries are applied in ThoiDiemXuLy order; one older
+ * than the last applied entry is kept in the history but never moves the state backwards.
+ */
+export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: string, entries: readonly QuaTrinhXuLy[], ctx: PlanContext): LedgerChange {
+  const before = current.get(maHoSo)
+  if (before === undefined) {
+    throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${maHoSo} is not known to the gateway: post it with POST /v1/dossiers first.`, { maHoSo })
+  }
+  const ordered = entries
+    .map((entry, i) => ({ entry, at: parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0, i }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+  let state = before.state
+  let lastEventAt = before.lastEventAt
+  const events: DossierEvent[] = []
+  for (const { entry, at } of ordered) {
+    const to = toState(entry.TrangThai)
+    const stale = lastEventAt !== null && at < lastEventAt
+    if (!stale) {
+      assertMove(maHoSo, state, to)
+    }
+    events.push({
+      maHoSo,
+      messageId: ctx.messageId,
+      kind: 'progress',
+      at,
+      receivedAt: ctx.now,
+      fromState: state,
+      toState: to,
+      applied: !stale,
+      sender: ctx.sender
+    })
+    if (!stale) {
+      state = to
+      lastEventAt = at
+    }
+  }
+  const row: DossierRow = {
+    ...before,
+    state,
+    lastEventAt,
+    record: { ...before.record, TrangThaiHoSo: state },
+    version: before.version + 1,
+    updatedAt: ctx.now
+  }
+  return { rows: [row], events, existed: [true] }
+}

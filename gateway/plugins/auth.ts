@@ -1,0 +1,41 @@
+/**
+ * Bearer authentication: every /v1 route needs a token from POST /token. The token names
+ * the member; the member's current rights come from the config.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { TokenSigner } from '../crypto/token.js'
+import { lgspError } from '../errors.js'
+import type { Member, Members } from '../members.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated member (routes behind `authenticate`). */
+    member?: Member
+  }
+}
+
+export type Authenticate = (req: FastifyRequest, reply: FastifyReply) => Promise<void>
+
+export function bearerAuth (signer: TokenSigner, members: Members): Authenticate {
+  return async (req) => {
+    const header = req.headers.authorization
+    if (header === undefined || header === '') throw lgspError('LGSP_ERR_AUTH_MISSING_TOKEN')
+    const m = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(header)
+    if (m === null) throw lgspError('LGSP_ERR_AUTH_INVALID_TOKEN', 'Send Authorization: Bearer <token>.')
+    const claims = signer.verify(m[1]!)
+    const member = members.get(claims.sub)
+    if (member === undefined) throw lgspError('LGSP_ERR_AUTH_INVALID_TOKEN', 'The member of this token no longer exists.')
+    if (!member.enabled) throw lgspError('LGSP_ERR_AUTH_MEMBER_DISABLED')
+    req.member = member
+  }
+}
+
+/** The member of an authenticated request. */
+export function memberOf (req: FastifyRequest): Member {
+  if (req.member === undefined) throw lgspError('LGSP_ERR_AUTH_MISSING_TOKEN')
+  return req.member
+}
+
+export function requireAdmin (member: Member): void {
+  if (!member.admin) throw lgspError('LGSP_ERR_AUTH_ADMIN_REQUIRED')
+}

@@ -1,0 +1,63 @@
+/**
+ * Errors on the wire: every failure becomes `application/problem+json` (RFC 9457) with a
+ * stable code from errors.ts. Clients get a fixed title and a hint; stacks and upstream
+ * bodies go to the log only. Also the JSON body parser, which keeps the raw body for the
+ * message log and content hashing.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { LgspError, lgspError, toProblem, type ErrorCode } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received (JSON requests). */
+    rawBody?: string
+  }
+}
+
+/** Fastify's own error codes that are client mistakes. */
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'LGSP_ERR_REQUEST_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'LGSP_ERR_REQUEST_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'LGSP_ERR_REQUEST_MALFORMED',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'LGSP_ERR_REQUEST_MALFORMED',
+  FST_ERR_CTP_INVALID_TYPE: 'LGSP_ERR_REQUEST_MEDIA_TYPE',
+  FST_ERR_VALIDATION: 'LGSP_ERR_REQUEST_BAD_PARAMETER',
+  FST_ERR_BAD_URL: 'LGSP_ERR_REQUEST_NOT_FOUND'
+}
+
+export function sendProblem (reply: FastifyReply, err: LgspError): FastifyReply {
+  return reply
+    .code(err.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send(toProblem(err, String(reply.request.id)))
+}
+
+function toLgspError (err: FastifyError | LgspError): LgspError {
+  if (err instanceof LgspError) return err
+  const mapped = err.code === undefined ? undefined : fastifyCodes[err.code]
+  if (mapped !== undefined) return lgspError(mapped)
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return lgspError('LGSP_ERR_REQUEST_MALFORMED')
+  return lgspError('LGSP_ERR_INTERNAL')
+}
+
+export function problemPlugin (app: FastifyInstance, bodyLimit: number): void {
+  app.removeContentTypeParser(['application/json'])
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (req: FastifyRequest, body: string | Buffer, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    req.rawBody = text
+    try {
+      done(null, JSON.parse(text))
+    } catch {
+      done(lgspError('LGSP_ERR_REQUEST_MALFORMED', 'The body is not valid JSON.'), undefined)
+    }
+  })
+
+  app.setErrorHandler((err: FastifyError | LgspError, req, reply) => {
+    const e = toLgspError(err)
+    if (e.status >= 500) req.log.error({ err, code: e.code }, 'request failed')
+    else req.log.info({ code: e.code }, 'request refused')
+    return sendProblem(reply, e)
+  })
+
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, lgspError('LGSP_ERR_REQUEST_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)))
+}

@@ -1,0 +1,21 @@
+/**
+ * Liveness and readiness for load balancers and operators.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Delivery } from '../delivery/index.js'
+import { lgspError } from '../errors.js'
+import type { Store } from '../store/types.js'
+import { sendProblem } from '../plugins/problem.js'
+
+export function healthRoutes (app: FastifyInstance, store: Store, delivery: Delivery | undefined, closing: () => boolean): void {
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (_req, reply) => {
+    const storeUp = await store.ping()
+    const workersUp = delivery === undefined || delivery.healthy()
+    if (closing() || !storeUp || !workersUp) {
+      return sendProblem(reply, lgspError('LGSP_ERR_UNAVAILABLE', `store ${storeUp ? 'up' : 'down'}, workers ${workersUp ? 'up' : 'down'}${closing() ? ', shutting down' : ''}`))
+    }
+    return { status: 'ready', store: store.kind, workers: delivery?.status() ?? [] }
+  })
+}

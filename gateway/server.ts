@@ -1,0 +1,95 @@
+/**
+ * Runs a gateway: opens the store, builds adapters, workers and the app, listens, and
+ * shuts down gracefully (stop accepting, finish requests and deliveries in flight, close
+ * the store).
+ */
+import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
+import { AdapterRegistry } from '../adapters/registry.js'
+import type { GatewayConfig } from '../schemas/types.js'
+import { buildApp } from './app.js'
+import { Delivery } from './delivery/index.js'
+import { createLogger, type Logger } from './logger.js'
+import { SqliteStore } from './store/sqlite.js'
+import type { Store } from './store/types.js'
+
+export interface Gateway {
+  app: FastifyInstance
+  store: Store
+  adapters: AdapterRegistry
+  delivery: Delivery | undefined
+  logger: Logger
+  /** http://host:port once listening. */
+  url: string
+  close: () => Promise<void>
+}
+
+export interface StartOptions {
+  /** Log sink (tests read lines back from it); stdout otherwise. */
+  logStream?: DestinationStream
+  /** Listen on http.host/http.port (default); false builds everything but does not listen. */
+  listen?: boolean
+}
+
+const HOUR = 3600_000
+
+export function openStore (config: GatewayConfig): Store {
+  return new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous })
+}
+
+export async function startGateway (config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
+  const logger = createLogger(config.log.level, options.logStream)
+  const store = openStore(config)
+  await store.init()
+  const adapters = new AdapterRegistry(config.destinations)
+  const delivery = config.delivery.enabled ? new Delivery(store, adapters, config, logger) : undefined
+  let closing = false
+  const app = await buildApp(config, { store, adapters, logger, delivery, closing: () => closing })
+  delivery?.start()
+
+  const purge = setInterval(() => {
+    store.purgeIdempotency(Date.now() - config.idempotency.retentionHours * HOUR)
+      .then((n) => { if (n > 0) logger.info({ purged: n }, 'idempotency records expired') })
+      .catch((err: unknown) => logger.error({ err }, 'idempotency purge failed'))
+  }, HOUR)
+  purge.unref()
+
+  let url = ''
+  if (options.listen !== false) {
+    url = await app.listen({ host: config.http.host, port: config.http.port })
+  } else {
+    await app.ready()
+  }
+  logger.info({ url, store: store.kind, destinations: adapters.names, delivery: delivery !== undefined }, 'gateway started')
+
+  let closed: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true
+      clearInterval(purge)
+      await app.close()
+      await delivery?.stop()
+      await adapters.close()
+      await store.close()
+      logger.info('gateway stopped')
+    })()
+    return closed
+  }
+  return { app, store, adapters, delivery, logger, url, close }
+}
+
+/** Closes the gateway on SIGTERM/SIGINT, then exits. */
+export function closeOnSignals (gateway: Pick<Gateway, 'close' | 'logger'>, extra: () => Promise<void> = async () => {}): void {
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    gateway.logger.info({ signal }, 'shutting down')
+    gateway.close().then(extra).then(() => process.exit(0), (err: unknown) => {
+      gateway.logger.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}

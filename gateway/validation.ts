@@ -1,0 +1,84 @@
+/**
+ * JSON Schema validation (ajv, draft 2020-12). The schemas in schemas/ are compiled once
+ * at start-up; the TypeScript types in schemas/types.ts are generated from the same files.
+ */
+import { readFileSync } from 'node:fs'
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import * as addFormatsModule from 'ajv-formats'
+import type { GatewayConfig, HoSo, QuaTrinhXuLy } from '../schemas/types.js'
+import { isDvcqgDate } from './ledger/dates.js'
+import { schemaDir } from './paths.js'
+
+// ajv-formats is CommonJS: its default export arrives wrapped under ESM.
+const addFormats = addFormatsModule.default.default
+
+const schemaFiles = ['common', 'hoso', 'qua-trinh-xu-ly', 'dossier-request', 'progress-request', 'config'] as const
+
+function buildAjv (): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, strict: true, strictTypes: false, strictRequired: false })
+  addFormats(ajv, ['email', 'uri', 'date-time'])
+  ajv.addFormat('dvcqg-datetime', { type: 'string', validate: isDvcqgDate })
+  for (const f of schemaFiles) ajv.addSchema(JSON.parse(readFileSync(`${schemaDir}/${f}.schema.json`, 'utf8')) as object)
+  return ajv
+}
+
+const ajv = buildAjv()
+const get = <T>(name: typeof schemaFiles[number]): ValidateFunction<T> =>
+  ajv.getSchema<T>(`https://lgsp.gov.vn/schemas/${name}.schema.json`) as ValidateFunction<T>
+
+/** Compiled validators, one per message and for the config file. */
+export const validators = {
+  dossierRequest: get<HoSo | HoSo[]>('dossier-request'),
+  progressRequest: get<QuaTrinhXuLy | QuaTrinhXuLy[]>('progress-request'),
+  config: get<GatewayConfig>('config')
+}
+
+/** One schema violation as the client sees it: where and what, never the value sent. */
+export interface FieldError {
+  path: string
+  message: string
+}
+
+/**
+ * Turns ajv's errors into field errors. With `oneOf` (one record or an array), ajv reports
+ * the failures of both branches: keep those of the branch that matches the body's shape.
+ */
+function relevantErrors (errors: readonly ErrorObject[] | null | undefined, body: unknown): ErrorObject[] {
+  const isArray = Array.isArray(body)
+  return (errors ?? []).filter((e) => {
+    if (e.keyword === 'oneOf' || e.keyword === 'if') return false
+    const branch = e.schemaPath.startsWith('#/oneOf/1') ? 'array' : e.schemaPath.startsWith('#/oneOf/0') ? 'single' : undefined
+    return branch === undefined || (branch === 'array') === isArray
+  })
+}
+
+const isDateError = (e: ErrorObject): boolean => e.keyword === 'format' && (e.params as { format: string }).format === 'dvcqg-datetime'
+
+export function fieldErrors (errors: readonly ErrorObject[] | null | undefined, body: unknown): FieldError[] {
+  const relevant = relevantErrors(errors, body)
+  const seen = new Set<string>()
+  const out: FieldError[] = []
+  for (const e of relevant) {
+    let path = e.instancePath === '' ? '/' : e.instancePath
+    let message = e.message ?? 'is invalid'
+    if (e.keyword === 'required') path = `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`
+    if (e.keyword === 'additionalProperties') {
+      path = `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`
+      message = 'is not a known field'
+    }
+    if (e.keyword === 'enum') message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.filter((v) => typeof v === 'string').join(', ')}`
+    if (isDateError(e)) message = 'must be a real date as yyyyMMddHHmmss'
+    const key = `${path} ${message}`
+    if (!seen.has(key)) {
+      seen.add(key)
+      out.push({ path, message })
+    }
+  }
+  return out.slice(0, 50)
+}
+
+/** Whether the only problems are date formats (reported as LGSP_ERR_REQUEST_INVALID_DATE). */
+export function onlyDateErrors (errors: readonly ErrorObject[] | null | undefined, body: unknown): boolean {
+  const relevant = relevantErrors(errors, body)
+  return relevant.length > 0 && relevant.every(isDateError)
+}
