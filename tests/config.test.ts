@@ -1,0 +1,68 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { loadConfig, resolveConfig } from '../gateway/config.js'
+import { LgspError } from '../gateway/errors.js'
+import { tempDir, testConfigDocument } from './helpers.js'
+
+const doc = (): Record<string, any> => testConfigDocument('/tmp/x', 'http://127.0.0.1:1', 'http://127.0.0.1:2')
+
+const fails = (t: Test, d: unknown, pattern: RegExp, env: NodeJS.ProcessEnv = {}): void => {
+  const err = t.throws(() => resolveConfig(d, env)) as unknown as LgspError
+  t.equal(err.code, 'LGSP_ERR_CONFIG_INVALID')
+  t.match(err.message, pattern)
+}
+
+t.test('defaults from the schema are filled in', async (t) => {
+  const c = resolveConfig(doc(), {})
+  t.equal(c.http.bodyLimitBytes, 1048576)
+  t.equal(c.delivery.retry.maxAttempts, 0)
+  t.equal(c.members[0]!.enabled, true)
+  t.equal((c.destinations.dvcqg as { progressChunk: number }).progressChunk, 10)
+})
+
+t.test('environment variables override the file', async (t) => {
+  const c = resolveConfig(doc(), {
+    LGSP_HTTP_PORT: '9999',
+    LGSP_TOKEN_SECRET: 'from-the-environment-0123456789abcdef',
+    LGSP_MEMBER_SECRET_ONESTOP_TEST: 'secret-from-env-123456',
+    LGSP_DEST_DVCQG_PASSWORD: 'env-password'
+  })
+  t.equal(c.http.port, 9999)
+  t.equal(c.auth.tokenSecret, 'from-the-environment-0123456789abcdef')
+  t.equal(c.members.find((m) => m.id === 'onestop-test')!.clientSecret, 'secret-from-env-123456')
+  t.equal((c.destinations.dvcqg as { password: string }).password, 'env-password')
+})
+
+t.test('invalid configurations are refused with a message that says what to fix', async (t) => {
+  fails(t, { ...doc(), extra: 1 }, /must NOT have additional properties/)
+  fails(t, { ...doc(), profile: 'production', auth: {} }, /auth.tokenSecret: required in production/)
+  const noSecret = doc()
+  delete noSecret.members[0].clientSecret
+  fails(t, noSecret, /LGSP_MEMBER_SECRET_ONESTOP_TEST/)
+  const badDest = doc()
+  badDest.members[0].destinations = ['tax']
+  fails(t, badDest, /destination "tax" is not in destinations/)
+  const badAdapter = doc()
+  badAdapter.destinations.dvcqg.adapter = 'ftp'
+  fails(t, badAdapter, /destinations\/dvcqg/)
+  const noPassword = doc()
+  delete noPassword.destinations.dvcqg.password
+  fails(t, noPassword, /password/)
+  fails(t, [], /must be a JSON object/)
+})
+
+t.test('the dev profile makes a token key; production never does', async (t) => {
+  const d = doc()
+  delete d.auth
+  t.equal(resolveConfig(d, {}).auth.tokenSecret!.length, 43)
+  fails(t, { ...d, profile: 'production' }, /tokenSecret/)
+})
+
+t.test('loadConfig reports unreadable and malformed files', async (t) => {
+  const dir = tempDir(t)
+  const bad = join(dir, 'bad.json')
+  writeFileSync(bad, '{ nope')
+  t.throws(() => loadConfig(join(dir, 'missing.json'), {}), { code: 'LGSP_ERR_CONFIG_INVALID', message: /--config/ })
+  t.throws(() => loadConfig(bad, {}), { code: 'LGSP_ERR_CONFIG_INVALID', message: /not valid JSON/ })
+})

@@ -1,0 +1,120 @@
+import t from 'tap'
+import { hoso, progress, startStack, waitFor, type Stack } from '../helpers.js'
+
+async function postMany (s: Stack, from: number, count: number): Promise<string[]> {
+  const ids: string[] = []
+  for (let i = from; i < from + count; i++) {
+    const record = hoso(i)
+    const res = await s.post('onestop', '/v1/dossiers', record)
+    if (res.statusCode !== 202) throw new Error(`dossier ${i}: ${res.statusCode} ${res.body}`)
+    const p = await s.post('onestop', `/v1/dossiers/${record.MaHoSo}/progress`, [progress(record.MaHoSo, 30, 4), progress(record.MaHoSo, 90, 9, 'Xong')])
+    if (p.statusCode !== 202) throw new Error(`progress ${i}: ${p.statusCode} ${p.body}`)
+    ids.push(record.MaHoSo)
+  }
+  return ids
+}
+
+const allDelivered = (s: Stack, ids: string[]) => (): boolean =>
+  ids.every((id) => s.dvcqg.dossiers.get(id)?.progress.length === 2)
+
+t.test('queues everything while DVCQG is down and delivers it once it is back', async (t) => {
+  const s = await startStack(t)
+  const port = s.dvcqg.server.port
+  await s.dvcqg.stop()
+  const ids = await postMany(s, 1, 40)
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  t.equal(s.dvcqg.dossiers.size, 0, 'nothing could be delivered')
+  const queues = (await s.get('operator', '/v1/admin/queues')).json() as Array<{ destination: string, pending: number, worker: { breaker: string } }>
+  const dvcqg = queues.find((q) => q.destination === 'dvcqg')!
+  t.equal(dvcqg.pending, 40 * 2, 'one dossier unit and one progress unit per dossier wait')
+  t.not(dvcqg.worker.breaker, 'closed', 'the circuit opened while DVCQG was down')
+
+  await s.dvcqg.start(port)
+  await waitFor('every dossier delivered', allDelivered(s, ids))
+  t.equal(s.dvcqg.repeats, 0, 'nothing applied twice')
+  for (const id of ids) t.same(s.dvcqg.arrivals.get(id), [progress(id, 30, 4).ThoiDiemXuLy, progress(id, 90, 9).ThoiDiemXuLy])
+  const after = (await s.get('operator', '/v1/admin/queues')).json() as Array<{ destination: string, pending: number, dead: number, delivered: number }>
+  t.match(after.find((q) => q.destination === 'dvcqg'), { pending: 0, dead: 0, delivered: 80 })
+})
+
+t.test('with 30% of DVCQG calls failing (errors, hangs, lost replies), everything is delivered, once', async (t) => {
+  let seed = 42
+  const random = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  const s = await startStack(t, { dvcqg: { random } })
+  // `slow` replies after the client's 600 ms timeout: applied, but the gateway cannot know.
+  s.dvcqg.server.setFaults({ mode: 'random', rate: 0.3, delayMs: 800 })
+  const ids = await postMany(s, 100, 120)
+  await waitFor('every dossier delivered despite faults', allDelivered(s, ids), 60_000)
+  const c = s.dvcqg.server.counters
+  t.ok(c.error > 0 && c.hang > 0 && c.slow > 0 && c.drop > 0, `every fault kind happened (${JSON.stringify(c)})`)
+  t.equal(s.dvcqg.repeats, 0, 'no record or entry applied twice')
+  t.equal(s.dvcqg.dossiers.size, ids.length)
+  for (const id of ids) {
+    const held = s.dvcqg.dossiers.get(id)!
+    t.equal(held.creates + held.updates, 1, `${id} synced once`)
+  }
+})
+
+t.test('an expired DVCQG session is renewed and the call goes through', async (t) => {
+  const s = await startStack(t)
+  await s.post('onestop', '/v1/dossiers', hoso(200))
+  await waitFor('first dossier', () => s.dvcqg.dossiers.size === 1)
+  s.dvcqg.expireSessions()
+  await s.post('onestop', '/v1/dossiers', hoso(201))
+  await waitFor('second dossier', () => s.dvcqg.dossiers.size === 2)
+  t.equal(s.dvcqg.logins, 2)
+  t.equal(s.dvcqg.expiredCalls, 1)
+})
+
+t.test('a poisoned dossier goes to the dead-letter list without holding back the others, and replays', async (t) => {
+  const s = await startStack(t)
+  // Progress for a dossier DVCQG does not hold is refused ("does not exist"): permanent.
+  const poisoned = hoso(300)
+  await s.post('onestop', '/v1/dossiers', poisoned)
+  await waitFor('poisoned dossier synced', () => s.dvcqg.dossiers.has(poisoned.MaHoSo))
+  s.dvcqg.dossiers.delete(poisoned.MaHoSo)
+  await s.post('onestop', `/v1/dossiers/${poisoned.MaHoSo}/progress`, progress(poisoned.MaHoSo, 10, 4))
+  await s.post('onestop', `/v1/dossiers/${poisoned.MaHoSo}/progress`, progress(poisoned.MaHoSo, 20, 9, 'Xong'))
+  const others = await postMany(s, 301, 10)
+  await waitFor('the others delivered', allDelivered(s, others))
+
+  const dlq = (await s.get('operator', '/v1/admin/dlq')).json() as { entries: Array<{ id: number, maHoSo: string, code: string, blocked: number }> }
+  t.equal(dlq.entries.length, 1)
+  t.match(dlq.entries[0], { maHoSo: poisoned.MaHoSo, code: 'LGSP_ERR_DVCQG_REJECTED', blocked: 1 })
+  const view = (await s.get('onestop', `/v1/dossiers/${poisoned.MaHoSo}`)).json() as Record<string, any>
+  t.same(view.deliveries.dvcqg.units.map((u: any) => u.state), ['delivered', 'dead', 'blocked'], 'later units wait behind the dead one')
+  t.equal(view.deliveries.dvcqg.state, 'dead')
+
+  const forbidden = await s.post('onestop', `/v1/admin/dlq/${dlq.entries[0]!.id}/replay`, {})
+  t.equal(forbidden.statusCode, 403)
+  t.equal(forbidden.json().code, 'LGSP_ERR_AUTH_ADMIN_REQUIRED')
+
+  // The operator fixes the cause (DVCQG holds the dossier again) and replays.
+  s.dvcqg.dossiers.set(poisoned.MaHoSo, { record: { MaHoSo: poisoned.MaHoSo }, progress: [], creates: 1, updates: 0 })
+  const replay = await s.post('operator', `/v1/admin/dlq/${dlq.entries[0]!.id}/replay`, {})
+  t.equal(replay.statusCode, 200)
+  await waitFor('poisoned dossier delivered after replay', () => s.dvcqg.dossiers.get(poisoned.MaHoSo)?.progress.length === 2)
+  t.same(s.dvcqg.arrivals.get(poisoned.MaHoSo), [progress(poisoned.MaHoSo, 10, 4).ThoiDiemXuLy, progress(poisoned.MaHoSo, 20, 9).ThoiDiemXuLy])
+  const missing = await s.post('operator', '/v1/admin/dlq/999999/replay', {})
+  t.equal(missing.statusCode, 404)
+  t.equal(missing.json().code, 'LGSP_ERR_DLQ_NOT_FOUND')
+})
+
+t.test('a discarded dead letter lets the dossier\'s later units flow', async (t) => {
+  const s = await startStack(t)
+  const d = hoso(400)
+  await s.post('onestop', '/v1/dossiers', d)
+  await waitFor('synced', () => s.dvcqg.dossiers.has(d.MaHoSo))
+  s.dvcqg.dossiers.delete(d.MaHoSo)
+  await s.post('onestop', `/v1/dossiers/${d.MaHoSo}/progress`, progress(d.MaHoSo, 10, 4))
+  await waitFor('dead-lettered', async () => ((await s.get('operator', '/v1/admin/dlq')).json() as { entries: unknown[] }).entries.length === 1)
+  const [entry] = ((await s.get('operator', '/v1/admin/dlq')).json() as { entries: Array<{ id: number }> }).entries
+  s.dvcqg.dossiers.set(d.MaHoSo, { record: { MaHoSo: d.MaHoSo }, progress: [], creates: 1, updates: 0 })
+  await s.post('onestop', `/v1/dossiers/${d.MaHoSo}/progress`, progress(d.MaHoSo, 20, 9, 'Xong'))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(s.dvcqg.dossiers.get(d.MaHoSo)!.progress.length, 0, 'held back behind the dead letter')
+  t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, {})).statusCode, 200)
+  await waitFor('later unit delivered', () => s.dvcqg.dossiers.get(d.MaHoSo)?.progress.length === 1)
+  const view = (await s.get('onestop', `/v1/dossiers/${d.MaHoSo}`)).json() as Record<string, any>
+  t.same(view.deliveries.dvcqg.units.map((u: any) => u.state), ['delivered', 'discarded', 'delivered'])
+})

@@ -1,0 +1,160 @@
+/**
+ * Test helpers: a gateway on a real SQLite file in a temporary folder, real simulators on
+ * loopback port 0, log lines captured from a sink, and fixtures in DVCQG's field names.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { Test } from 'tap'
+import type { LightMyRequestResponse as InjectResponse } from 'fastify'
+import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
+import { OnestopSimulator } from '../adapters/onestop/index.js'
+import { resolveConfig } from '../gateway/config.js'
+import { formatDvcqgDate } from '../gateway/ledger/dates.js'
+import { startGateway, type Gateway } from '../gateway/server.js'
+import type { GatewayConfig, HoSo, QuaTrinhXuLy } from '../schemas/types.js'
+
+export const members = {
+  onestop: { id: 'onestop-test', secret: 'onestop-test-secret' },
+  vertical: { id: 'gplx-test', secret: 'gplx-test-secret-000' },
+  reader: { id: 'portal-test', secret: 'portal-test-secret-0' },
+  operator: { id: 'operator-test', secret: 'operator-test-secret' },
+  disabled: { id: 'disabled-test', secret: 'disabled-test-secret' }
+} as const
+
+export function tempDir (t: Test, prefix = 'lgsp-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A config document for tests: fast retries, short timeouts, both simulators. */
+export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const m = members
+  return {
+    profile: 'dev',
+    http: { host: '127.0.0.1', port: 0 },
+    store: { path: join(dir, 'lgsp.db'), synchronous: 'normal' },
+    auth: { tokenSecret: 'test-token-secret-0123456789abcdef-xyz', tokenTtlSeconds: 300 },
+    members: [
+      { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },
+      { id: m.vertical.id, name: 'GPLX (test)', clientSecret: m.vertical.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
+      { id: m.reader.id, name: 'Portal (test)', clientSecret: m.reader.secret, read: 'all' },
+      { id: m.operator.id, name: 'Operator (test)', clientSecret: m.operator.secret, admin: true, read: 'all' },
+      { id: m.disabled.id, name: 'Disabled (test)', clientSecret: m.disabled.secret, enabled: false, messageKinds: ['dossier'], destinations: ['dvcqg'] }
+    ],
+    destinations: {
+      dvcqg: { adapter: 'dvcqg', url: dvcqgUrl, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } },
+      onestop: { adapter: 'onestop', url: onestopUrl, token: 'onestop-dev-webhook-key', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } }
+    },
+    delivery: { pollIntervalMs: 50, retry: { baseMs: 20, maxMs: 250 }, breaker: { failureThreshold: 5, openMs: 100, maxOpenMs: 400 } },
+    ...extra
+  }
+}
+
+export interface Stack {
+  gateway: Gateway
+  config: GatewayConfig
+  dvcqg: DvcqgSimulator
+  onestop: OnestopSimulator
+  logs: string[]
+  dir: string
+  /** Bearer token for a member. */
+  token: (member: keyof typeof members) => Promise<string>
+  /** POSTs JSON as a member through inject. */
+  post: (member: keyof typeof members, url: string, body: unknown, headers?: Record<string, string>) => Promise<InjectResponse>
+  get: (member: keyof typeof members, url: string) => Promise<InjectResponse>
+}
+
+export interface StackOptions {
+  configExtra?: Record<string, unknown>
+  dvcqg?: ConstructorParameters<typeof DvcqgSimulator>[0]
+  listen?: boolean
+}
+
+/** Simulators and a gateway, torn down with the test. */
+export async function startStack (t: Test, options: StackOptions = {}): Promise<Stack> {
+  const dir = tempDir(t)
+  const dvcqg = await new DvcqgSimulator(options.dvcqg).start()
+  const onestop = await new OnestopSimulator().start()
+  const config = resolveConfig(testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra), {})
+  const logs: string[] = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb() } })
+  const gateway = await startGateway(config, { logStream: sink, listen: options.listen ?? false })
+  t.teardown(async () => {
+    await gateway.close()
+    await dvcqg.stop()
+    await onestop.stop()
+  })
+  const tokens = new Map<string, string>()
+  const token = async (member: keyof typeof members): Promise<string> => {
+    const cached = tokens.get(member)
+    if (cached !== undefined) return cached
+    const m = members[member]
+    const res = await gateway.app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { authorization: `Basic ${Buffer.from(`${m.id}:${m.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=client_credentials'
+    })
+    const tok = (res.json() as { access_token: string }).access_token
+    tokens.set(member, tok)
+    return tok
+  }
+  const post: Stack['post'] = async (member, url, body, headers = {}) => gateway.app.inject({
+    method: 'POST',
+    url,
+    headers: { authorization: `Bearer ${await token(member)}`, 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  const get: Stack['get'] = async (member, url) => gateway.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await token(member)}` } })
+  return { gateway, config, dvcqg, onestop, logs, dir, token, post, get }
+}
+
+/** Polls until `check` is true; fails with `what` after `timeoutMs`. */
+export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** A citizen ID used to prove personal data never reaches the logs. */
+export const CITIZEN_ID = '079203001234'
+
+const base = Date.UTC(2024, 1, 1, 1, 0, 0) // 2024-02-01 08:00 in Vietnam
+
+/** A DVCQG date `minutes` after the fixtures' base time. */
+export const at = (minutes: number): string => formatDvcqgDate(base + minutes * 60_000)
+
+/** A received (status 2) dossier in DVCQG fields. */
+export function hoso (n: number, overrides: Partial<HoSo> = {}): HoSo {
+  return {
+    MaHoSo: `000.00.01.H56-240201-${String(n).padStart(4, '0')}`,
+    MaTTHC: '1.003560.000.00.00.H56',
+    TenTTHC: 'Cấp đổi giấy phép lái xe',
+    MaLinhVuc: 'G13-GT01',
+    TenLinhVuc: 'Đường bộ',
+    KenhThucHien: '2',
+    SoGiayToChuHoSo: CITIZEN_ID,
+    ChuHoSo: 'Nguyễn Thị Bình',
+    LoaiDoiTuong: '1',
+    SoDienThoai: '0912345678',
+    Email: 'binh.nguyen@example.vn',
+    TrichYeuHoSo: 'Đổi giấy phép lái xe hạng B2',
+    NgayTiepNhan: at(0),
+    NgayHenTra: at(3 * 24 * 60),
+    TrangThaiHoSo: '2',
+    DonViXuLy: 'Sở Giao thông vận tải',
+    TaiLieuNop: [{ TepDinhKemId: 'f1', TenTepDinhKem: 'Đơn đề nghị.pdf', DuocSoHoa: '1' }],
+    DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí cấp đổi', Gia: 135000 }],
+    ...overrides
+  }
+}
+
+/** One progress entry. */
+export function progress (maHoSo: string, minutes: number, status: QuaTrinhXuLy['TrangThai'], text = 'Chuyển xử lý'): QuaTrinhXuLy {
+  return { MaHoSo: maHoSo, NguoiXuLy: 'Trần Văn Cường', ChucDanh: 'Chuyên viên', ThoiDiemXuLy: at(minutes), PhongBanXuLy: 'Phòng Quản lý phương tiện', NoiDungXuLy: text, TrangThai: status }
+}

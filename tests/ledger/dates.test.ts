@@ -1,0 +1,15 @@
+import t from 'tap'
+import { formatDvcqgDate, isDvcqgDate, parseDvcqgDate } from '../../gateway/ledger/dates.js'
+
+t.test('DVCQG dates are Vietnam time (UTC+7)', async (t) => {
+  t.equal(parseDvcqgDate('20240201080000'), Date.UTC(2024, 1, 1, 1, 0, 0))
+  t.equal(formatDvcqgDate(Date.UTC(2024, 1, 1, 17, 30, 5)), '20240202003005', 'past midnight in Hà Nội')
+  t.equal(formatDvcqgDate(parseDvcqgDate('20241231235959')!), '20241231235959')
+})
+
+t.test('only real calendar times are dates', async (t) => {
+  for (const bad of ['20240230080000', '20230229120000', '20240431000000', '20240101240000', '20240101236000', '20241301000000', '2024020108000', '2024-02-01T08:00', '']) {
+    t.notOk(isDvcqgDate(bad), bad)
+  }
+  t.ok(isDvcqgDate('20240229120000'), 'leap day')
+})
