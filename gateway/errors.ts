@@ -68,7 +68,8 @@ export const deliveryErrors = {
   LGSP_ERR_UPSTREAM_RATE_LIMITED: def(502, 'Destination rate limit (429)', 'The gateway retries; lower the destination concurrency.', true),
   LGSP_ERR_UPSTREAM_REJECTED: def(502, 'Destination rejected the request (4xx)', 'Fix the message or the destination settings, then replay it.', false),
   LGSP_ERR_UPSTREAM_BAD_REPLY: def(502, 'Destination reply not understood', 'The gateway retries; check the destination URL.', true),
-  LGSP_ERR_DVCQG_LOGIN: def(502, 'DVCQG login refused', 'Check the DVCQG username and password; then replay.', false),
+  // Retried, not dead-lettered: a wrong password would otherwise dead-letter every queued message.
+  LGSP_ERR_DVCQG_LOGIN: def(502, 'DVCQG login refused', 'Check the DVCQG username and password (LGSP_DEST_<NAME>_PASSWORD); queued messages go out once login works.', true),
   LGSP_ERR_DVCQG_SESSION: def(502, 'DVCQG session rejected after a fresh login', 'The gateway retries.', true),
   LGSP_ERR_DVCQG_REJECTED: def(502, 'DVCQG rejected the dossier (error_code)', 'Fix the dossier as DVCQG says in the dead-letter reason, then replay it.', false),
   LGSP_ERR_DVCQG_BUSY: def(502, 'DVCQG busy (error_code)', 'The gateway retries.', true)
@@ -76,8 +77,8 @@ export const deliveryErrors = {
 
 /** Gateway-side conditions. */
 export const serverErrors = {
-  LGSP_ERR_UNAVAILABLE: def(503, 'Gateway not ready', 'Retry shortly; the gateway is starting or shutting down.'),
-  LGSP_ERR_INTERNAL: def(500, 'Internal error', 'Retry; if it persists, give the requestId to the provincial IT team.'),
+  LGSP_ERR_SERVER_UNAVAILABLE: def(503, 'Gateway not ready', 'Retry shortly; the gateway is starting or shutting down.'),
+  LGSP_ERR_SERVER_INTERNAL: def(500, 'Internal error', 'Retry; if it persists, give the requestId to the provincial IT team.'),
   LGSP_ERR_CONFIG_INVALID: def(500, 'Invalid configuration', 'Fix the configuration file as the message says.')
 } as const
 

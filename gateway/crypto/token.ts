@@ -19,10 +19,14 @@ export interface TokenClaims {
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')
 const AUDIENCE = 'lgsp'
 
+/** Verified tokens kept so each is checked by HMAC once; its expiry is still checked on every use. */
+const VERIFIED_CACHE_SIZE = 10_000
+
 export class TokenSigner {
   readonly #key: Buffer
   readonly #issuer: string
   readonly #ttl: number
+  readonly #verified = new Map<string, TokenClaims>()
 
   constructor (secret: string, issuer: string, ttlSeconds: number) {
     this.#key = Buffer.from(secret, 'utf8')
@@ -45,6 +49,18 @@ export class TokenSigner {
 
   /** Returns the claims of a valid token; throws LGSP_ERR_AUTH_INVALID_TOKEN or _EXPIRED_TOKEN. */
   verify (token: string, now = Date.now()): TokenClaims {
+    const known = this.#verified.get(token)
+    if (known !== undefined) {
+      if (known.exp * 1000 <= now) throw lgspError('LGSP_ERR_AUTH_EXPIRED_TOKEN')
+      return known
+    }
+    const claims = this.#check(token, now)
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.clear()
+    this.#verified.set(token, claims)
+    return claims
+  }
+
+  #check (token: string, now: number): TokenClaims {
     const parts = token.split('.')
     if (parts.length !== 3 || parts[0] !== HEADER) throw lgspError('LGSP_ERR_AUTH_INVALID_TOKEN')
     const given = Buffer.from(parts[2]!, 'base64url')

@@ -3,13 +3,28 @@
  */
 
 const VN_OFFSET_MS = 7 * 3600_000
-const SHAPE = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/
+
+/** The number written by `len` ASCII digits at `at`, or -1 (hot path: no regex, no allocation). */
+function digits (text: string, at: number, len: number): number {
+  let n = 0
+  for (let i = at; i < at + len; i++) {
+    const c = text.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return -1
+    n = n * 10 + c
+  }
+  return n
+}
 
 /** Epoch milliseconds of a DVCQG date, or undefined when it is not a real calendar time. */
 export function parseDvcqgDate (text: string): number | undefined {
-  const m = SHAPE.exec(text)
-  if (m === null) return undefined
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number]
+  if (text.length !== 14) return undefined
+  const y = digits(text, 0, 4)
+  const mo = digits(text, 4, 2)
+  const d = digits(text, 6, 2)
+  const h = digits(text, 8, 2)
+  const mi = digits(text, 10, 2)
+  const s = digits(text, 12, 2)
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined
   if (y < 1900 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined
   const utc = Date.UTC(y, mo - 1, d, h, mi, s)
   // Date.UTC rolls 31 April over to 1 May: a changed day means the date does not exist.

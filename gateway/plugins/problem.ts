@@ -37,7 +37,7 @@ function toLgspError (err: FastifyError | LgspError): LgspError {
   const mapped = err.code === undefined ? undefined : fastifyCodes[err.code]
   if (mapped !== undefined) return lgspError(mapped)
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return lgspError('LGSP_ERR_REQUEST_MALFORMED')
-  return lgspError('LGSP_ERR_INTERNAL')
+  return lgspError('LGSP_ERR_SERVER_INTERNAL')
 }
 
 export function problemPlugin (app: FastifyInstance, bodyLimit: number): void {

@@ -14,7 +14,7 @@ export function healthRoutes (app: FastifyInstance, store: Store, delivery: Deli
     const storeUp = await store.ping()
     const workersUp = delivery === undefined || delivery.healthy()
     if (closing() || !storeUp || !workersUp) {
-      return sendProblem(reply, lgspError('LGSP_ERR_UNAVAILABLE', `store ${storeUp ? 'up' : 'down'}, workers ${workersUp ? 'up' : 'down'}${closing() ? ', shutting down' : ''}`))
+      return sendProblem(reply, lgspError('LGSP_ERR_SERVER_UNAVAILABLE', `store ${storeUp ? 'up' : 'down'}, workers ${workersUp ? 'up' : 'down'}${closing() ? ', shutting down' : ''}`))
     }
     return { status: 'ready', store: store.kind, workers: delivery?.status() ?? [] }
   })

@@ -139,7 +139,7 @@ export interface Store {
   claim (destination: string, limit: number, now: number): Promise<OutboxItem[]>
   /** Records delivery outcomes. */
   complete (completions: readonly Completion[]): Promise<void>
-  /** Earliest next attempt time among pending units of a destination. */
+  /** Earliest next attempt time among the units of a destination that could be claimed (each dossier's oldest). */
   nextDueAt (destination: string): Promise<number | undefined>
   getDossier (maHoSo: string): Promise<DossierView | undefined>
   /** The current state of a dossier, or undefined. */

@@ -5,6 +5,7 @@ import { DvcqgAdapter, DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 import { classifyReply, toWireHoSo } from '../../adapters/dvcqg/codec.js'
 import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DvcqgDestination } from '../../schemas/types.js'
+import { isRetryable } from '../../gateway/errors.js'
 import { hoso, progress } from '../helpers.js'
 
 const cfg = (url: string, extra: Partial<DvcqgDestination> = {}): DvcqgDestination => ({
@@ -83,6 +84,7 @@ t.test('a wrong password is a login failure, retried (operators fix the config, 
   const adapter = new DvcqgAdapter('dvcqg', cfg(sim.url, { password: 'wrong' }))
   t.teardown(() => adapter.close())
   t.match(await adapter.deliver(dossierUnit()), { ok: false, code: 'LGSP_ERR_DVCQG_LOGIN', uncertain: false })
+  t.equal(isRetryable('LGSP_ERR_DVCQG_LOGIN'), true)
 })
 
 t.test('logins are shared by concurrent calls and renewed once on expiry', async (t) => {

@@ -24,9 +24,10 @@ t.test('queues everything while DVCQG is down and delivers it once it is back', 
   const ids = await postMany(s, 1, 40)
   await new Promise((resolve) => setTimeout(resolve, 600))
   t.equal(s.dvcqg.dossiers.size, 0, 'nothing could be delivered')
-  const queues = (await s.get('operator', '/v1/admin/queues')).json() as Array<{ destination: string, pending: number, worker: { breaker: string } }>
+  const queues = (await s.get('operator', '/v1/admin/queues')).json() as Array<{ destination: string, pending: number, inflight: number, worker: { breaker: string } }>
   const dvcqg = queues.find((q) => q.destination === 'dvcqg')!
-  t.equal(dvcqg.pending, 40 * 2, 'one dossier unit and one progress unit per dossier wait')
+  // A half-open probe may hold one unit in flight at this moment.
+  t.equal(dvcqg.pending + dvcqg.inflight, 40 * 2, 'one dossier unit and one progress unit per dossier wait')
   t.not(dvcqg.worker.breaker, 'closed', 'the circuit opened while DVCQG was down')
 
   await s.dvcqg.start(port)

@@ -1,0 +1,144 @@
+/**
+ * The store contract: every Store implementation runs these same tests (the SQLite store
+ * now, the Redis store with issue 7).
+ */
+import type { Test } from 'tap'
+import { lgspError } from '../../gateway/errors.js'
+import { planDossiers } from '../../gateway/ledger/plan.js'
+import type { AcceptInput, Store } from '../../gateway/store/types.js'
+import { hoso } from '../helpers.js'
+
+export interface StoreFactory {
+  /** A fresh, initialised store. */
+  open: (t: Test) => Promise<Store>
+  /** Closes without completing what is in flight and opens the same data again (a crash and restart). */
+  reopen: (t: Test, store: Store) => Promise<Store>
+}
+
+let seq = 0
+
+/** An accept of one dossier record with one unit per destination. */
+export function acceptOf (n: number, options: { key?: string, status?: '2' | '4' | '10', destinations?: string[], units?: number } = {}): AcceptInput {
+  const record = hoso(n, options.status === undefined ? {} : { TrangThaiHoSo: options.status })
+  const messageId = `msg-${++seq}-${n}`
+  const destinations = options.destinations ?? ['dvcqg']
+  return {
+    messageId,
+    receivedAt: 1_700_000_000_000 + seq,
+    sender: 'onestop-test',
+    kind: 'dossier',
+    idempotencyKey: options.key ?? `auto-${messageId}`,
+    contentHash: `hash-${n}-${options.status ?? '2'}`,
+    body: JSON.stringify(record),
+    maHoSo: [record.MaHoSo],
+    reply: { messageId, receivedAt: new Date(1_700_000_000_000).toISOString(), destinations },
+    plan: (current) => {
+      const change = planDossiers(current, [record], { sender: 'onestop-test', messageId, now: 1_700_000_000_000 + seq })
+      const outbox = destinations.flatMap((destination) => Array.from({ length: options.units ?? 1 }, (_, i) => ({ destination, maHoSo: record.MaHoSo, op: 'dossier', payload: { n, i } })))
+      return { change, outbox }
+    }
+  }
+}
+
+export function storeContract (t: Test, name: string, factory: StoreFactory): void {
+  const now = Date.now() + 1000
+
+  t.test(`${name}: accept writes everything at once, and a repeat gets the first reply`, async (t) => {
+    const store = await factory.open(t)
+    const input = acceptOf(1, { key: 'k1', destinations: ['dvcqg', 'onestop'] })
+    const first = await store.accept(input)
+    t.same(first, { replayed: false, reply: input.reply })
+    const again = await store.accept({ ...acceptOf(1, { key: 'k1' }), contentHash: input.contentHash })
+    t.same(again, { replayed: true, reply: input.reply })
+    const view = await store.getDossier(hoso(1).MaHoSo)
+    t.equal(view?.row.state, 2)
+    t.equal(view?.history.length, 1)
+    t.same(Object.keys(view!.deliveries).sort(), ['dvcqg', 'onestop'])
+    await t.rejects(store.accept({ ...acceptOf(1, { key: 'k1' }), contentHash: 'other' }), { code: 'LGSP_ERR_IDEMPOTENCY_KEY_REUSED' })
+  })
+
+  t.test(`${name}: a refused plan writes nothing, and does not disturb the writes committed with it`, async (t) => {
+    const store = await factory.open(t)
+    const bad: AcceptInput = { ...acceptOf(2), plan: () => { throw lgspError('LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION') } }
+    const results = await Promise.allSettled([store.accept(acceptOf(3)), store.accept(bad), store.accept(acceptOf(4))])
+    t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+    t.equal(await store.getDossier(hoso(2).MaHoSo), undefined)
+    t.ok(await store.getDossier(hoso(3).MaHoSo))
+    t.ok(await store.getDossier(hoso(4).MaHoSo))
+    const retry = await store.accept({ ...acceptOf(2), idempotencyKey: bad.idempotencyKey })
+    t.equal(retry.replayed, false, 'the refused message left no idempotency record')
+  })
+
+  t.test(`${name}: claims hand out each dossier's oldest unit only, dossiers in parallel`, async (t) => {
+    const store = await factory.open(t)
+    await store.accept(acceptOf(10, { units: 3 }))
+    await store.accept(acceptOf(11, { units: 2 }))
+    const first = await store.claim('dvcqg', 10, now)
+    t.same(first.map((i) => [i.maHoSo, (i.payload as { i: number }).i]).sort(), [[hoso(10).MaHoSo, 0], [hoso(11).MaHoSo, 0]])
+    t.same(await store.claim('dvcqg', 10, now), [], 'nothing more while the heads are in flight')
+    await store.complete(first.map((i) => ({ id: i.id, outcome: 'delivered' as const })))
+    const second = await store.claim('dvcqg', 10, now)
+    t.same(second.map((i) => (i.payload as { i: number }).i), [1, 1])
+    t.same(await store.claim('onestop', 10, now), [], 'other destinations have their own queues')
+  })
+
+  t.test(`${name}: a retried unit waits for its time and keeps the dossier's later units behind it`, async (t) => {
+    const store = await factory.open(t)
+    await store.accept(acceptOf(20, { units: 2 }))
+    const [a] = await store.claim('dvcqg', 10, now)
+    await store.complete([{ id: a!.id, outcome: 'retry', nextAt: now + 60_000, code: 'LGSP_ERR_UPSTREAM_TIMEOUT', error: 'timeout', uncertain: true }])
+    t.same(await store.claim('dvcqg', 10, now), [])
+    t.equal(await store.nextDueAt('dvcqg'), now + 60_000)
+    const [again] = await store.claim('dvcqg', 10, now + 60_000)
+    t.match(again, { id: a!.id, attempts: 2, uncertain: true })
+  })
+
+  t.test(`${name}: a dead unit blocks its dossier until replayed or discarded`, async (t) => {
+    const store = await factory.open(t)
+    await store.accept(acceptOf(30, { units: 2 }))
+    await store.accept(acceptOf(31))
+    const claimed = await store.claim('dvcqg', 10, now)
+    const dead = claimed.find((i) => i.maHoSo === hoso(30).MaHoSo)!
+    await store.complete(claimed.map((i) => i === dead
+      ? { id: i.id, outcome: 'dead' as const, code: 'LGSP_ERR_DVCQG_REJECTED' as const, error: 'no' }
+      : { id: i.id, outcome: 'delivered' as const }))
+    t.same(await store.claim('dvcqg', 10, now), [], 'blocked behind the dead unit')
+    const [entry] = await store.listDead({})
+    t.match(entry, { id: dead.id, maHoSo: hoso(30).MaHoSo, code: 'LGSP_ERR_DVCQG_REJECTED', blocked: 1 })
+    t.equal(await store.replayDead(dead.id, now), true)
+    t.equal(await store.replayDead(dead.id, now), false, 'no longer dead')
+    const [replayed] = await store.claim('dvcqg', 10, now)
+    t.match(replayed, { id: dead.id, attempts: 1 })
+    await store.complete([{ id: replayed!.id, outcome: 'dead', code: 'LGSP_ERR_DVCQG_REJECTED', error: 'still no' }])
+    t.equal(await store.discardDead(dead.id, now, 'test'), true)
+    const [later] = await store.claim('dvcqg', 10, now)
+    t.equal((later!.payload as { i: number }).i, 1, 'the later unit flows')
+    const stats = await store.queueStats()
+    t.match(stats, [{ destination: 'dvcqg', inflight: 1, dead: 0, delivered: 1 }])
+  })
+
+  t.test(`${name}: units in flight at a crash come back as uncertain`, async (t) => {
+    const store = await factory.open(t)
+    await store.accept(acceptOf(40))
+    const [unit] = await store.claim('dvcqg', 10, now)
+    t.equal(unit!.uncertain, false)
+    const reopened = await factory.reopen(t, store)
+    const [back] = await reopened.claim('dvcqg', 10, now)
+    t.match(back, { id: unit!.id, uncertain: true, attempts: 2 })
+  })
+
+  t.test(`${name}: many concurrent accepts all commit`, async (t) => {
+    const store = await factory.open(t)
+    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => store.accept(acceptOf(1000 + i))))
+    t.equal(results.filter((r) => !r.replayed).length, 500)
+    t.match(await store.queueStats(), [{ destination: 'dvcqg', pending: 500 }])
+  })
+
+  t.test(`${name}: idempotency records expire`, async (t) => {
+    const store = await factory.open(t)
+    const input = acceptOf(50, { key: 'old' })
+    await store.accept(input)
+    t.equal(await store.purgeIdempotency(input.receivedAt + 1), 1)
+    t.equal((await store.accept({ ...acceptOf(50, { key: 'old' }), contentHash: 'new' })).replayed, false)
+  })
+}
