@@ -4,7 +4,7 @@
  * do. Faults are switchable at run time from code or over HTTP (`POST /_sim/faults`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 
 /**
  * - `error`: replies 503 without applying anything.
@@ -164,4 +164,13 @@ export class SimServer {
     if (effect === 'slow') await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs))
     send(reply)
   }
+}
+
+/** A free loopback port, for a server started in another process (a gateway, a benchmark target). */
+export async function freePort (): Promise<number> {
+  const srv = createNetServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as AddressInfo
+  await new Promise((resolve) => srv.close(resolve))
+  return port
 }

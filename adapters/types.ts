@@ -23,8 +23,9 @@ export interface DeliveryUnit {
   messageId: string
   op: string
   payload: unknown
+  /** Attempts including this one. */
   attempts: number
-  /** An earlier attempt may have been applied: check with the destination before resending. */
+  /** An earlier attempt may have been applied (timeout, lost reply, crash): check with the destination before resending. */
   uncertain: boolean
 }
 

@@ -11,12 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon, { type Result } from 'autocannon'
 import { request } from 'undici'
 import { projectRoot } from '../gateway/paths.js'
+import { freePort } from '../adapters/simulator-kit.js'
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -46,14 +46,6 @@ function dossier (n: number): string {
     TaiLieuNop: [{ TepDinhKemId: 'f1', TenTepDinhKem: 'Đơn đề nghị.pdf', DuocSoHoa: '1' }, { TepDinhKemId: 'f2', TenTepDinhKem: 'Giấy khám sức khỏe.pdf', DuocSoHoa: '0' }],
     DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí cấp đổi', Gia: 135000 }]
   })
-}
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as { port: number }
-  await new Promise((resolve) => srv.close(resolve))
-  return port
 }
 
 function startProcess (args: string[]): ChildProcess {

@@ -9,7 +9,7 @@ import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { parseDvcqgDate } from './ledger/dates.js'
-import { planDossiers, planProgress } from './ledger/plan.js'
+import { inProcessingOrder, planDossiers, planProgress } from './ledger/plan.js'
 import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
 import { fieldErrors, onlyDateErrors, validators } from './validation.js'
@@ -139,14 +139,13 @@ export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Pro
 export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): Promise<IntakeResult> {
   requireKind(req.member, 'progress')
   const destinations = resolveDestinations(req.member, req.destinations)
-  const entries = validate<QuaTrinhXuLy>(validators.progressRequest, req.body)
+  // The ledger applies them, and every destination receives them, in ThoiDiemXuLy order.
+  const entries = inProcessingOrder(validate<QuaTrinhXuLy>(validators.progressRequest, req.body))
   const wrong = entries.findIndex((e) => e.MaHoSo !== maHoSo)
   if (wrong >= 0) throw lgspError('LGSP_ERR_REQUEST_PATH_MISMATCH', `Entry ${wrong} has MaHoSo ${entries[wrong]!.MaHoSo}, the URL names ${maHoSo}.`)
   return accept(deps, req, 'progress', [maHoSo], destinations, (messageId, now) => (current) => {
     const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now })
-    // Units go out in ThoiDiemXuLy order, as the ledger applied them.
-    const ordered = [...entries].sort((a, b) => (parseDvcqgDate(a.ThoiDiemXuLy) ?? 0) - (parseDvcqgDate(b.ThoiDiemXuLy) ?? 0))
-    const outbox = unitsFor(deps.adapters, destinations, maHoSo, { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries: ordered })
+    const outbox = unitsFor(deps.adapters, destinations, maHoSo, { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries })
     return { change, outbox }
   })
 }

@@ -87,8 +87,16 @@ export function planDossiers (current: ReadonlyMap<string, DossierRow>, records:
   return change
 }
 
+/** Progress entries in ThoiDiemXuLy order (stable: equal times keep the order sent). */
+export function inProcessingOrder (entries: readonly QuaTrinhXuLy[]): QuaTrinhXuLy[] {
+  return entries
+    .map((entry, i) => ({ entry, at: parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0, i }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map((x) => x.entry)
+}
+
 /**
- * Progress entries for one dossier. Entries are applied in ThoiDiemXuLy order; one older
+ * Progress entries for one dossier, given in ThoiDiemXuLy order (inProcessingOrder); one older
  * than the last applied entry is kept in the history but never moves the state backwards.
  */
 export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: string, entries: readonly QuaTrinhXuLy[], ctx: PlanContext): LedgerChange {
@@ -96,13 +104,11 @@ export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: 
   if (before === undefined) {
     throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${maHoSo} is not known to the gateway: post it with POST /v1/dossiers first.`, { maHoSo })
   }
-  const ordered = entries
-    .map((entry, i) => ({ entry, at: parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0, i }))
-    .sort((a, b) => a.at - b.at || a.i - b.i)
   let state = before.state
   let lastEventAt = before.lastEventAt
   const events: DossierEvent[] = []
-  for (const { entry, at } of ordered) {
+  for (const entry of entries) {
+    const at = parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0
     const to = toState(entry.TrangThai)
     const stale = lastEventAt !== null && at < lastEventAt
     if (!stale) {

@@ -2,6 +2,7 @@
  * The store contract. The embedded SQLite store implements it now; the Redis store for
  * several instances implements it again, and tests/store/contract.ts runs against both.
  */
+import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, LedgerChange } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
@@ -51,18 +52,9 @@ export type AcceptResult =
   | { replayed: false, reply: AcceptReply }
   | { replayed: true, reply: AcceptReply }
 
-/** An outbox unit claimed for delivery. */
-export interface OutboxItem {
-  id: number
+/** An outbox unit claimed for delivery: the adapter's unit, plus where it goes. */
+export interface OutboxItem extends DeliveryUnit {
   destination: string
-  maHoSo: string
-  messageId: string
-  op: string
-  payload: unknown
-  /** Attempts including the current one. */
-  attempts: number
-  /** A previous attempt's outcome is unknown (timeout, crash): the adapter checks before resending. */
-  uncertain: boolean
   createdAt: number
 }
 

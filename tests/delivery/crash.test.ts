@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { request } from 'undici'
@@ -8,18 +7,11 @@ import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../../adapters/onestop/index.js'
 import { projectRoot } from '../../gateway/paths.js'
 import { hoso, members, progress, tempDir, testConfigDocument, waitFor } from '../helpers.js'
+import { freePort } from '../../adapters/simulator-kit.js'
 
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
 const TOTAL = 2500
 const KILL_AFTER = 900
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as { port: number }
-  await new Promise((resolve) => srv.close(resolve))
-  return port
-}
 
 t.test('kill -9 mid-load: every dossier that got a 202 reaches DVCQG, none applied twice', async (t) => {
   const dir = tempDir(t, 'lgsp-crash-')

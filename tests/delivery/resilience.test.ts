@@ -14,6 +14,20 @@ async function postMany (s: Stack, from: number, count: number): Promise<string[
   return ids
 }
 
+/** A dossier DVCQG has lost after syncing it: its progress is then refused as "does not exist" (permanent). */
+async function poisoned (s: Stack, n: number): Promise<string> {
+  const record = hoso(n)
+  await s.post('onestop', '/v1/dossiers', record)
+  await waitFor('dossier synced', () => s.dvcqg.dossiers.has(record.MaHoSo))
+  s.dvcqg.dossiers.delete(record.MaHoSo)
+  return record.MaHoSo
+}
+
+/** DVCQG holds the dossier again (the operator fixed the cause). */
+const restore = (s: Stack, id: string): void => {
+  s.dvcqg.dossiers.set(id, { record: { MaHoSo: id }, progress: [], creates: 1, updates: 0 })
+}
+
 const allDelivered = (s: Stack, ids: string[]) => (): boolean =>
   ids.every((id) => s.dvcqg.dossiers.get(id)?.progress.length === 2)
 
@@ -69,20 +83,16 @@ t.test('an expired DVCQG session is renewed and the call goes through', async (t
 
 t.test('a poisoned dossier goes to the dead-letter list without holding back the others, and replays', async (t) => {
   const s = await startStack(t)
-  // Progress for a dossier DVCQG does not hold is refused ("does not exist"): permanent.
-  const poisoned = hoso(300)
-  await s.post('onestop', '/v1/dossiers', poisoned)
-  await waitFor('poisoned dossier synced', () => s.dvcqg.dossiers.has(poisoned.MaHoSo))
-  s.dvcqg.dossiers.delete(poisoned.MaHoSo)
-  await s.post('onestop', `/v1/dossiers/${poisoned.MaHoSo}/progress`, progress(poisoned.MaHoSo, 10, 4))
-  await s.post('onestop', `/v1/dossiers/${poisoned.MaHoSo}/progress`, progress(poisoned.MaHoSo, 20, 9, 'Xong'))
+  const id = await poisoned(s, 300)
+  await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 10, 4))
+  await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 20, 9, 'Xong'))
   const others = await postMany(s, 301, 10)
   await waitFor('the others delivered', allDelivered(s, others))
 
   const dlq = (await s.get('operator', '/v1/admin/dlq')).json() as { entries: Array<{ id: number, maHoSo: string, code: string, blocked: number }> }
   t.equal(dlq.entries.length, 1)
-  t.match(dlq.entries[0], { maHoSo: poisoned.MaHoSo, code: 'LGSP_ERR_DVCQG_REJECTED', blocked: 1 })
-  const view = (await s.get('onestop', `/v1/dossiers/${poisoned.MaHoSo}`)).json() as Record<string, any>
+  t.match(dlq.entries[0], { maHoSo: id, code: 'LGSP_ERR_DVCQG_REJECTED', blocked: 1 })
+  const view = (await s.get('onestop', `/v1/dossiers/${id}`)).json() as Record<string, any>
   t.same(view.deliveries.dvcqg.units.map((u: any) => u.state), ['delivered', 'dead', 'blocked'], 'later units wait behind the dead one')
   t.equal(view.deliveries.dvcqg.state, 'dead')
 
@@ -90,12 +100,12 @@ t.test('a poisoned dossier goes to the dead-letter list without holding back the
   t.equal(forbidden.statusCode, 403)
   t.equal(forbidden.json().code, 'LGSP_ERR_AUTH_ADMIN_REQUIRED')
 
-  // The operator fixes the cause (DVCQG holds the dossier again) and replays.
-  s.dvcqg.dossiers.set(poisoned.MaHoSo, { record: { MaHoSo: poisoned.MaHoSo }, progress: [], creates: 1, updates: 0 })
+  // The operator fixes the cause and replays.
+  restore(s, id)
   const replay = await s.post('operator', `/v1/admin/dlq/${dlq.entries[0]!.id}/replay`, {})
   t.equal(replay.statusCode, 200)
-  await waitFor('poisoned dossier delivered after replay', () => s.dvcqg.dossiers.get(poisoned.MaHoSo)?.progress.length === 2)
-  t.same(s.dvcqg.arrivals.get(poisoned.MaHoSo), [progress(poisoned.MaHoSo, 10, 4).ThoiDiemXuLy, progress(poisoned.MaHoSo, 20, 9).ThoiDiemXuLy])
+  await waitFor('poisoned dossier delivered after replay', () => s.dvcqg.dossiers.get(id)?.progress.length === 2)
+  t.same(s.dvcqg.arrivals.get(id), [progress(id, 10, 4).ThoiDiemXuLy, progress(id, 20, 9).ThoiDiemXuLy])
   const missing = await s.post('operator', '/v1/admin/dlq/999999/replay', {})
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'LGSP_ERR_DLQ_NOT_FOUND')
@@ -103,19 +113,16 @@ t.test('a poisoned dossier goes to the dead-letter list without holding back the
 
 t.test('a discarded dead letter lets the dossier\'s later units flow', async (t) => {
   const s = await startStack(t)
-  const d = hoso(400)
-  await s.post('onestop', '/v1/dossiers', d)
-  await waitFor('synced', () => s.dvcqg.dossiers.has(d.MaHoSo))
-  s.dvcqg.dossiers.delete(d.MaHoSo)
-  await s.post('onestop', `/v1/dossiers/${d.MaHoSo}/progress`, progress(d.MaHoSo, 10, 4))
+  const id = await poisoned(s, 400)
+  await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 10, 4))
   await waitFor('dead-lettered', async () => ((await s.get('operator', '/v1/admin/dlq')).json() as { entries: unknown[] }).entries.length === 1)
   const [entry] = ((await s.get('operator', '/v1/admin/dlq')).json() as { entries: Array<{ id: number }> }).entries
-  s.dvcqg.dossiers.set(d.MaHoSo, { record: { MaHoSo: d.MaHoSo }, progress: [], creates: 1, updates: 0 })
-  await s.post('onestop', `/v1/dossiers/${d.MaHoSo}/progress`, progress(d.MaHoSo, 20, 9, 'Xong'))
+  restore(s, id)
+  await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 20, 9, 'Xong'))
   await new Promise((resolve) => setTimeout(resolve, 200))
-  t.equal(s.dvcqg.dossiers.get(d.MaHoSo)!.progress.length, 0, 'held back behind the dead letter')
+  t.equal(s.dvcqg.dossiers.get(id)!.progress.length, 0, 'held back behind the dead letter')
   t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, {})).statusCode, 200)
-  await waitFor('later unit delivered', () => s.dvcqg.dossiers.get(d.MaHoSo)?.progress.length === 1)
-  const view = (await s.get('onestop', `/v1/dossiers/${d.MaHoSo}`)).json() as Record<string, any>
+  await waitFor('later unit delivered', () => s.dvcqg.dossiers.get(id)?.progress.length === 1)
+  const view = (await s.get('onestop', `/v1/dossiers/${id}`)).json() as Record<string, any>
   t.same(view.deliveries.dvcqg.units.map((u: any) => u.state), ['delivered', 'discarded', 'delivered'])
 })
