@@ -7,7 +7,7 @@ import { DvcqgAdapter } from './dvcqg/index.js'
 import { OnestopAdapter } from './onestop/index.js'
 import type { Adapter } from './types.js'
 
-export type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from './types.js'
+export type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
 
 function build (name: string, cfg: Destination): Adapter {
   switch (cfg.adapter) {

@@ -58,6 +58,8 @@ export interface SimServerOptions {
 export class SimServer {
   readonly name: string
   faults: FaultSettings = { ...defaultFaults }
+  /** Answers requests no route matched (e.g. paths with parameters); undefined falls through to 404. */
+  fallback: ((req: SimRequest) => SimReply | undefined) | undefined
   readonly #routes: Record<string, SimHandler>
   readonly #random: () => number
   #server: Server | undefined
@@ -139,7 +141,8 @@ export class SimServer {
     }
     const handler = this.#routes[`${req.method ?? 'GET'} ${url.pathname}`]
     if (handler === undefined) {
-      send({ status: 404, body: { error: 'no such route' } })
+      const fallback = this.fallback?.({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: undefined })
+      send(fallback ?? { status: 404, body: { error: 'no such route' } })
       return
     }
     let body: unknown

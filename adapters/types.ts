@@ -9,6 +9,20 @@ import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 export type CanonicalMessage =
   | { kind: 'dossier', messageId: string, sender: string, record: HoSo, existed: boolean }
   | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[] }
+  /** A confirmed payment: `record` is the dossier with DuocThanhToanTrucTuyen and the paid fees. */
+  | { kind: 'payment', messageId: string, sender: string, record: HoSo, payment: PaymentNotice }
+
+/** What destinations are told of a confirmed payment (PayGov's field names). */
+export interface PaymentNotice {
+  MaHoSo: string
+  MaThamChieu: string
+  MaGiaoDich: string
+  SoTien: number
+  MaNganHang: string | null
+  ThoiGianGD: string
+  DuocThanhToanTrucTuyen: '1' | '2'
+  PhiLePhi: Array<{ TenPhiLePhi: string, MaPhiLePhi?: string, Gia: number }>
+}
 
 /** One delivery unit cut from a message: an adapter operation and what it needs. */
 export interface UnitPlan {

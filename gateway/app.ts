@@ -15,6 +15,8 @@ import { problemPlugin } from './plugins/problem.js'
 import { adminRoutes } from './routes/admin.js'
 import { dossierRoutes } from './routes/dossiers.js'
 import { healthRoutes } from './routes/health.js'
+import { paymentRoutes } from './routes/payments.js'
+import type { Payments } from './payments.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
@@ -25,6 +27,8 @@ export interface AppDeps {
   logger: Logger
   /** Absent when this process runs no delivery workers. */
   delivery?: Delivery
+  /** Present when payments are configured. */
+  payments?: Payments
   /** Whether the gateway is shutting down (for /readyz). */
   closing?: () => boolean
 }
@@ -55,6 +59,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   tokenRoutes(app, signer, members)
   dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, notify })
   adminRoutes(app, auth, deps.store, deps.delivery)
+  if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   return app
 }

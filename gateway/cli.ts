@@ -8,6 +8,7 @@
  *   lgsp dlq replay ID                         put a dead-lettered unit back in the queue
  *   lgsp dlq discard ID [--reason TEXT]        drop it so the dossier's later units flow
  *   lgsp queues                                per destination: pending, in flight, dead, delivered
+ *   lgsp payments settle [--date yyyy-MM-dd]   one settlement pass (QUERY for pending payments), then the day's report
  *   lgsp members hash-secret                   reads a secret on stdin, prints clientSecretHash
  *
  * The operator commands open the store named by the config directly, so they work while
@@ -19,8 +20,12 @@ import { runDemo } from './demo.js'
 import { LgspError } from './errors.js'
 import { hashSecret } from './members.js'
 import { closeOnSignals, openStore, startGateway } from './server.js'
+import { AdapterRegistry } from '../adapters/registry.js'
+import { createLogger } from './logger.js'
+import { Payments } from './payments.js'
+import { lgspError } from './errors.js'
 
-const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|members hash-secret> [--config FILE]`
+const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|members hash-secret> [--config FILE]`
 
 const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`) }
 
@@ -43,12 +48,13 @@ async function main (argv: string[]): Promise<number> {
       destination: { type: 'string' },
       dossier: { type: 'string' },
       limit: { type: 'string', default: '100' },
-      reason: { type: 'string', default: 'discarded from the command line' }
+      reason: { type: 'string', default: 'discarded from the command line' },
+      date: { type: 'string', default: new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10) }
     }
   })
   const [cmd, sub, arg] = positionals
   const file = values.config
-  switch (`${cmd ?? ''} ${cmd === 'dlq' || cmd === 'members' ? sub ?? '' : ''}`.trim()) {
+  switch (`${cmd ?? ''} ${cmd === 'dlq' || cmd === 'members' || cmd === 'payments' ? sub ?? '' : ''}`.trim()) {
     case 'start': {
       const gateway = await startGateway(loadConfig(file))
       closeOnSignals(gateway)
@@ -76,6 +82,23 @@ async function main (argv: string[]): Promise<number> {
     case 'queues':
       await withStore(file, async (s) => { out(await s.queueStats()) })
       return 0
+    case 'payments settle': {
+      const config = loadConfig(file)
+      if (config.payments === undefined) throw lgspError('LGSP_ERR_CONFIG_INVALID', 'payments is not configured in this file.')
+      const paymentsCfg = config.payments
+      await withStore(file, async (store) => {
+        // Effects are written to the outbox; the running gateway's workers deliver them.
+        const adapters = new AdapterRegistry(config.destinations)
+        const payments = new Payments(store, adapters, paymentsCfg, createLogger('warn'), () => {})
+        try {
+          out({ pass: await payments.settle(), report: await payments.report(values.date) })
+        } finally {
+          await payments.stop()
+          await adapters.close()
+        }
+      })
+      return 0
+    }
     case 'members hash-secret': {
       const chunks: Buffer[] = []
       for await (const c of process.stdin) chunks.push(c as Buffer)

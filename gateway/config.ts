@@ -39,6 +39,11 @@ function applyEnv (doc: Json, env: NodeJS.ProcessEnv): Json {
       if (typeof m.id === 'string') set(env[`LGSP_MEMBER_SECRET_${envName(m.id)}`], (v) => { m.clientSecret = v })
     }
   }
+  const pay = out.payments
+  if (pay !== null && typeof pay === 'object') {
+    set(env.LGSP_PAYGOV_URL, (v) => { (pay as Json).url = v })
+    set(env.LGSP_PAYGOV_SECRET, (v) => { (pay as Json).secret = v })
+  }
   const dests = out.destinations
   if (dests !== null && typeof dests === 'object') {
     for (const [name, d] of Object.entries(dests as Record<string, Json>)) {
@@ -68,6 +73,9 @@ function checkSemantics (c: GatewayConfig): string[] {
     for (const d of m.defaultDestinations ?? []) {
       if (!m.destinations.includes(d)) problems.push(`members.${m.id}: default destination "${d}" must also be in its destinations`)
     }
+  }
+  for (const d of c.payments?.destinations ?? []) {
+    if (!destinations.includes(d)) problems.push(`payments.destinations: "${d}" is not in destinations (${destinations.join(', ')})`)
   }
   if (c.profile === 'production' && c.auth.tokenSecret === undefined) {
     problems.push('auth.tokenSecret: required in production (or set LGSP_TOKEN_SECRET)')

@@ -5,11 +5,12 @@
 import { join } from 'node:path'
 import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../adapters/onestop/index.js'
+import { PaygovSimulator } from '../adapters/paygov/index.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { resolveConfig } from './config.js'
 import { closeOnSignals, startGateway } from './server.js'
 
-export interface DemoPorts { gateway: number, dvcqg: number, onestop: number }
+export interface DemoPorts { gateway: number, dvcqg: number, onestop: number, paygov: number }
 
 /** Dev-profile members; their secrets are for the local demo only. */
 export const demoMembers = {
@@ -20,14 +21,14 @@ export const demoMembers = {
 } as const
 
 /** The demo's configuration document (before defaults). */
-export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { dvcqg: DvcqgSimulator, onestop: OnestopSimulator }): Record<string, unknown> {
+export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { dvcqg: DvcqgSimulator, onestop: OnestopSimulator, paygov: PaygovSimulator }): Record<string, unknown> {
   const m = demoMembers
   return {
     profile: 'dev',
     http: { host: '127.0.0.1', port: ports.gateway },
     store: { path: join(dataDir, 'lgsp.db') },
     members: [
-      { id: m.onestop.id, name: 'Phần mềm một cửa điện tử (demo)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg'], read: 'own' },
+      { id: m.onestop.id, name: 'Phần mềm một cửa điện tử (demo)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg'], read: 'own' },
       { id: m.vertical.id, name: 'Hệ thống GPLX (demo)', clientSecret: m.vertical.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
       { id: m.portal.id, name: 'Cổng DVCQG', clientSecret: m.portal.secret, read: 'all' },
       { id: m.operator.id, name: 'Provincial IT operator', clientSecret: m.operator.secret, admin: true, read: 'all' }
@@ -35,6 +36,12 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
     destinations: {
       dvcqg: { adapter: 'dvcqg', url: sims.dvcqg.url, authPath: sims.dvcqg.authPath, integrationPath: sims.dvcqg.integrationPath, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56' },
       onestop: { adapter: 'onestop', url: sims.onestop.url, token: sims.onestop.token, webhookPath: sims.onestop.webhookPath }
+    },
+    payments: {
+      url: sims.paygov.url, initPath: sims.paygov.initPath, queryPath: sims.paygov.queryPath,
+      partnerCode: sims.paygov.partnerCode, secret: sims.paygov.secret,
+      destinations: ['dvcqg', 'onestop'],
+      settlement: { intervalMs: 30_000, pendingAfterMs: 120_000 }
     }
   }
 }
@@ -47,6 +54,7 @@ lgsp demo is running
   gateway            ${gateway}
   DVCQG simulator    http://127.0.0.1:${ports.dvcqg}   (state: GET /_sim/state)
   one-stop simulator http://127.0.0.1:${ports.onestop}   (state: GET /_sim/state)
+  PayGov simulator   http://127.0.0.1:${ports.paygov}   (state: GET /_sim/state)
 
 Post a first dossier:
   TOKEN=$(curl -s -u ${m.id}:${m.secret} -d grant_type=client_credentials ${gateway}/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
@@ -56,6 +64,12 @@ Post a first dossier:
     "NgayTiepNhan": "${today}083000", "NgayHenTra": "${today}170000" }'
   curl -s -H "Authorization: Bearer $TOKEN" ${gateway}/v1/dossiers/000.00.01.H56-${today.slice(2)}-0001
   curl -s http://127.0.0.1:${ports.dvcqg}/_sim/state
+
+Pay its fees online (PayGov simulator on :${ports.paygov}), then "pay" at the URL returned:
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' ${gateway}/v1/payments -d '{
+    "MaHoSo": "000.00.01.H56-${today.slice(2)}-0001", "MaDonVi": "000.00.01.H56", "PhiLePhi": [{ "TenPhiLePhi": "Lệ phí cấp đổi", "Gia": 135000 }] }'
+  curl -s "<UrlThanhToan>?result=success"
+  curl -s -H "Authorization: Bearer $TOKEN" ${gateway}/v1/dossiers/000.00.01.H56-${today.slice(2)}-0001   # DuocThanhToanTrucTuyen: "2"
 Stop with Ctrl-C.
 `
 }
@@ -64,12 +78,15 @@ export async function runDemo (dataDir = process.env.LGSP_DATA_DIR ?? './data'):
   const ports: DemoPorts = {
     gateway: Number(process.env.LGSP_HTTP_PORT ?? 8080),
     dvcqg: Number(process.env.LGSP_DEMO_DVCQG_PORT ?? 8801),
-    onestop: Number(process.env.LGSP_DEMO_ONESTOP_PORT ?? 8802)
+    onestop: Number(process.env.LGSP_DEMO_ONESTOP_PORT ?? 8802),
+    paygov: Number(process.env.LGSP_DEMO_PAYGOV_PORT ?? 8803)
   }
   const dvcqg = await new DvcqgSimulator().start(ports.dvcqg)
   const onestop = await new OnestopSimulator().start(ports.onestop)
-  const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop }))
+  const paygov = await new PaygovSimulator().start(ports.paygov)
+  const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop, paygov }))
   const gateway = await startGateway(config)
-  closeOnSignals(gateway, async () => { await dvcqg.stop(); await onestop.stop() })
+  paygov.callbackUrl = `${gateway.url}/v1/callbacks/paygov`
+  closeOnSignals(gateway, async () => { await paygov.stop(); await dvcqg.stop(); await onestop.stop() })
   process.stdout.write(walkthrough(gateway.url, ports))
 }

@@ -55,6 +55,26 @@ export const dossierErrors = {
   LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION: def(409, 'Illegal status transition', 'See the TrangThaiHoSo transition table in the README; `from` and `to` name the states.')
 } as const
 
+/** Payment requests (POST /v1/payments and reports). */
+export const paymentErrors = {
+  LGSP_ERR_PAYMENT_NOTHING_TO_PAY: def(422, 'Nothing to pay', 'Send at least one fee line with Gia above 0.'),
+  LGSP_ERR_PAYMENT_DOSSIER_FORBIDDEN: def(403, 'Not this member\'s dossier', 'Only the member that sent the dossier may request its payment.'),
+  LGSP_ERR_PAYMENT_ALREADY_PAID: def(409, 'Dossier already paid', 'The dossier has a confirmed payment; see GET /v1/payments/{MaThamChieu}.'),
+  LGSP_ERR_PAYMENT_NOT_FOUND: def(404, 'Payment not found', 'Check the MaThamChieu returned by POST /v1/payments.'),
+  LGSP_ERR_PAYGOV_UNAVAILABLE: def(502, 'PayGov did not answer', 'Retry with the same Idempotency-Key: the same reference is sent again.'),
+  LGSP_ERR_PAYGOV_REJECTED: def(502, 'PayGov refused the payment request', 'Check the partner settings and the fee lines; the reason is in detail.')
+} as const
+
+/** PayGov's callbacks (IPN); the reply body is PayGov's format, these codes ride in `code`. */
+export const callbackErrors = {
+  LGSP_ERR_CALLBACK_SOURCE: def(403, 'Callback source not allowed', 'Only addresses in payments.callbackAllowFrom may post callbacks.'),
+  LGSP_ERR_CALLBACK_MALFORMED: def(400, 'Malformed callback', 'Send every IPN field of protocol 1.0.6 as JSON.'),
+  LGSP_ERR_CALLBACK_CHECKSUM: def(401, 'Callback checksum does not match', 'MaXacThuc is SHA-256 over the IPN fields and the shared secret, in PayGov\'s order.'),
+  LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE: def(404, 'Unknown payment reference', 'The callback is kept as an orphan for the settlement report.'),
+  LGSP_ERR_CALLBACK_AMOUNT_MISMATCH: def(409, 'Amount differs from the payment', 'The callback is recorded as a mismatch for the settlement report.'),
+  LGSP_ERR_CALLBACK_PARTNER_MISMATCH: def(409, 'Partner code or currency differs', 'MaDoiTac and MaTienTe must be those of the payment.')
+} as const
+
 /** Operator endpoints. */
 export const adminErrors = {
   LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.')
@@ -87,6 +107,8 @@ export const errorTable = {
   ...requestErrors,
   ...authErrors,
   ...dossierErrors,
+  ...paymentErrors,
+  ...callbackErrors,
   ...adminErrors,
   ...deliveryErrors,
   ...serverErrors

@@ -41,7 +41,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-function requireKind (member: Member, kind: MessageKind): void {
+export function requireKind (member: Member, kind: MessageKind): void {
   if (!member.messageKinds.includes(kind)) {
     throw lgspError('LGSP_ERR_AUTH_KIND_FORBIDDEN', `Member ${member.id} may not send ${kind} messages.`)
   }
@@ -92,7 +92,7 @@ function idempotencyKeyOf (member: Member, kind: MessageKind, header: string | u
 }
 
 /** Cuts one canonical message into every destination's units, in order. */
-function unitsFor (adapters: AdapterRegistry, destinations: readonly string[], maHoSo: string, message: CanonicalMessage): OutboxInsert[] {
+export function unitsFor (adapters: AdapterRegistry, destinations: readonly string[], maHoSo: string, message: CanonicalMessage): OutboxInsert[] {
   const out: OutboxInsert[] = []
   for (const destination of destinations) {
     const adapter = adapters.get(destination)

@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../schemas/types.js'
 import { buildApp } from './app.js'
 import { Delivery } from './delivery/index.js'
 import { createLogger, type Logger } from './logger.js'
+import { Payments } from './payments.js'
 import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/types.js'
 
@@ -18,6 +19,7 @@ export interface Gateway {
   store: Store
   adapters: AdapterRegistry
   delivery: Delivery | undefined
+  payments: Payments | undefined
   logger: Logger
   /** http://host:port once listening. */
   url: string
@@ -43,9 +45,12 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   await store.init()
   const adapters = new AdapterRegistry(config.destinations)
   const delivery = config.delivery.enabled ? new Delivery(store, adapters, config, logger) : undefined
+  const notify = (destinations: readonly string[]): void => delivery?.notify(destinations)
+  const payments = config.payments === undefined ? undefined : new Payments(store, adapters, config.payments, logger, notify)
   let closing = false
-  const app = await buildApp(config, { store, adapters, logger, delivery, closing: () => closing })
+  const app = await buildApp(config, { store, adapters, logger, delivery, payments, closing: () => closing })
   delivery?.start()
+  payments?.start()
 
   const purge = setInterval(() => {
     store.purgeIdempotency(Date.now() - config.idempotency.retentionHours * HOUR)
@@ -68,6 +73,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       closing = true
       clearInterval(purge)
       await app.close()
+      await payments?.stop()
       await delivery?.stop()
       await adapters.close()
       await store.close()
@@ -75,7 +81,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     })()
     return closed
   }
-  return { app, store, adapters, delivery, logger, url, close }
+  return { app, store, adapters, delivery, payments, logger, url, close }
 }
 
 /** Closes the gateway on SIGTERM/SIGINT, then exits. */

@@ -184,6 +184,72 @@ export interface QuaTrinhXuLy {
 }
 
 /**
+ * Body of POST /v1/payments: pay a dossier's fees online through PayGov.
+ */
+export interface PaymentRequest {
+  /**
+   * Dossier code; begins with the receiving agency's electronic code (e.g. 000.00.01.H56-240101-0001). Also used in URLs, so only URL-safe characters.
+   */
+  MaHoSo: string
+  /**
+   * Electronic code of the agency collecting the fees.
+   */
+  MaDonVi: string
+  /**
+   * Fee lines; the amount charged is their sum, in whole VND.
+   *
+   * @minItems 1
+   * @maxItems 50
+   */
+  PhiLePhi: [
+    {
+      TenPhiLePhi: string
+      MaPhiLePhi?: string
+      LoaiPhiLePhi?: string
+      Gia: number
+    },
+    ...{
+      TenPhiLePhi: string
+      MaPhiLePhi?: string
+      LoaiPhiLePhi?: string
+      Gia: number
+    }[]
+  ]
+  /**
+   * Text shown to the payer.
+   */
+  ThongTinGiaoDich?: string
+  /**
+   * Bank chosen in advance, if any.
+   */
+  MaNganHang?: string
+  NgonNgu?: 'vi' | 'en'
+}
+
+/**
+ * PayGov's payment-result callback (IPN), protocol 1.0.6. Unknown extra fields are tolerated: PayGov may add some.
+ */
+export interface PaygovCallback {
+  LoaiBanTin: string
+  MaLoi: string
+  MaDoiTac: string
+  MaThamChieu: string
+  /**
+   * Amount in whole VND (a number or a numeric string).
+   */
+  SoTien: string | number
+  MaTienTe: string
+  MaGiaoDich: string
+  MaNganHang?: string
+  /**
+   * DVCQG date-time: yyyyMMddHHmmss, Asia/Ho_Chi_Minh (UTC+7), 24-hour clock.
+   */
+  ThoiGianGD: string
+  ThongTinGiaoDich?: string
+  MaXacThuc: string
+}
+
+/**
  * A system the gateway delivers to; the adapter names its protocol.
  */
 export type Destination = DvcqgDestination | OnestopDestination
@@ -257,6 +323,49 @@ export interface GatewayConfig {
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   }
+  /**
+   * Online payments through PayGov (national payment platform, protocol 1.0.6). Absent: the payment routes are off.
+   */
+  payments?: {
+    /**
+     * PayGov base URL.
+     */
+    url: string
+    initPath: string
+    queryPath: string
+    /**
+     * MaDoiTac: the province's partner code at PayGov.
+     */
+    partnerCode: string
+    /**
+     * Checksum secret shared with PayGov. Override: LGSP_PAYGOV_SECRET.
+     */
+    secret: string
+    currency: string
+    /**
+     * DuocThanhToanTrucTuyen set on a paid dossier: 1 paid on DVCQG, 2 paid through a ministry/province gateway.
+     */
+    paidFlag: '1' | '2'
+    /**
+     * Source addresses allowed to post callbacks (PayGov's); empty allows any (the checksum still applies).
+     */
+    callbackAllowFrom: string[]
+    /**
+     * Where a confirmed payment goes: DVCQG gets the dossier re-synced with DuocThanhToanTrucTuyen and fees, the one-stop a payment event.
+     */
+    destinations: string[]
+    settlement: {
+      /**
+       * How often the settlement job runs.
+       */
+      intervalMs: number
+      /**
+       * A payment with no result after this long is confirmed with QUERY.
+       */
+      pendingAfterMs: number
+    }
+    timeouts: Timeouts2
+  }
 }
 /**
  * A connected system (one-stop software, vertical system, the national portal, an operator).
@@ -279,7 +388,7 @@ export interface Member {
   /**
    * What the member may send.
    */
-  messageKinds: ('dossier' | 'progress')[]
+  messageKinds: ('dossier' | 'progress' | 'payment')[]
   /**
    * Destinations the member may reach.
    */
@@ -353,6 +462,11 @@ export interface OnestopDestination {
   webhookPath: string
 }
 export interface Timeouts1 {
+  connectMs: number
+  headersMs: number
+  bodyMs: number
+}
+export interface Timeouts2 {
   connectMs: number
   headersMs: number
   bodyMs: number

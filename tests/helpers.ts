@@ -10,6 +10,7 @@ import type { Test } from 'tap'
 import type { LightMyRequestResponse as InjectResponse } from 'fastify'
 import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../adapters/onestop/index.js'
+import { PaygovSimulator } from '../adapters/paygov/index.js'
 import { resolveConfig } from '../gateway/config.js'
 import { formatDvcqgDate } from '../gateway/ledger/dates.js'
 import { startGateway, type Gateway } from '../gateway/server.js'
@@ -30,7 +31,7 @@ export function tempDir (t: Test, prefix = 'lgsp-test-'): string {
 }
 
 /** A config document for tests: fast retries, short timeouts, both simulators. */
-export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: string, extra: Record<string, unknown> = {}, paygov?: PaygovSimulator): Record<string, unknown> {
   const m = members
   return {
     profile: 'dev',
@@ -38,7 +39,7 @@ export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: s
     store: { path: join(dir, 'lgsp.db'), synchronous: 'normal' },
     auth: { tokenSecret: 'test-token-secret-0123456789abcdef-xyz', tokenTtlSeconds: 300 },
     members: [
-      { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },
+      { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },
       { id: m.vertical.id, name: 'GPLX (test)', clientSecret: m.vertical.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
       { id: m.reader.id, name: 'Portal (test)', clientSecret: m.reader.secret, read: 'all' },
       { id: m.operator.id, name: 'Operator (test)', clientSecret: m.operator.secret, admin: true, read: 'all' },
@@ -49,6 +50,16 @@ export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: s
       onestop: { adapter: 'onestop', url: onestopUrl, token: 'onestop-dev-webhook-key', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } }
     },
     delivery: { pollIntervalMs: 50, retry: { baseMs: 20, maxMs: 250 }, breaker: { failureThreshold: 5, openMs: 100, maxOpenMs: 400 } },
+    ...(paygov === undefined
+      ? {}
+      : {
+          payments: {
+            url: paygov.url, partnerCode: paygov.partnerCode, secret: paygov.secret, destinations: ['dvcqg', 'onestop'],
+            // Tests run settlement passes themselves.
+            settlement: { intervalMs: 3_600_000, pendingAfterMs: 0 },
+            timeouts: { connectMs: 500, headersMs: 1000, bodyMs: 1000 }
+          }
+        }),
     ...extra
   }
 }
@@ -58,6 +69,7 @@ export interface Stack {
   config: GatewayConfig
   dvcqg: DvcqgSimulator
   onestop: OnestopSimulator
+  paygov: PaygovSimulator
   logs: string[]
   dir: string
   /** Bearer token for a member. */
@@ -78,11 +90,14 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
   const dir = tempDir(t)
   const dvcqg = await new DvcqgSimulator(options.dvcqg).start()
   const onestop = await new OnestopSimulator().start()
-  const config = resolveConfig(testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra), {})
+  const paygov = await new PaygovSimulator().start()
+  const config = resolveConfig(testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra, paygov), {})
   const logs: string[] = []
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb() } })
   const gateway = await startGateway(config, { logStream: sink, listen: options.listen ?? false })
+  paygov.callbackUrl = `${gateway.url}/v1/callbacks/paygov`
   t.teardown(async () => {
+    await paygov.stop()
     await gateway.close()
     await dvcqg.stop()
     await onestop.stop()
@@ -109,7 +124,7 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
     payload: typeof body === 'string' ? body : JSON.stringify(body)
   })
   const get: Stack['get'] = async (member, url) => gateway.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await token(member)}` } })
-  return { gateway, config, dvcqg, onestop, logs, dir, token, post, get }
+  return { gateway, config, dvcqg, onestop, paygov, logs, dir, token, post, get }
 }
 
 /** Polls until `check` is true; fails with `what` after `timeoutMs`. */

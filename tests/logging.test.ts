@@ -29,6 +29,10 @@ t.test('a citizen ID posted through every route never appears in the logs', asyn
   await s.gateway.app.inject({ method: 'GET', url: `/healthz?x=${CITIZEN_ID}` })
   await s.gateway.app.inject({ method: 'GET', url: `/readyz?x=${CITIZEN_ID}` })
   await s.gateway.app.inject({ method: 'GET', url: `/nowhere/${CITIZEN_ID}` })
+  await s.post('onestop', '/v1/payments', { MaHoSo: id, MaDonVi: '000.00.01.H56', PhiLePhi: [{ TenPhiLePhi: `Lệ phí ${CITIZEN_ID}`, Gia: 1000 }], ThongTinGiaoDich: `${personal[1]} ${CITIZEN_ID}` })
+  await s.post('onestop', '/v1/payments', { MaHoSo: id, MaDonVi: CITIZEN_ID, PhiLePhi: [] })
+  await s.gateway.app.inject({ method: 'POST', url: '/v1/callbacks/paygov', headers: { 'content-type': 'application/json' }, payload: { MaThamChieu: CITIZEN_ID, ThongTinGiaoDich: personal[1] } })
+  await s.get('operator', `/v1/payments/${CITIZEN_ID}`)
 
   // Delivery failures too: DVCQG refuses progress for a dossier it lost, and quotes the data back.
   await waitFor('delivered', () => s.dvcqg.dossiers.get(id)?.progress.length === 2)

@@ -42,8 +42,9 @@ export class DvcqgAdapter implements Adapter {
   }
 
   units (message: CanonicalMessage): UnitPlan[] {
-    if (message.kind === 'dossier') {
-      const payload: DossierPayload = { record: toWireHoSo(message.record), isUpdating: message.existed }
+    if (message.kind === 'dossier' || message.kind === 'payment') {
+      // A payment re-syncs the dossier: DVCQG's online-payment indicator reads DuocThanhToanTrucTuyen.
+      const payload: DossierPayload = { record: toWireHoSo(message.record), isUpdating: message.kind === 'payment' || message.existed }
       return [{ op: 'dossier', payload }]
     }
     return chunk(message.entries, this.#cfg.progressChunk)

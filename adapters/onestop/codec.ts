@@ -9,7 +9,7 @@ import type { CanonicalMessage } from '../types.js'
 export interface WebhookEvent {
   /** Unique per delivery unit: messageId and the unit's index. */
   eventId: string
-  type: 'dossier' | 'progress'
+  type: 'dossier' | 'progress' | 'payment'
   MaHoSo: string
   messageId: string
   /** The member the message came from. */
@@ -20,6 +20,9 @@ export interface WebhookEvent {
 export function toEvents (message: CanonicalMessage): WebhookEvent[] {
   if (message.kind === 'dossier') {
     return [{ eventId: `${message.messageId}:0`, type: 'dossier', MaHoSo: message.record.MaHoSo, messageId: message.messageId, sender: message.sender, data: message.record }]
+  }
+  if (message.kind === 'payment') {
+    return [{ eventId: `${message.messageId}:0`, type: 'payment', MaHoSo: message.record.MaHoSo, messageId: message.messageId, sender: message.sender, data: message.payment }]
   }
   return [{ eventId: `${message.messageId}:0`, type: 'progress', MaHoSo: message.maHoSo, messageId: message.messageId, sender: message.sender, data: message.entries }]
 }

@@ -29,7 +29,7 @@ export interface DossierRow {
 export interface DossierEvent {
   maHoSo: string
   messageId: string
-  kind: 'dossier' | 'progress'
+  kind: 'dossier' | 'progress' | 'payment'
   /** Event time: ThoiDiemXuLy for progress, the receive time for a HoSo record. */
   at: number
   receivedAt: number
@@ -139,4 +139,35 @@ export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: 
     updatedAt: ctx.now
   }
   return { rows: [row], events, existed: [true] }
+}
+
+/** What a confirmed payment changes in the dossier's record (the online-payment indicator reads it). */
+export interface PaymentFacts {
+  /** DuocThanhToanTrucTuyen to set: "1" paid on DVCQG, "2" through a ministry/province gateway. */
+  paidFlag: '1' | '2'
+  fees: Array<{ TenPhiLePhi: string, MaPhiLePhi?: string, LoaiPhiLePhi?: string, Gia: number }>
+  /** ThoiGianGD of the payment, epoch ms. */
+  paidAt: number
+}
+
+/**
+ * A confirmed payment: the record gets DuocThanhToanTrucTuyen and the paid fee lines (fee
+ * lines of the same name are replaced); the state does not move.
+ */
+export function planPayment (current: ReadonlyMap<string, DossierRow>, maHoSo: string, facts: PaymentFacts, ctx: PlanContext): LedgerChange {
+  const before = current.get(maHoSo)
+  if (before === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${maHoSo} is not known to the gateway.`, { maHoSo })
+  const paid = facts.fees.map((f) => ({ ...f, HinhThucThu: 'Trực tuyến' }))
+  const kept = (before.record.DanhSachLePhi ?? []).filter((f) => !paid.some((p) => p.TenPhiLePhi === f.TenPhiLePhi))
+  const row: DossierRow = {
+    ...before,
+    record: { ...before.record, DuocThanhToanTrucTuyen: facts.paidFlag, DanhSachLePhi: [...kept, ...paid] },
+    version: before.version + 1,
+    updatedAt: ctx.now
+  }
+  const event: DossierEvent = {
+    maHoSo, messageId: ctx.messageId, kind: 'payment', at: facts.paidAt, receivedAt: ctx.now,
+    fromState: before.state, toState: before.state, applied: true, sender: ctx.sender
+  }
+  return { rows: [row], events: [event], existed: [true] }
 }

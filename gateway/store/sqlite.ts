@@ -17,8 +17,8 @@ import { LgspError, lgspError } from '../errors.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type {
-  AcceptInput, AcceptResult, Completion, DeadFilter, DeadLetter, DossierView, OutboxItem,
-  QueueStats, Store, UnitView
+  AcceptInput, AcceptResult, CallbackAnomaly, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
+  Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store, UnitView
 } from './types.js'
 
 export interface SqliteStoreOptions {
@@ -27,7 +27,7 @@ export interface SqliteStoreOptions {
   synchronous: 'full' | 'normal'
 }
 
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -104,7 +104,92 @@ CREATE TABLE IF NOT EXISTS delivery_counts (
   destination TEXT PRIMARY KEY,
   delivered INTEGER NOT NULL
 );
+-- version 2: payments through PayGov
+CREATE TABLE IF NOT EXISTS payments (
+  reference TEXT PRIMARY KEY,
+  ma_ho_so TEXT NOT NULL,
+  ma_tthc TEXT NOT NULL,
+  ma_don_vi TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  fees TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  content_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  url TEXT,
+  transaction_code TEXT,
+  bank TEXT,
+  result_at INTEGER,
+  result_source TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_query_at INTEGER,
+  effect_message_id TEXT
+);
+CREATE INDEX IF NOT EXISTS payments_dossier ON payments (ma_ho_so);
+CREATE INDEX IF NOT EXISTS payments_status ON payments (status, created_at);
+CREATE TABLE IF NOT EXISTS payment_callbacks (
+  key TEXT PRIMARY KEY,
+  reference TEXT NOT NULL,
+  reply TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payment_anomalies (
+  key TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  transaction_code TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  result_code TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
 `
+
+interface PaymentRecord {
+  reference: string
+  ma_ho_so: string
+  ma_tthc: string
+  ma_don_vi: string
+  amount: number
+  currency: string
+  fees: string
+  sender: string
+  idempotency_key: string
+  content_hash: string
+  status: PaymentStatus
+  url: string | null
+  transaction_code: string | null
+  bank: string | null
+  result_at: number | null
+  result_source: 'callback' | 'query' | null
+  created_at: number
+  updated_at: number
+  last_query_at: number | null
+  effect_message_id: string | null
+}
+
+const toPayment = (r: PaymentRecord): Payment => ({
+  reference: r.reference,
+  maHoSo: r.ma_ho_so,
+  maTTHC: r.ma_tthc,
+  maDonVi: r.ma_don_vi,
+  amount: r.amount,
+  currency: r.currency,
+  fees: JSON.parse(r.fees) as FeeLine[],
+  sender: r.sender,
+  status: r.status,
+  url: r.url,
+  transactionCode: r.transaction_code,
+  bank: r.bank,
+  resultAt: r.result_at,
+  resultSource: r.result_source,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  lastQueryAt: r.last_query_at,
+  effectMessageId: r.effect_message_id
+})
 
 interface OutboxRecord {
   id: number
@@ -233,7 +318,27 @@ export class SqliteStore implements Store {
         'SELECT * FROM deliveries WHERE ma_ho_so = ? ORDER BY id'),
       stats: db.prepare<[], { destination: string, state: string, n: number, oldest: number }>(
         'SELECT destination, state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY destination, state'),
-      delivered: db.prepare<[], { destination: string, delivered: number }>('SELECT destination, delivered FROM delivery_counts')
+      delivered: db.prepare<[], { destination: string, delivered: number }>('SELECT destination, delivered FROM delivery_counts'),
+      payGet: db.prepare<[string], PaymentRecord>('SELECT * FROM payments WHERE reference = ?'),
+      payByKey: db.prepare<[string], PaymentRecord>('SELECT * FROM payments WHERE idempotency_key = ?'),
+      payPaidOf: db.prepare<[string], PaymentRecord>("SELECT * FROM payments WHERE ma_ho_so = ? AND status = 'paid' LIMIT 1"),
+      payPut: db.prepare(`INSERT INTO payments (reference, ma_ho_so, ma_tthc, ma_don_vi, amount, currency, fees, sender, idempotency_key, content_hash, status, created_at, updated_at)
+        VALUES (@reference, @maHoSo, @maTTHC, @maDonVi, @amount, @currency, @fees, @sender, @idempotencyKey, @contentHash, 'created', @createdAt, @createdAt)`),
+      payInit: db.prepare("UPDATE payments SET status = @status, url = @url, updated_at = @at WHERE reference = @reference AND status IN ('created', 'init_failed')"),
+      payResult: db.prepare(`UPDATE payments SET status = @status, transaction_code = @transactionCode, bank = @bank, result_at = @resultAt,
+        result_source = @source, updated_at = @at WHERE reference = @reference`),
+      payQueried: db.prepare('UPDATE payments SET last_query_at = ? WHERE reference = ?'),
+      payDue: db.prepare<[number, number, number], PaymentRecord>(`SELECT * FROM payments WHERE status = 'pending' AND created_at < ?
+        AND (last_query_at IS NULL OR last_query_at < ?) ORDER BY created_at LIMIT ?`),
+      payAwaiting: db.prepare<[number], PaymentRecord>("SELECT * FROM payments WHERE status = 'paid' AND effect_message_id IS NULL ORDER BY updated_at LIMIT ?"),
+      payEffect: db.prepare('UPDATE payments SET effect_message_id = ? WHERE reference = ?'),
+      payInRange: db.prepare<[number, number], PaymentRecord>('SELECT * FROM payments WHERE created_at >= ? AND created_at < ? ORDER BY created_at'),
+      cbGet: db.prepare<[string], { reply: string }>('SELECT reply FROM payment_callbacks WHERE key = ?'),
+      cbPut: db.prepare('INSERT OR IGNORE INTO payment_callbacks (key, reference, reply, received_at) VALUES (?, ?, ?, ?)'),
+      anomalyPut: db.prepare(`INSERT OR IGNORE INTO payment_anomalies (key, kind, reference, transaction_code, amount, result_code, detail, received_at)
+        VALUES (@key, @kind, @reference, @transactionCode, @amount, @resultCode, @detail, @receivedAt)`),
+      anomaliesInRange: db.prepare<[number, number], { key: string, kind: 'orphan' | 'mismatch', reference: string, transaction_code: string, amount: number, result_code: string, detail: string, received_at: number }>(
+        'SELECT * FROM payment_anomalies WHERE received_at >= ? AND received_at < ? ORDER BY received_at')
     }
   }
 
@@ -449,6 +554,96 @@ export class SqliteStore implements Store {
     }
     for (const r of this.#s.delivered.all()) get(r.destination).delivered = r.delivered
     return [...by.values()].sort((a, b) => a.destination.localeCompare(b.destination))
+  }
+
+  createPayment (p: NewPayment): Promise<{ created: boolean, payment: Payment }> {
+    return this.#write(() => {
+      const seen = this.#s.payByKey.get(p.idempotencyKey)
+      if (seen !== undefined) {
+        if (seen.content_hash !== p.contentHash) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different payment request; use a new key.')
+        return { created: false, payment: toPayment(seen) }
+      }
+      this.#s.payPut.run({ ...p, fees: JSON.stringify(p.fees) })
+      return { created: true, payment: toPayment(this.#s.payGet.get(p.reference)!) }
+    })
+  }
+
+  setPaymentInit (reference: string, result: { url: string } | { error: string }, at: number): Promise<void> {
+    return this.#write(() => {
+      this.#s.payInit.run({ reference, at, status: 'url' in result ? 'pending' : 'init_failed', url: 'url' in result ? result.url : null })
+    })
+  }
+
+  async getPayment (reference: string): Promise<Payment | undefined> {
+    const r = this.#s.payGet.get(reference)
+    return r === undefined ? undefined : toPayment(r)
+  }
+
+  async paidPaymentOf (maHoSo: string): Promise<Payment | undefined> {
+    const r = this.#s.payPaidOf.get(maHoSo)
+    return r === undefined ? undefined : toPayment(r)
+  }
+
+  applyPaymentResult (r: PaymentResult): Promise<{ outcome: PaymentOutcome, payment: Payment }> {
+    return this.#write(() => {
+      const before = this.#s.payGet.get(r.reference)
+      if (before === undefined) throw lgspError('LGSP_ERR_PAYMENT_NOT_FOUND')
+      // A success is final: neither a later failure nor a second success changes it.
+      const next: PaymentStatus | undefined = before.status === 'paid' ? undefined : r.success ? 'paid' : before.status === 'failed' ? undefined : 'failed'
+      if (next === undefined) return { outcome: 'unchanged' as const, payment: toPayment(before) }
+      this.#s.payResult.run({ reference: r.reference, status: next, transactionCode: r.transactionCode, bank: r.bank, resultAt: r.resultAt, source: r.source, at: r.at })
+      return { outcome: next, payment: toPayment(this.#s.payGet.get(r.reference)!) }
+    })
+  }
+
+  async callbackReply (key: string): Promise<unknown> {
+    const r = this.#s.cbGet.get(key)
+    return r === undefined ? undefined : JSON.parse(r.reply)
+  }
+
+  saveCallbackReply (key: string, reference: string, reply: unknown, at: number): Promise<void> {
+    return this.#write(() => { this.#s.cbPut.run(key, reference, JSON.stringify(reply), at) })
+  }
+
+  recordAnomaly (a: CallbackAnomaly): Promise<void> {
+    return this.#write(() => { this.#s.anomalyPut.run({ ...a }) })
+  }
+
+  async duePayments (before: number, limit: number): Promise<Payment[]> {
+    return this.#s.payDue.all(before, before, limit).map(toPayment)
+  }
+
+  markQueried (reference: string, at: number): Promise<void> {
+    return this.#write(() => { this.#s.payQueried.run(at, reference) })
+  }
+
+  async paymentsAwaitingEffect (limit: number): Promise<Payment[]> {
+    return this.#s.payAwaiting.all(limit).map(toPayment)
+  }
+
+  setPaymentEffect (reference: string, messageId: string): Promise<void> {
+    return this.#write(() => { this.#s.payEffect.run(messageId, reference) })
+  }
+
+  async settlement (from: number, to: number): Promise<SettlementReport> {
+    const sum = (items: Array<{ amount: number }>): { count: number, amount: number } =>
+      ({ count: items.length, amount: items.reduce((a, p) => a + p.amount, 0) })
+    const payments = this.#s.payInRange.all(from, to).map(toPayment)
+    const anomalies: CallbackAnomaly[] = this.#s.anomaliesInRange.all(from, to).map((a) => ({
+      kind: a.kind, key: a.key, reference: a.reference, transactionCode: a.transaction_code, amount: a.amount,
+      resultCode: a.result_code, detail: a.detail, receivedAt: a.received_at
+    }))
+    return {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      paid: sum(payments.filter((p) => p.status === 'paid')),
+      pending: sum(payments.filter((p) => p.status === 'pending' || p.status === 'created')),
+      failed: sum(payments.filter((p) => p.status === 'failed' || p.status === 'init_failed')),
+      orphans: sum(anomalies.filter((a) => a.kind === 'orphan')),
+      mismatches: sum(anomalies.filter((a) => a.kind === 'mismatch')),
+      payments: payments.map((p) => ({ reference: p.reference, maHoSo: p.maHoSo, amount: p.amount, status: p.status, transactionCode: p.transactionCode, resultSource: p.resultSource })),
+      anomalies
+    }
   }
 
   purgeIdempotency (olderThan: number): Promise<number> {

@@ -134,6 +134,33 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.match(await store.queueStats(), [{ destination: 'dvcqg', pending: 500 }])
   })
 
+  t.test(`${name}: payments are recorded once, and a success is final`, async (t) => {
+    const store = await factory.open(t)
+    const p = { reference: 'REF1', maHoSo: hoso(60).MaHoSo, maTTHC: '1.003560', maDonVi: 'H56', amount: 1000, currency: 'VND', fees: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }], sender: 's', idempotencyKey: 'pk', contentHash: 'h', createdAt: now }
+    t.equal((await store.createPayment(p)).created, true)
+    const again = await store.createPayment({ ...p, reference: 'REF2' })
+    t.match(again, { created: false, payment: { reference: 'REF1', status: 'created' } })
+    await t.rejects(store.createPayment({ ...p, reference: 'REF3', contentHash: 'other' }), { code: 'LGSP_ERR_IDEMPOTENCY_KEY_REUSED' })
+    await store.setPaymentInit('REF1', { url: 'https://pay/REF1' }, now)
+    t.match(await store.duePayments(now + 1, 10), [{ reference: 'REF1', status: 'pending' }])
+    await store.markQueried('REF1', now + 1)
+    t.same(await store.duePayments(now + 1, 10), [], 'not queried twice in one round')
+    const result = { reference: 'REF1', transactionCode: 'T1', bank: null, resultAt: now, source: 'callback' as const, at: now }
+    t.match(await store.applyPaymentResult({ ...result, success: false }), { outcome: 'failed' })
+    t.match(await store.applyPaymentResult({ ...result, success: true, transactionCode: 'T2' }), { outcome: 'paid', payment: { status: 'paid', transactionCode: 'T2' } })
+    t.match(await store.applyPaymentResult({ ...result, success: false, transactionCode: 'T3' }), { outcome: 'unchanged', payment: { status: 'paid', transactionCode: 'T2' } })
+    t.match(await store.paidPaymentOf(p.maHoSo), { reference: 'REF1' })
+    t.match(await store.paymentsAwaitingEffect(10), [{ reference: 'REF1' }])
+    await store.setPaymentEffect('REF1', 'msg-x')
+    t.same(await store.paymentsAwaitingEffect(10), [])
+    await store.recordAnomaly({ kind: 'orphan', key: 'k', reference: 'X', transactionCode: 'T', amount: 5, resultCode: '00', detail: 'd', receivedAt: now })
+    await store.recordAnomaly({ kind: 'orphan', key: 'k', reference: 'X', transactionCode: 'T', amount: 5, resultCode: '00', detail: 'd', receivedAt: now })
+    t.match(await store.settlement(now - 1, now + 10), { paid: { count: 1, amount: 1000 }, orphans: { count: 1, amount: 5 } })
+    await store.saveCallbackReply('cb', 'REF1', { status: 200, body: { MaLoi: '00' } }, now)
+    t.same(await store.callbackReply('cb'), { status: 200, body: { MaLoi: '00' } })
+    t.equal(await store.callbackReply('none'), undefined)
+  })
+
   t.test(`${name}: idempotency records expire`, async (t) => {
     const store = await factory.open(t)
     const input = acceptOf(50, { key: 'old' })

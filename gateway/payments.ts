@@ -1,0 +1,300 @@
+/**
+ * Online payments through PayGov: payment requests (INIT), result callbacks (IPN),
+ * settlement (QUERY), and what a confirmed payment changes.
+ *
+ * - The expected payment (reference, dossier, amount, fees) is recorded before PayGov is
+ *   called; a repeat of the request returns the same reference and URL.
+ * - A callback is believed only with a valid checksum, the partner code, currency and
+ *   amount of the recorded payment. Repeats get the first reply; a success is final.
+ *   Unknown references are kept as orphans and mismatches are kept too, for the report.
+ * - A confirmed payment goes into the dossier's ledger (DuocThanhToanTrucTuyen, fees)
+ *   through the same accept path as any message, so the DVCQG re-sync and the one-stop
+ *   notice ride the outbox with its order and retry guarantees.
+ * - Settlement asks PayGov (QUERY) about payments with no result after a while and applies
+ *   the answer exactly as a callback.
+ */
+import { createHash } from 'node:crypto'
+import type { AdapterRegistry, PaymentNotice } from '../adapters/registry.js'
+import { PaygovClient, checksumMatches, resultCodes, sign } from '../adapters/paygov/index.js'
+import type { GatewayConfig, PaygovCallback, PaymentRequest } from '../schemas/types.js'
+import { lgspError, LgspError, errorTable, type ErrorCode } from './errors.js'
+import { uuidv7 } from './ids.js'
+import { requireKind, unitsFor } from './intake.js'
+import { formatDvcqgDate, parseDvcqgDate } from './ledger/dates.js'
+import { planPayment } from './ledger/plan.js'
+import type { Logger } from './logger.js'
+import type { Member } from './members.js'
+import type { Payment, SettlementReport, Store } from './store/types.js'
+import { fieldErrors, validators } from './validation.js'
+
+export type PaymentsConfig = NonNullable<GatewayConfig['payments']>
+
+/** The reply to POST /v1/payments. */
+export interface PaymentReply {
+  MaThamChieu: string
+  MaHoSo: string
+  SoTien: number
+  MaTienTe: string
+  UrlThanhToan: string | null
+  status: Payment['status']
+}
+
+/** A reply to PayGov's callback, with the HTTP status it goes out with. */
+export interface CallbackReply {
+  status: number
+  body: Record<string, unknown>
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** The member that sends effects of payments into the ledger. */
+const PAYGOV_SENDER = 'paygov'
+
+export class Payments {
+  readonly #store: Store
+  readonly #adapters: AdapterRegistry
+  readonly #cfg: PaymentsConfig
+  readonly #log: Logger
+  readonly #notify: (destinations: readonly string[]) => void
+  readonly client: PaygovClient
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<unknown> | undefined
+
+  constructor (store: Store, adapters: AdapterRegistry, cfg: PaymentsConfig, log: Logger, notify: (destinations: readonly string[]) => void) {
+    this.#store = store
+    this.#adapters = adapters
+    this.#cfg = cfg
+    this.#log = log.child({ component: 'payments' })
+    this.#notify = notify
+    this.client = new PaygovClient(cfg)
+  }
+
+  // ---- POST /v1/payments -------------------------------------------------------------
+
+  async request (member: Member, body: unknown, raw: string, idempotencyKey: string | undefined, ip: string): Promise<{ replayed: boolean, reply: PaymentReply }> {
+    requireKind(member, 'payment')
+    if (!validators.paymentRequest(body)) {
+      const errors = fieldErrors(validators.paymentRequest.errors, body)
+      throw lgspError('LGSP_ERR_REQUEST_INVALID', `${errors.length} field(s) do not match the schema.`, { errors })
+    }
+    const req = body as PaymentRequest
+    const amount = req.PhiLePhi.reduce((a, f) => a + f.Gia, 0)
+    if (amount <= 0) throw lgspError('LGSP_ERR_PAYMENT_NOTHING_TO_PAY')
+    const dossier = await this.#store.getDossier(req.MaHoSo)
+    if (dossier === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${req.MaHoSo} is not known to the gateway: post it first.`)
+    if (dossier.row.owner !== member.id) throw lgspError('LGSP_ERR_PAYMENT_DOSSIER_FORBIDDEN')
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
+    const contentHash = sha256(raw)
+    const now = Date.now()
+    const { created, payment } = await this.#store.createPayment({
+      reference: uuidv7(now).replace(/-/g, ''),
+      maHoSo: req.MaHoSo,
+      maTTHC: dossier.row.maTTHC,
+      maDonVi: req.MaDonVi,
+      amount,
+      currency: this.#cfg.currency,
+      fees: req.PhiLePhi,
+      sender: member.id,
+      idempotencyKey: `${member.id}:${idempotencyKey ?? `auto:${sha256(`${req.MaHoSo}\n${contentHash}`)}`}`,
+      contentHash,
+      createdAt: now
+    })
+    // A repeat whose INIT went through gets the same answer; one whose INIT failed tries again.
+    if (!created && payment.status !== 'created' && payment.status !== 'init_failed') return { replayed: true, reply: this.#reply(payment) }
+    if (created) {
+      const paid = await this.#store.paidPaymentOf(req.MaHoSo)
+      if (paid !== undefined) {
+        await this.#store.setPaymentInit(payment.reference, { error: 'dossier already paid' }, now)
+        throw lgspError('LGSP_ERR_PAYMENT_ALREADY_PAID', `Dossier ${req.MaHoSo} is paid (MaThamChieu ${paid.reference}).`, { MaThamChieu: paid.reference })
+      }
+    }
+    const init = await this.client.init({
+      reference: payment.reference,
+      amount,
+      description: req.ThongTinGiaoDich ?? `Thanh toán phí, lệ phí hồ sơ ${req.MaHoSo}`,
+      bank: req.MaNganHang ?? '',
+      language: req.NgonNgu ?? 'vi',
+      time: formatDvcqgDate(now),
+      ip,
+      receipt: { MaHoSo: req.MaHoSo, MaTTHC: dossier.row.maTTHC, MaDonVi: req.MaDonVi, PhiLePhi: req.PhiLePhi }
+    })
+    if (!init.ok) {
+      await this.#store.setPaymentInit(payment.reference, { error: init.code }, Date.now())
+      this.#log.warn({ reference: payment.reference, code: init.code, reason: init.message }, 'PayGov INIT failed')
+      throw lgspError(init.code === 'LGSP_ERR_UPSTREAM_REJECTED' ? 'LGSP_ERR_PAYGOV_REJECTED' : 'LGSP_ERR_PAYGOV_UNAVAILABLE', undefined, { MaThamChieu: payment.reference })
+    }
+    await this.#store.setPaymentInit(payment.reference, { url: init.url }, Date.now())
+    this.#log.info({ reference: payment.reference, maHoSo: req.MaHoSo, amount }, 'payment requested')
+    return { replayed: !created, reply: this.#reply({ ...payment, status: 'pending', url: init.url }) }
+  }
+
+  #reply (p: Payment): PaymentReply {
+    return { MaThamChieu: p.reference, MaHoSo: p.maHoSo, SoTien: p.amount, MaTienTe: p.currency, UrlThanhToan: p.url, status: p.status }
+  }
+
+  async get (reference: string): Promise<Payment | undefined> {
+    return this.#store.getPayment(reference)
+  }
+
+  // ---- POST /v1/callbacks/paygov -----------------------------------------------------
+
+  /** PayGov's reply format, signed with the shared secret; `code` carries the gateway's code on refusals. */
+  #callbackReply (resultCode: string, description: string, code?: ErrorCode): CallbackReply {
+    const body: Record<string, unknown> = sign('IPN_REPLY', { MaLoi: resultCode, MoTaLoi: description, MaDoiTac: this.#cfg.partnerCode, ThoiGianGD: formatDvcqgDate(Date.now()) }, this.#cfg.secret)
+    if (code !== undefined) body.code = code
+    return { status: code === undefined ? 200 : errorTable[code].status, body }
+  }
+
+  #refuse (resultCode: string, code: ErrorCode): CallbackReply {
+    return this.#callbackReply(resultCode, errorTable[code].title, code)
+  }
+
+  async callback (body: unknown, sourceIp: string): Promise<CallbackReply> {
+    const allow = this.#cfg.callbackAllowFrom
+    if (allow.length > 0 && !allow.includes(sourceIp)) {
+      this.#log.warn({ code: 'LGSP_ERR_CALLBACK_SOURCE' }, 'callback refused')
+      return this.#refuse(resultCodes.internal, 'LGSP_ERR_CALLBACK_SOURCE')
+    }
+    if (!validators.paygovCallback(body)) return this.#refuse(resultCodes.malformed, 'LGSP_ERR_CALLBACK_MALFORMED')
+    const ipn = body as PaygovCallback
+    if (!checksumMatches('IPN', ipn as unknown as Record<string, unknown>, this.#cfg.secret)) {
+      this.#log.warn({ code: 'LGSP_ERR_CALLBACK_CHECKSUM', reference: ipn.MaThamChieu }, 'callback refused')
+      return this.#refuse(resultCodes.badChecksum, 'LGSP_ERR_CALLBACK_CHECKSUM')
+    }
+    // A duplicate is the same reference, transaction and result: it gets the first reply.
+    const key = `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}`
+    const earlier = await this.#store.callbackReply(key)
+    if (earlier !== undefined) return earlier as CallbackReply
+    const { reply, applied } = await this.#applyCallback(ipn)
+    // Only applied results are remembered: a refused one (mismatch) must not shadow a genuine one with the same key.
+    if (applied) await this.#store.saveCallbackReply(key, ipn.MaThamChieu, reply, Date.now())
+    return reply
+  }
+
+  async #applyCallback (ipn: PaygovCallback): Promise<{ reply: CallbackReply, applied: boolean }> {
+    const amount = Number(ipn.SoTien)
+    const payment = await this.#store.getPayment(ipn.MaThamChieu)
+    // MaXacThuc covers every field, so it tells apart anomalies that share reference and transaction.
+    const anomaly = { key: `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}|${ipn.MaXacThuc}`, reference: ipn.MaThamChieu, transactionCode: ipn.MaGiaoDich, amount, resultCode: ipn.MaLoi, receivedAt: Date.now() }
+    if (payment === undefined) {
+      await this.#store.recordAnomaly({ ...anomaly, kind: 'orphan', detail: 'no payment with this reference' })
+      this.#log.warn({ code: 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE', reference: ipn.MaThamChieu }, 'orphan callback kept')
+      return { reply: this.#refuse(resultCodes.unknownReference, 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE'), applied: false }
+    }
+    if (ipn.MaDoiTac !== this.#cfg.partnerCode || ipn.MaTienTe !== payment.currency) {
+      await this.#store.recordAnomaly({ ...anomaly, kind: 'mismatch', detail: `partner ${ipn.MaDoiTac} / currency ${ipn.MaTienTe}` })
+      return { reply: this.#refuse(resultCodes.partnerOrCurrency, 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH'), applied: false }
+    }
+    if (amount !== payment.amount) {
+      await this.#store.recordAnomaly({ ...anomaly, kind: 'mismatch', detail: `amount ${amount}, expected ${payment.amount}` })
+      this.#log.warn({ code: 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH', reference: ipn.MaThamChieu }, 'callback amount differs')
+      return { reply: this.#refuse(resultCodes.amountMismatch, 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH'), applied: false }
+    }
+    await this.#result(payment, ipn.MaLoi === resultCodes.success, ipn.MaGiaoDich, ipn.MaNganHang ?? null, ipn.ThoiGianGD, 'callback')
+    return { reply: this.#callbackReply(resultCodes.success, 'Thành công'), applied: true }
+  }
+
+  /** Applies a result (callback or QUERY) and, when it made the payment paid, its effect. */
+  async #result (payment: Payment, success: boolean, transactionCode: string, bank: string | null, time: string, source: 'callback' | 'query'): Promise<void> {
+    const now = Date.now()
+    const { outcome, payment: after } = await this.#store.applyPaymentResult({
+      reference: payment.reference, success, transactionCode, bank, resultAt: parseDvcqgDate(time) ?? now, source, at: now
+    })
+    this.#log.info({ reference: payment.reference, maHoSo: payment.maHoSo, outcome, source, success }, 'payment result')
+    if (outcome === 'paid') await this.#applyEffect(after)
+  }
+
+  /** Carries a paid payment into the dossier's ledger and on to the destinations, once. */
+  async #applyEffect (p: Payment): Promise<void> {
+    const now = Date.now()
+    const destinations = this.#cfg.destinations
+    const notice: PaymentNotice = {
+      MaHoSo: p.maHoSo,
+      MaThamChieu: p.reference,
+      MaGiaoDich: p.transactionCode ?? '',
+      SoTien: p.amount,
+      MaNganHang: p.bank,
+      ThoiGianGD: formatDvcqgDate(p.resultAt ?? now),
+      DuocThanhToanTrucTuyen: this.#cfg.paidFlag,
+      PhiLePhi: p.fees
+    }
+    const messageId = uuidv7(now)
+    const result = await this.#store.accept({
+      messageId,
+      receivedAt: now,
+      sender: PAYGOV_SENDER,
+      kind: 'payment',
+      // One effect per payment, whoever applies it (callback, settlement, recovery).
+      idempotencyKey: `${PAYGOV_SENDER}:effect:${p.reference}`,
+      contentHash: p.reference,
+      body: JSON.stringify(notice),
+      maHoSo: [p.maHoSo],
+      reply: { messageId, receivedAt: new Date(now).toISOString(), destinations },
+      plan: (current) => {
+        const change = planPayment(current, p.maHoSo, { paidFlag: this.#cfg.paidFlag, fees: p.fees, paidAt: p.resultAt ?? now }, { sender: PAYGOV_SENDER, messageId, now })
+        const record = change.rows[0]!.record
+        return { change, outbox: unitsFor(this.#adapters, destinations, p.maHoSo, { kind: 'payment', messageId, sender: PAYGOV_SENDER, record, payment: notice }) }
+      }
+    })
+    await this.#store.setPaymentEffect(p.reference, result.reply.messageId)
+    this.#notify(destinations)
+  }
+
+  // ---- settlement --------------------------------------------------------------------
+
+  /** One settlement pass: effects left over by a crash, then QUERY for payments with no result. */
+  async settle (now = Date.now()): Promise<{ queried: number, settled: number, effects: number }> {
+    let effects = 0
+    for (const p of await this.#store.paymentsAwaitingEffect(100)) {
+      await this.#applyEffect(p)
+      effects++
+    }
+    let queried = 0
+    let settled = 0
+    const due = await this.#store.duePayments(now - this.#cfg.settlement.pendingAfterMs, 200)
+    for (const p of due) {
+      queried++
+      const answer = await this.client.query(p.reference, formatDvcqgDate(Date.now()))
+      await this.#store.markQueried(p.reference, Date.now())
+      if (!answer.ok) {
+        this.#log.warn({ reference: p.reference, code: answer.code, reason: answer.message }, 'PayGov QUERY failed')
+        continue
+      }
+      const a = answer.answer
+      if (a.state === '3') continue
+      if (a.state === '1' && a.amount !== p.amount) {
+        await this.#store.recordAnomaly({ kind: 'mismatch', key: `${p.reference}|${a.transactionCode}|query`, reference: p.reference, transactionCode: a.transactionCode, amount: a.amount, resultCode: '00', detail: `QUERY amount ${a.amount}, expected ${p.amount}`, receivedAt: Date.now() })
+        continue
+      }
+      await this.#result(p, a.state === '1', a.transactionCode, a.bank, a.time, 'query')
+      settled++
+    }
+    return { queried, settled, effects }
+  }
+
+  /** Settlement figures for one day (yyyy-MM-dd, Vietnam time). */
+  async report (date: string): Promise<SettlementReport> {
+    const from = /^\d{4}-\d{2}-\d{2}$/.test(date) ? parseDvcqgDate(`${date.replace(/-/g, '')}000000`) : undefined
+    if (from === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'date is yyyy-MM-dd (Vietnam time).')
+    return this.#store.settlement(from, from + 24 * 3600_000)
+  }
+
+  /** Runs settlement every `settlement.intervalMs`, one pass at a time. */
+  start (): void {
+    if (this.#timer !== undefined) return
+    this.#timer = setInterval(() => {
+      if (this.#running !== undefined) return
+      this.#running = this.settle()
+        .catch((err: unknown) => this.#log.error({ err: err instanceof LgspError ? err.code : err }, 'settlement pass failed'))
+        .finally(() => { this.#running = undefined })
+    }, this.#cfg.settlement.intervalMs)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running
+    await this.client.close()
+  }
+}

@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto'
+import t from 'tap'
+import { request } from 'undici'
+import { checksum, sign } from '../adapters/paygov/index.js'
+import { formatDvcqgDate } from '../gateway/ledger/dates.js'
+import type { Payment } from '../gateway/store/types.js'
+import { hoso, startStack, waitFor, type Stack } from './helpers.js'
+
+/** SHA-256 over fields joined by "|" with the secret last, written out from the protocol document. */
+const vector = (values: Array<string | number>, secret: string): string =>
+  createHash('sha256').update([...values.map(String), secret].join('|')).digest('hex')
+
+t.test('checksums match vectors computed from the documented field orders', async (t) => {
+  const secret = 's3cr3t-shared-with-paygov'
+  const init = { LoaiBanTin: 'INIT', PhienBan: '1.0.6', MaDoiTac: 'TINH-H56', MaThamChieu: 'REF1', SoTien: 135000, LoaiHinhThanhToan: 'PAY', MaKenhThanhToan: '1', MaThietBi: '1', NgonNgu: 'vi', MaTienTe: 'VND', MaNganHang: '', ThongTinGiaoDich: 'Lệ phí', ThoiGianGD: '20240201080000', Ip: '10.1.2.3' }
+  t.equal(checksum('INIT', init, secret), vector(['INIT', '1.0.6', 'TINH-H56', 'REF1', 135000, 'PAY', '1', '1', 'vi', 'VND', '', 'Lệ phí', '20240201080000', '10.1.2.3'], secret))
+  const ipn = { LoaiBanTin: 'IPN', MaLoi: '00', MaDoiTac: 'TINH-H56', MaThamChieu: 'REF1', SoTien: '135000', MaTienTe: 'VND', MaGiaoDich: 'PG1', MaNganHang: 'VCB', ThoiGianGD: '20240201081500', ThongTinGiaoDich: 'Lệ phí' }
+  t.equal(checksum('IPN', ipn, secret), vector(['IPN', '00', 'TINH-H56', 'REF1', '135000', 'VND', 'PG1', 'VCB', '20240201081500', 'Lệ phí'], secret))
+  const query = { LoaiBanTin: 'QUERY', PhienBan: '1.0.6', MaDoiTac: 'TINH-H56', MaThamChieu: 'REF1', ThoiGianGD: '20240201090000' }
+  t.equal(checksum('QUERY', query, secret), vector(['QUERY', '1.0.6', 'TINH-H56', 'REF1', '20240201090000'], secret))
+  t.equal(checksum('IPN_REPLY', { MaLoi: '00', MoTaLoi: 'Thành công', MaDoiTac: 'TINH-H56', ThoiGianGD: '20240201081501' }, secret), vector(['00', 'Thành công', 'TINH-H56', '20240201081501'], secret))
+  t.match(checksum('IPN', ipn, secret), /^[0-9a-f]{64}$/, 'lowercase hex')
+})
+
+async function dossierWithPayment (s: Stack, n: number, key?: string): Promise<{ maHoSo: string, reference: string, url: string }> {
+  const record = hoso(n)
+  t.equal((await s.post('onestop', '/v1/dossiers', record)).statusCode, 202)
+  const res = await s.post('onestop', '/v1/payments', { MaHoSo: record.MaHoSo, MaDonVi: '000.00.01.H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí cấp đổi', Gia: 135000 }, { TenPhiLePhi: 'Phí sát hạch', Gia: 50000 }] },
+    key === undefined ? {} : { 'idempotency-key': key })
+  if (res.statusCode !== 201) throw new Error(`payment request: ${res.statusCode} ${res.body}`)
+  const body = res.json() as { MaThamChieu: string, UrlThanhToan: string }
+  return { maHoSo: record.MaHoSo, reference: body.MaThamChieu, url: body.UrlThanhToan }
+}
+
+const payment = async (s: Stack, reference: string): Promise<Payment> => (await s.get('onestop', `/v1/payments/${reference}`)).json() as Payment
+
+t.test('paying a dossier: request, URL, callback, and both the one-stop and DVCQG show it paid online', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const { maHoSo, reference, url } = await dossierWithPayment(s, 1, 'pay-1')
+  t.match(url, new RegExp(`^${s.paygov.url}/pay/${reference}$`))
+  t.equal(s.paygov.transactions.get(reference)?.amount, 185000, 'INIT carried the sum of the fee lines')
+  t.match(s.paygov.transactions.get(reference)?.receipt, { MaHoSo: maHoSo, MaTTHC: hoso(1).MaTTHC, MaDonVi: '000.00.01.H56' })
+  t.equal((await payment(s, reference)).status, 'pending')
+
+  const again = await s.post('onestop', '/v1/payments', { MaHoSo: maHoSo, MaDonVi: '000.00.01.H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí cấp đổi', Gia: 135000 }, { TenPhiLePhi: 'Phí sát hạch', Gia: 50000 }] }, { 'idempotency-key': 'pay-1' })
+  t.equal(again.statusCode, 200)
+  t.equal(again.json().MaThamChieu, reference, 'a repeat gets the same reference and URL')
+  t.equal(s.paygov.transactions.size, 1, 'and PayGov was not asked twice')
+
+  // The payer opens the URL and pays.
+  t.equal((await request(`${url}?result=success`)).statusCode, 200)
+  await s.paygov.settled()
+  t.match(s.paygov.replies[0], { status: 200, body: { MaLoi: '00', MaDoiTac: s.paygov.partnerCode } })
+  const reply = s.paygov.replies[0]!.body
+  t.equal(reply.MaXacThuc, createHash('sha256').update([reply.MaLoi, reply.MoTaLoi, reply.MaDoiTac, reply.ThoiGianGD, s.paygov.secret].join('|')).digest('hex'), 'the reply carries the gateway\'s checksum')
+  t.match(await payment(s, reference), { status: 'paid', resultSource: 'callback', transactionCode: /^PG/ })
+
+  await waitFor('DVCQG shows it paid', () => s.dvcqg.dossiers.get(maHoSo)?.record.DuocThanhToanTrucTuyen === '2')
+  t.match(s.dvcqg.dossiers.get(maHoSo)!.record.DanhSachLePhi, [{ TenPhiLePhi: 'Lệ phí cấp đổi', Gia: 135000, HinhThucThu: 'Trực tuyến' }, { TenPhiLePhi: 'Phí sát hạch', Gia: 50000 }])
+  await waitFor('the one-stop is told', () => (s.onestop.events.get(maHoSo) ?? []).some((e) => e.type === 'payment'))
+  t.match(s.onestop.events.get(maHoSo)!.find((e) => e.type === 'payment')!.data, { MaThamChieu: reference, SoTien: 185000, DuocThanhToanTrucTuyen: '2' })
+  const view = (await s.get('onestop', `/v1/dossiers/${maHoSo}`)).json() as { record: Record<string, unknown>, history: Array<{ kind: string }> }
+  t.equal(view.record.DuocThanhToanTrucTuyen, '2')
+  t.equal(view.history.at(-1)?.kind, 'payment')
+
+  const twice = await s.post('onestop', '/v1/payments', { MaHoSo: maHoSo, MaDonVi: '000.00.01.H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }] })
+  t.equal(twice.statusCode, 409)
+  t.equal(twice.json().code, 'LGSP_ERR_PAYMENT_ALREADY_PAID')
+})
+
+t.test('payment requests that are refused', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const record = hoso(5)
+  await s.post('onestop', '/v1/dossiers', record)
+  const cases: Array<[string, 'onestop' | 'vertical', unknown, number, string]> = [
+    ['no fee lines', 'onestop', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [] }, 422, 'LGSP_ERR_REQUEST_INVALID'],
+    ['all fees 0', 'onestop', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Miễn phí', Gia: 0 }] }, 422, 'LGSP_ERR_PAYMENT_NOTHING_TO_PAY'],
+    ['fractional amount', 'onestop', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1.5 }] }, 422, 'LGSP_ERR_REQUEST_INVALID'],
+    ['unknown dossier', 'onestop', { MaHoSo: hoso(6).MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }] }, 404, 'LGSP_ERR_DOSSIER_NOT_FOUND'],
+    ['member without the payment kind', 'vertical', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }] }, 403, 'LGSP_ERR_AUTH_KIND_FORBIDDEN']
+  ]
+  for (const [name, who, body, status, code] of cases) {
+    const res = await s.post(who, '/v1/payments', body)
+    t.equal(res.statusCode, status, name)
+    t.equal(res.json().code, code, name)
+  }
+  t.equal(s.paygov.transactions.size, 0, 'PayGov was never asked')
+  await s.paygov.stop()
+  const down = await s.post('onestop', '/v1/payments', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }] }, { 'idempotency-key': 'retry-me' })
+  t.equal(down.statusCode, 502)
+  t.equal(down.json().code, 'LGSP_ERR_PAYGOV_UNAVAILABLE')
+  await s.paygov.start(s.paygov.server.port)
+  const retried = await s.post('onestop', '/v1/payments', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }] }, { 'idempotency-key': 'retry-me' })
+  t.equal(retried.statusCode, 200, 'the same key retries INIT')
+  t.equal(retried.json().MaThamChieu, down.json().MaThamChieu, 'with the same reference')
+  t.equal(retried.json().status, 'pending')
+})
+
+t.test('adversarial callbacks: each gets the right reply and code, no paid state is lost or invented', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const a = await dossierWithPayment(s, 10)
+  const b = await dossierWithPayment(s, 11)
+  const secret = s.paygov.secret
+  const ipn = (reference: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    LoaiBanTin: 'IPN', MaLoi: '00', MaDoiTac: s.paygov.partnerCode, MaThamChieu: reference, SoTien: 185000, MaTienTe: 'VND',
+    MaGiaoDich: 'PG-A-1', MaNganHang: 'VCB', ThoiGianGD: formatDvcqgDate(Date.now()), ThongTinGiaoDich: 'Lệ phí', ...over
+  })
+  const post = async (body: unknown): Promise<{ status: number, body: Record<string, any> }> => {
+    const res = await request(`${s.gateway.url}/v1/callbacks/paygov`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
+    return { status: res.statusCode, body: await res.body.json() as Record<string, any> }
+  }
+  const expect = async (name: string, body: unknown, status: number, maLoi: string, code?: string): Promise<Record<string, any>> => {
+    const r = await post(body)
+    t.equal(r.status, status, `${name}: HTTP status`)
+    t.equal(r.body.MaLoi, maLoi, `${name}: MaLoi`)
+    t.equal(r.body.code, code, `${name}: code`)
+    return r.body
+  }
+
+  await expect('forged checksum', sign('IPN', ipn(a.reference), 'guessed-secret'), 401, '01', 'LGSP_ERR_CALLBACK_CHECKSUM')
+  await expect('tampered amount', { ...sign('IPN', ipn(a.reference), secret), SoTien: 1000 }, 401, '01', 'LGSP_ERR_CALLBACK_CHECKSUM')
+  await expect('wrong amount, correctly signed', sign('IPN', ipn(a.reference, { SoTien: 184000 }), secret), 409, '03', 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH')
+  await expect('wrong partner', sign('IPN', ipn(a.reference, { MaDoiTac: 'TINH-KHAC' }), secret), 409, '04', 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH')
+  await expect('wrong currency', sign('IPN', ipn(a.reference, { MaTienTe: 'USD' }), secret), 409, '04', 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH')
+  await expect('unknown reference', sign('IPN', ipn('NO-SUCH-REF', { MaGiaoDich: 'PG-ORPHAN' }), secret), 404, '02', 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE')
+  await expect('missing fields', { LoaiBanTin: 'IPN', MaThamChieu: a.reference }, 400, '05', 'LGSP_ERR_CALLBACK_MALFORMED')
+  const notJson = await post('{"MaLoi": ')
+  t.equal(notJson.status, 400, 'malformed body')
+  t.equal(notJson.body.code, 'LGSP_ERR_REQUEST_MALFORMED')
+  t.equal((await payment(s, a.reference)).status, 'pending', 'none of those changed anything')
+
+  const success = sign('IPN', ipn(a.reference), secret)
+  const first = await expect('success', success, 200, '00')
+  const replay = await expect('replayed success', success, 200, '00')
+  t.same(replay, first, 'a replay gets the very same reply')
+  await expect('failure after success', sign('IPN', ipn(a.reference, { MaLoi: '10', MaGiaoDich: 'PG-A-2' }), secret), 200, '00')
+  t.match(await payment(s, a.reference), { status: 'paid', transactionCode: 'PG-A-1' }, 'the success stands')
+
+  await expect('failure', sign('IPN', ipn(b.reference, { MaLoi: '24', MaGiaoDich: 'PG-B-1' }), secret), 200, '00')
+  t.match(await payment(s, b.reference), { status: 'failed' })
+  await expect('success after a failure (the payer tried again)', sign('IPN', ipn(b.reference, { MaGiaoDich: 'PG-B-2' }), secret), 200, '00')
+  t.match(await payment(s, b.reference), { status: 'paid', transactionCode: 'PG-B-2' })
+
+  await waitFor('both dossiers synced as paid', () => [a, b].every((p) => s.dvcqg.dossiers.get(p.maHoSo)?.record.DuocThanhToanTrucTuyen === '2'))
+  const payEvents = (id: string): number => (s.onestop.events.get(id) ?? []).filter((e) => e.type === 'payment').length
+  t.equal(payEvents(a.maHoSo), 1, 'one payment notice despite the replays')
+  t.equal(payEvents(b.maHoSo), 1)
+
+  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10)
+  const report = (await s.get('operator', `/v1/payments/settlement?date=${today}`)).json() as Record<string, any>
+  t.match(report, { paid: { count: 2, amount: 370000 }, pending: { count: 0 }, failed: { count: 0 }, orphans: { count: 1, amount: 185000 }, mismatches: { count: 3 } })
+  t.equal((await s.get('operator', '/v1/payments/settlement?date=22-11-2024')).json().code, 'LGSP_ERR_REQUEST_BAD_PARAMETER')
+  t.equal((await s.get('onestop', `/v1/payments/settlement?date=${today}`)).statusCode, 403)
+})
+
+t.test('callbacks from an address that is not PayGov\'s are refused', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const p = await dossierWithPayment(s, 20)
+  // Reconfigure: only PayGov's (documentation-range) address may call back.
+  const cfg = s.config.payments!
+  cfg.callbackAllowFrom.push('192.0.2.10')
+  s.paygov.pay(p.reference)
+  await s.paygov.settled()
+  t.match(s.paygov.replies[0], { status: 403, body: { code: 'LGSP_ERR_CALLBACK_SOURCE' } })
+  t.equal((await payment(s, p.reference)).status, 'pending')
+  cfg.callbackAllowFrom.push('127.0.0.1')
+  t.equal((await s.gateway.payments!.settle()).settled, 1, 'settlement finds the result anyway')
+  t.equal((await payment(s, p.reference)).status, 'paid')
+})
+
+t.test('with 20% of callbacks dropped, settlement ends with every payment in its true final state', async (t) => {
+  let seed = 7
+  const random = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  const s = await startStack(t, { listen: true })
+  s.paygov.misbehaviour = { ...s.paygov.misbehaviour, dropRate: 0.2, duplicate: true }
+  const payments: Array<{ maHoSo: string, reference: string, url: string }> = []
+  for (let i = 0; i < 40; i++) payments.push(await dossierWithPayment(s, 100 + i))
+  const truth = new Map<string, boolean>()
+  for (const p of payments) {
+    const success = random() < 0.8
+    truth.set(p.reference, success)
+    s.paygov.pay(p.reference, success)
+  }
+  await s.paygov.settled()
+  t.ok(s.paygov.dropped > 0, `${s.paygov.dropped} callbacks never came`)
+  const before = await Promise.all(payments.map((p) => payment(s, p.reference)))
+  t.ok(before.some((p) => p.status === 'pending'), 'some payments were left pending')
+
+  const pass = await s.gateway.payments!.settle()
+  t.equal(pass.queried, s.paygov.dropped, 'each pending payment was queried')
+  for (const p of payments) {
+    t.equal((await payment(s, p.reference)).status, truth.get(p.reference)! ? 'paid' : 'failed', `${p.reference} settled to its true state`)
+  }
+  const paid = payments.filter((p) => truth.get(p.reference)!)
+  await waitFor('DVCQG shows exactly the paid dossiers as paid', () =>
+    payments.every((p) => (s.dvcqg.dossiers.get(p.maHoSo)?.record.DuocThanhToanTrucTuyen === '2') === truth.get(p.reference)))
+  t.equal(s.dvcqg.repeats, 0)
+  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10)
+  const report = (await s.get('operator', `/v1/payments/settlement?date=${today}`)).json() as Record<string, any>
+  t.match(report, { paid: { count: paid.length, amount: paid.length * 185000 }, pending: { count: 0 }, failed: { count: payments.length - paid.length } })
+})
