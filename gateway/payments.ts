@@ -262,6 +262,8 @@ export class Payments {
       }
       const a = answer.answer
       if (a.state === '3') continue
+      // INIT's answer was lost: PayGov may never have seen the reference, so only a success counts.
+      if (p.status !== 'pending' && a.state !== '1') continue
       if (a.state === '1' && a.amount !== p.amount) {
         await this.#store.recordAnomaly({ kind: 'mismatch', key: `${p.reference}|${a.transactionCode}|query`, reference: p.reference, transactionCode: a.transactionCode, amount: a.amount, resultCode: '00', detail: `QUERY amount ${a.amount}, expected ${p.amount}`, receivedAt: Date.now() })
         continue

@@ -199,3 +199,20 @@ t.test('with 20% of callbacks dropped, settlement ends with every payment in its
   const report = (await s.get('operator', `/v1/payments/settlement?date=${today}`)).json() as Record<string, any>
   t.match(report, { paid: { count: paid.length, amount: paid.length * 185000 }, pending: { count: 0 }, failed: { count: payments.length - paid.length } })
 })
+
+t.test('a payment whose INIT answer was lost is still settled when the payer paid', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const paid = await dossierWithPayment(s, 300)
+  const unpaid = await dossierWithPayment(s, 301)
+  // As after a crash between INIT and recording its answer: PayGov knows both, the gateway says "created".
+  const db = (await import('better-sqlite3')).default(s.config.store.path)
+  db.prepare("UPDATE payments SET status = 'created', url = NULL").run()
+  db.close()
+  s.paygov.misbehaviour = { ...s.paygov.misbehaviour, dropRate: 1 }
+  s.paygov.pay(paid.reference, true)
+  s.paygov.pay(unpaid.reference, false)
+  const pass = await s.gateway.payments!.settle()
+  t.equal(pass.queried, 2)
+  t.equal((await payment(s, paid.reference)).status, 'paid')
+  t.equal((await payment(s, unpaid.reference)).status, 'created', 'a failure is not trusted for a reference PayGov may not have')
+})

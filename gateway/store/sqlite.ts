@@ -328,7 +328,7 @@ export class SqliteStore implements Store {
       payResult: db.prepare(`UPDATE payments SET status = @status, transaction_code = @transactionCode, bank = @bank, result_at = @resultAt,
         result_source = @source, updated_at = @at WHERE reference = @reference`),
       payQueried: db.prepare('UPDATE payments SET last_query_at = ? WHERE reference = ?'),
-      payDue: db.prepare<[number, number, number], PaymentRecord>(`SELECT * FROM payments WHERE status = 'pending' AND created_at < ?
+      payDue: db.prepare<[number, number, number], PaymentRecord>(`SELECT * FROM payments WHERE status IN ('pending', 'created', 'init_failed') AND created_at < ?
         AND (last_query_at IS NULL OR last_query_at < ?) ORDER BY created_at LIMIT ?`),
       payAwaiting: db.prepare<[number], PaymentRecord>("SELECT * FROM payments WHERE status = 'paid' AND effect_message_id IS NULL ORDER BY updated_at LIMIT ?"),
       payEffect: db.prepare('UPDATE payments SET effect_message_id = ? WHERE reference = ?'),

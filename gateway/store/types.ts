@@ -229,7 +229,10 @@ export interface PaymentStore {
   saveCallbackReply (key: string, reference: string, reply: unknown, at: number): Promise<void>
   /** Keeps an orphan or mismatched callback (once per key). */
   recordAnomaly (a: CallbackAnomaly): Promise<void>
-  /** Pending payments created before `before` and not queried since `before`. */
+  /**
+   * Payments with no result (pending, or whose INIT answer was lost) created before `before`
+   * and not queried since `before`.
+   */
   duePayments (before: number, limit: number): Promise<Payment[]>
   markQueried (reference: string, at: number): Promise<void>
   /** Paid payments whose effect on the dossier is not recorded yet (a crash between the two). */
