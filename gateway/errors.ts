@@ -75,6 +75,17 @@ export const callbackErrors = {
   LGSP_ERR_CALLBACK_PARTNER_MISMATCH: def(409, 'Partner code or currency differs', 'MaDoiTac and MaTienTe must be those of the payment.')
 } as const
 
+/** XML from vertical systems (tax notices, SOAP): refused before any expensive parsing. */
+export const xmlErrors = {
+  LGSP_ERR_XML_TOO_LARGE: def(413, 'XML document too large', 'The limit is xml.maxBytes; ask the sender to split it.'),
+  LGSP_ERR_XML_DOCTYPE: def(400, 'DOCTYPE or ENTITY declaration refused', 'Send XML without a DTD: external entities and entity expansion are never processed.'),
+  LGSP_ERR_XML_TOO_DEEP: def(400, 'XML nested too deeply', 'The limit is xml.maxDepth levels.'),
+  LGSP_ERR_XML_TOO_MANY_ATTRIBUTES: def(400, 'Too many attributes on one element', 'The limit is xml.maxAttributes per element.'),
+  LGSP_ERR_XML_ATTRIBUTE_TOO_LONG: def(400, 'Attribute value too long', 'The limit is xml.maxAttributeLength characters.'),
+  LGSP_ERR_XML_MALFORMED: def(400, 'Malformed XML', 'Send well-formed XML (UTF-8).'),
+  LGSP_ERR_XML_NAMESPACE: def(400, 'Unexpected XML namespace or root', 'The document element must be the one the interface defines, in its namespace.')
+} as const
+
 /** Operator endpoints. */
 export const adminErrors = {
   LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.')
@@ -109,6 +120,7 @@ export const errorTable = {
   ...dossierErrors,
   ...paymentErrors,
   ...callbackErrors,
+  ...xmlErrors,
   ...adminErrors,
   ...deliveryErrors,
   ...serverErrors
