@@ -48,8 +48,11 @@ t.test('queues everything while DVCQG is down and delivers it once it is back', 
   await waitFor('every dossier delivered', allDelivered(s, ids))
   t.equal(s.dvcqg.repeats, 0, 'nothing applied twice')
   for (const id of ids) t.same(s.dvcqg.arrivals.get(id), [progress(id, 30, 4).ThoiDiemXuLy, progress(id, 90, 9).ThoiDiemXuLy])
-  const after = (await s.get('operator', '/v1/admin/queues')).json() as Array<{ destination: string, pending: number, dead: number, delivered: number }>
-  t.match(after.find((q) => q.destination === 'dvcqg'), { pending: 0, dead: 0, delivered: 80 })
+  // DVCQG applies a unit before the gateway records the reply: wait for the gateway's own count.
+  type Q = { destination: string, pending: number, inflight: number, dead: number, delivered: number }
+  const dvcqgQueue = async (): Promise<Q | undefined> => ((await s.get('operator', '/v1/admin/queues')).json() as Q[]).find((q) => q.destination === 'dvcqg')
+  await waitFor('every unit recorded as delivered', async () => (await dvcqgQueue())?.delivered === 80)
+  t.match(await dvcqgQueue(), { pending: 0, inflight: 0, dead: 0, delivered: 80 })
 })
 
 t.test('with 30% of DVCQG calls failing (errors, hangs, lost replies), everything is delivered, once', async (t) => {
