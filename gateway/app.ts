@@ -8,6 +8,7 @@ import type { AdapterRegistry } from '../adapters/registry.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { TokenSigner } from './crypto/token.js'
 import type { Delivery } from './delivery/index.js'
+import type { Catalogue } from './catalogue.js'
 import type { Logger } from './logger.js'
 import { Members } from './members.js'
 import { bearerAuth } from './plugins/auth.js'
@@ -24,6 +25,7 @@ import { uuidv7 } from './ids.js'
 export interface AppDeps {
   store: Store
   adapters: AdapterRegistry
+  catalogue: Catalogue
   logger: Logger
   /** Absent when this process runs no delivery workers. */
   delivery?: Delivery
@@ -57,7 +59,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   const notify = (destinations: readonly string[]): void => deps.delivery?.notify(destinations)
 
   tokenRoutes(app, signer, members)
-  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, notify })
+  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify })
   adminRoutes(app, auth, deps.store, deps.delivery)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))

@@ -52,6 +52,7 @@ export const authErrors = {
 /** The dossier ledger and its state machine. */
 export const dossierErrors = {
   LGSP_ERR_DOSSIER_NOT_FOUND: def(404, 'Dossier not found', 'Post the dossier (POST /v1/dossiers) before its progress.'),
+  LGSP_ERR_DOSSIER_UNKNOWN_PROCEDURE: def(422, 'Unknown procedure code', 'MaTTHC must be in the procedure catalogue; ask the provincial IT team to add it.'),
   LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION: def(409, 'Illegal status transition', 'See the TrangThaiHoSo transition table in the README; `from` and `to` name the states.')
 } as const
 

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { AdapterRegistry, CanonicalMessage } from '../adapters/registry.js'
+import type { Catalogue } from './catalogue.js'
 import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
@@ -17,6 +18,8 @@ import { fieldErrors, onlyDateErrors, validators } from './validation.js'
 export interface IntakeDeps {
   store: Store
   adapters: AdapterRegistry
+  /** Procedures: unknown codes are refused, and each dossier also goes to its procedure's vertical systems. */
+  catalogue: Catalogue
   /** Wakes the delivery workers of the destinations that got new units. */
   notify: (destinations: readonly string[]) => void
 }
@@ -126,10 +129,18 @@ export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Pro
   const dup = ids.find((id, i) => ids.indexOf(id) !== i)
   if (dup !== undefined) throw lgspError('LGSP_ERR_REQUEST_DUPLICATE_DOSSIER', `MaHoSo ${dup} appears more than once in this request.`)
   records.forEach(checkDates)
-  return accept(deps, req, 'dossier', ids, destinations, (messageId, now) => (current) => {
+  // Routing by procedure: the member's destinations plus the vertical systems that take part.
+  const routes = records.map((r) => {
+    const procedure = deps.catalogue.get(r.MaTTHC)
+    if (procedure === undefined) throw lgspError('LGSP_ERR_DOSSIER_UNKNOWN_PROCEDURE', `MaTTHC ${r.MaTTHC} of ${r.MaHoSo} is not in the procedure catalogue (version ${deps.catalogue.version}).`)
+    const verticals = procedure.HeThongLienThong.filter((d) => deps.adapters.get(d) !== undefined && !destinations.includes(d))
+    return [...destinations, ...verticals]
+  })
+  const all = [...new Set(routes.flat())]
+  return accept(deps, req, 'dossier', ids, all, (messageId, now) => (current) => {
     const ctx = { sender: req.member.id, messageId, now }
     const change = planDossiers(current, records, ctx)
-    const outbox = records.flatMap((record, i) => unitsFor(deps.adapters, destinations, record.MaHoSo,
+    const outbox = records.flatMap((record, i) => unitsFor(deps.adapters, routes[i]!, record.MaHoSo,
       { kind: 'dossier', messageId, sender: req.member.id, record, existed: change.existed[i]! }))
     return { change, outbox }
   })

@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino'
 import { AdapterRegistry } from '../adapters/registry.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { buildApp } from './app.js'
+import { Catalogue } from './catalogue.js'
 import { Delivery } from './delivery/index.js'
 import { createLogger, type Logger } from './logger.js'
 import { Payments } from './payments.js'
@@ -41,14 +42,17 @@ export function openStore (config: GatewayConfig): Store {
 
 export async function startGateway (config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
   const logger = createLogger(config.log.level, options.logStream)
+  const catalogue = Catalogue.load(config.catalogue.path)
   const store = openStore(config)
   await store.init()
   const adapters = new AdapterRegistry(config.destinations)
+  const unrouted = catalogue.unroutedSystems(adapters.names)
+  if (unrouted.length > 0) logger.warn({ systems: unrouted, catalogue: catalogue.version }, 'procedures name vertical systems that are not configured: their dossiers go only to the member destinations')
   const delivery = config.delivery.enabled ? new Delivery(store, adapters, config, logger) : undefined
   const notify = (destinations: readonly string[]): void => delivery?.notify(destinations)
   const payments = config.payments === undefined ? undefined : new Payments(store, adapters, config.payments, logger, notify)
   let closing = false
-  const app = await buildApp(config, { store, adapters, logger, delivery, payments, closing: () => closing })
+  const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, closing: () => closing })
   delivery?.start()
   payments?.start()
 

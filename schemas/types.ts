@@ -250,6 +250,78 @@ export interface PaygovCallback {
 }
 
 /**
+ * Reference data for administrative procedures (thủ tục hành chính): what routing and the indicators need to know of each MaTTHC. A versioned file, validated at start-up.
+ */
+export interface ProcedureCatalogue {
+  $schema?: string
+  /**
+   * The catalogue's own version, e.g. 2024.11.1.
+   */
+  version: string
+  /**
+   * @minItems 1
+   */
+  procedures: [
+    {
+      /**
+       * Administrative procedure code, e.g. 1.003560.000.00.00.H56 or 2.001234.
+       */
+      MaTTHC: string
+      TenTTHC: string
+      MaLinhVuc: string
+      /**
+       * Agency level: trung-uong, tinh (province), huyen (district), xa (commune).
+       */
+      CapThucHien: 'trung-uong' | 'tinh' | 'huyen' | 'xa'
+      /**
+       * Fee-bearing procedure.
+       */
+      CoPhiLePhi: boolean
+      /**
+       * Statutory duration in working days (applies when NgayHenTra is missing).
+       */
+      SoNgayGiaiQuyet: number
+      /**
+       * A paper result is required.
+       */
+      KetQuaBanGiay: boolean
+      /**
+       * Vertical systems that take part (destination names): the gateway routes the dossier to each that is configured.
+       */
+      HeThongLienThong: string[]
+    },
+    ...{
+      /**
+       * Administrative procedure code, e.g. 1.003560.000.00.00.H56 or 2.001234.
+       */
+      MaTTHC: string
+      TenTTHC: string
+      MaLinhVuc: string
+      /**
+       * Agency level: trung-uong, tinh (province), huyen (district), xa (commune).
+       */
+      CapThucHien: 'trung-uong' | 'tinh' | 'huyen' | 'xa'
+      /**
+       * Fee-bearing procedure.
+       */
+      CoPhiLePhi: boolean
+      /**
+       * Statutory duration in working days (applies when NgayHenTra is missing).
+       */
+      SoNgayGiaiQuyet: number
+      /**
+       * A paper result is required.
+       */
+      KetQuaBanGiay: boolean
+      /**
+       * Vertical systems that take part (destination names): the gateway routes the dossier to each that is configured.
+       */
+      HeThongLienThong: string[]
+    }[]
+  ]
+}
+
+/**
  * A system the gateway delivers to; the adapter names its protocol.
  */
 export type Destination = DvcqgDestination | OnestopDestination
@@ -365,6 +437,15 @@ export interface GatewayConfig {
       pendingAfterMs: number
     }
     timeouts: Timeouts2
+  }
+  /**
+   * The procedure catalogue: routing by procedure and, for indicators, durations and fees.
+   */
+  catalogue: {
+    /**
+     * Catalogue file (schemas/procedure-catalogue.schema.json); relative paths are from the working folder. Default: the bundled schemas/catalogue/procedures.v1.json.
+     */
+    path?: string
   }
 }
 /**

@@ -91,23 +91,32 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
   const dvcqg = await new DvcqgSimulator(options.dvcqg).start()
   const onestop = await new OnestopSimulator().start()
   const paygov = await new PaygovSimulator().start()
-  const config = resolveConfig(testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra, paygov), {})
+  let config: GatewayConfig
+  try {
+    config = resolveConfig(testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra, paygov), {})
+  } catch (err) {
+    await Promise.all([paygov.stop(), dvcqg.stop(), onestop.stop()])
+    throw err
+  }
   const logs: string[] = []
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(chunk.toString('utf8')); cb() } })
-  const gateway = await startGateway(config, { logStream: sink, listen: options.listen ?? false })
-  paygov.callbackUrl = `${gateway.url}/v1/callbacks/paygov`
+  // Registered first, so the simulators stop even when the gateway fails to start.
+  let gateway: Gateway | undefined
   t.teardown(async () => {
     await paygov.stop()
-    await gateway.close()
+    await gateway?.close()
     await dvcqg.stop()
     await onestop.stop()
   })
+  gateway = await startGateway(config, { logStream: sink, listen: options.listen ?? false })
+  const started = gateway
+  paygov.callbackUrl = `${started.url}/v1/callbacks/paygov`
   const tokens = new Map<string, string>()
   const token = async (member: keyof typeof members): Promise<string> => {
     const cached = tokens.get(member)
     if (cached !== undefined) return cached
     const m = members[member]
-    const res = await gateway.app.inject({
+    const res = await started.app.inject({
       method: 'POST',
       url: '/token',
       headers: { authorization: `Basic ${Buffer.from(`${m.id}:${m.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -117,14 +126,14 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
     tokens.set(member, tok)
     return tok
   }
-  const post: Stack['post'] = async (member, url, body, headers = {}) => gateway.app.inject({
+  const post: Stack['post'] = async (member, url, body, headers = {}) => started.app.inject({
     method: 'POST',
     url,
     headers: { authorization: `Bearer ${await token(member)}`, 'content-type': 'application/json', ...headers },
     payload: typeof body === 'string' ? body : JSON.stringify(body)
   })
-  const get: Stack['get'] = async (member, url) => gateway.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await token(member)}` } })
-  return { gateway, config, dvcqg, onestop, paygov, logs, dir, token, post, get }
+  const get: Stack['get'] = async (member, url) => started.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await token(member)}` } })
+  return { gateway: started, config, dvcqg, onestop, paygov, logs, dir, token, post, get }
 }
 
 /** Polls until `check` is true; fails with `what` after `timeoutMs`. */
