@@ -4,6 +4,7 @@
  */
 import type { Destination, GatewayConfig } from '../schemas/types.js'
 import { DvcqgAdapter } from './dvcqg/index.js'
+import { GplxAdapter } from './gplx/index.js'
 import { OnestopAdapter } from './onestop/index.js'
 import type { Adapter } from './types.js'
 
@@ -13,6 +14,7 @@ function build (name: string, cfg: Destination): Adapter {
   switch (cfg.adapter) {
     case 'dvcqg': return new DvcqgAdapter(name, cfg)
     case 'onestop': return new OnestopAdapter(name, cfg)
+    case 'gplx': return new GplxAdapter(name, cfg)
   }
 }
 
@@ -33,6 +35,11 @@ export class AdapterRegistry {
 
   get (destination: string): Adapter | undefined {
     return this.#adapters.get(destination)
+  }
+
+  /** Adapters of one protocol (e.g. every `gplx` destination, for its poller). */
+  ofProtocol (protocol: string): Adapter[] {
+    return [...this.#adapters.values()].filter((a) => a.protocol === protocol)
   }
 
   get names (): string[] {

@@ -61,6 +61,8 @@ export type DeliveryResult =
 export interface Adapter {
   readonly destination: string
   readonly protocol: string
+  /** The member that speaks for this system (e.g. its poller): what it sends is never routed back here. */
+  readonly sourceMember?: string
   /** Cuts a message into this destination's delivery units (at accept time, in order). */
   units (message: CanonicalMessage): UnitPlan[]
   deliver (unit: DeliveryUnit): Promise<DeliveryResult>

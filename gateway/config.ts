@@ -50,7 +50,7 @@ function applyEnv (doc: Json, env: NodeJS.ProcessEnv): Json {
       const prefix = `LGSP_DEST_${envName(name)}_`
       set(env[`${prefix}URL`], (v) => { d.url = v })
       set(env[`${prefix}PASSWORD`], (v) => { d.password = v })
-      set(env[`${prefix}TOKEN`], (v) => { d.token = v })
+      set(env[`${prefix}TOKEN`], (v) => { if (d.adapter === 'gplx') d.apiKey = v; else d.token = v })
     }
   }
   return out
@@ -72,6 +72,14 @@ function checkSemantics (c: GatewayConfig): string[] {
     }
     for (const d of m.defaultDestinations ?? []) {
       if (!m.destinations.includes(d)) problems.push(`members.${m.id}: default destination "${d}" must also be in its destinations`)
+    }
+  }
+  for (const [name, d] of Object.entries(c.destinations)) {
+    if (d?.adapter !== 'gplx') continue
+    const m = c.members.find((x) => x.id === d.poll.member)
+    if (m === undefined) problems.push(`destinations.${name}.poll.member: "${d.poll.member}" is not a member`)
+    else if (!m.messageKinds.includes('dossier') || !m.messageKinds.includes('progress')) {
+      problems.push(`destinations.${name}.poll.member: "${m.id}" needs messageKinds "dossier" and "progress" to bring the ministry's dossiers and changes in`)
     }
   }
   for (const d of c.payments?.destinations ?? []) {

@@ -134,7 +134,8 @@ export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Pro
     const procedure = deps.catalogue.get(r.MaTTHC)
     if (procedure === undefined) throw lgspError('LGSP_ERR_DOSSIER_UNKNOWN_PROCEDURE', `MaTTHC ${r.MaTTHC} of ${r.MaHoSo} is not in the procedure catalogue (version ${deps.catalogue.version}).`)
     const verticals = procedure.HeThongLienThong.filter((d) => deps.adapters.get(d) !== undefined && !destinations.includes(d))
-    return [...destinations, ...verticals]
+    // Never back to the system the dossier came from.
+    return [...destinations, ...verticals].filter((d) => deps.adapters.get(d)?.sourceMember !== req.member.id)
   })
   const all = [...new Set(routes.flat())]
   return accept(deps, req, 'dossier', ids, all, (messageId, now) => (current) => {

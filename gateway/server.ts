@@ -12,6 +12,9 @@ import { Catalogue } from './catalogue.js'
 import { Delivery } from './delivery/index.js'
 import { createLogger, type Logger } from './logger.js'
 import { Payments } from './payments.js'
+import { GplxPoller } from './polling.js'
+import { Members } from './members.js'
+import type { GplxAdapter } from '../adapters/gplx/index.js'
 import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/types.js'
 
@@ -21,6 +24,7 @@ export interface Gateway {
   adapters: AdapterRegistry
   delivery: Delivery | undefined
   payments: Payments | undefined
+  pollers: GplxPoller[]
   logger: Logger
   /** http://host:port once listening. */
   url: string
@@ -53,8 +57,11 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   const payments = config.payments === undefined ? undefined : new Payments(store, adapters, config.payments, logger, notify)
   let closing = false
   const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, closing: () => closing })
+  const intake = { store, adapters, catalogue, notify }
+  const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, new Members(config.members), logger))
   delivery?.start()
   payments?.start()
+  for (const p of pollers) p.start()
 
   const purge = setInterval(() => {
     store.purgeIdempotency(Date.now() - config.idempotency.retentionHours * HOUR)
@@ -77,6 +84,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       closing = true
       clearInterval(purge)
       await app.close()
+      await Promise.all(pollers.map((p) => p.stop()))
       await payments?.stop()
       await delivery?.stop()
       await adapters.close()
@@ -85,7 +93,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     })()
     return closed
   }
-  return { app, store, adapters, delivery, payments, logger, url, close }
+  return { app, store, adapters, delivery, payments, pollers, logger, url, close }
 }
 
 /** Closes the gateway on SIGTERM/SIGINT, then exits. */

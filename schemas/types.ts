@@ -324,7 +324,7 @@ export interface ProcedureCatalogue {
 /**
  * A system the gateway delivers to; the adapter names its protocol.
  */
-export type Destination = DvcqgDestination | OnestopDestination
+export type Destination = DvcqgDestination | OnestopDestination | GplxDestination
 
 /**
  * The gateway's configuration file (lgsp.config.json). Every default lives in this schema; environment variables listed in the README may override values.
@@ -436,7 +436,7 @@ export interface GatewayConfig {
        */
       pendingAfterMs: number
     }
-    timeouts: Timeouts2
+    timeouts: Timeouts3
   }
   /**
    * The procedure catalogue: routing by procedure and, for indicators, durations and fees.
@@ -547,7 +547,42 @@ export interface Timeouts1 {
   headersMs: number
   bodyMs: number
 }
+/**
+ * The driver-licensing system (GPLX) of the Ministry of Transport: bearer-key REST.
+ */
+export interface GplxDestination {
+  adapter: 'gplx'
+  /**
+   * Base URL of the destination.
+   */
+  url: string
+  /**
+   * Dossiers delivered in parallel to this destination.
+   */
+  concurrency: number
+  timeouts: Timeouts2
+  /**
+   * Bearer key issued by the ministry. Override: LGSP_DEST_<NAME>_TOKEN.
+   */
+  apiKey: string
+  poll: {
+    /**
+     * The member whose name status changes and new dossiers from the ministry are accepted under; its destinations receive them.
+     */
+    member: string
+    intervalMs: number
+    /**
+     * Changes read per DanhSachHoSo call.
+     */
+    batch: number
+  }
+}
 export interface Timeouts2 {
+  connectMs: number
+  headersMs: number
+  bodyMs: number
+}
+export interface Timeouts3 {
   connectMs: number
   headersMs: number
   bodyMs: number

@@ -40,7 +40,7 @@ export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: s
     auth: { tokenSecret: 'test-token-secret-0123456789abcdef-xyz', tokenTtlSeconds: 300 },
     members: [
       { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },
-      { id: m.vertical.id, name: 'GPLX (test)', clientSecret: m.vertical.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
+      { id: m.vertical.id, name: 'GPLX (test)', clientSecret: m.vertical.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
       { id: m.reader.id, name: 'Portal (test)', clientSecret: m.reader.secret, read: 'all' },
       { id: m.operator.id, name: 'Operator (test)', clientSecret: m.operator.secret, admin: true, read: 'all' },
       { id: m.disabled.id, name: 'Disabled (test)', clientSecret: m.disabled.secret, enabled: false, messageKinds: ['dossier'], destinations: ['dvcqg'] }
@@ -81,6 +81,8 @@ export interface Stack {
 
 export interface StackOptions {
   configExtra?: Record<string, unknown>
+  /** Destinations added beside dvcqg and onestop. */
+  destinations?: Record<string, unknown>
   dvcqg?: ConstructorParameters<typeof DvcqgSimulator>[0]
   listen?: boolean
 }
@@ -93,7 +95,9 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
   const paygov = await new PaygovSimulator().start()
   let config: GatewayConfig
   try {
-    config = resolveConfig(testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra, paygov), {})
+    const doc = testConfigDocument(dir, dvcqg.url, onestop.url, options.configExtra, paygov)
+    if (options.destinations !== undefined) doc.destinations = { ...doc.destinations as object, ...options.destinations }
+    config = resolveConfig(doc, {})
   } catch (err) {
     await Promise.all([paygov.stop(), dvcqg.stop(), onestop.stop()])
     throw err

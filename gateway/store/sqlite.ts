@@ -27,7 +27,7 @@ export interface SqliteStoreOptions {
   synchronous: 'full' | 'normal'
 }
 
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -144,6 +144,12 @@ CREATE TABLE IF NOT EXISTS payment_anomalies (
   result_code TEXT NOT NULL,
   detail TEXT NOT NULL,
   received_at INTEGER NOT NULL
+);
+-- version 3: pollers of vertical systems
+CREATE TABLE IF NOT EXISTS cursors (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
 );
 `
 
@@ -333,6 +339,8 @@ export class SqliteStore implements Store {
       payAwaiting: db.prepare<[number], PaymentRecord>("SELECT * FROM payments WHERE status = 'paid' AND effect_message_id IS NULL ORDER BY updated_at LIMIT ?"),
       payEffect: db.prepare('UPDATE payments SET effect_message_id = ? WHERE reference = ?'),
       payInRange: db.prepare<[number, number], PaymentRecord>('SELECT * FROM payments WHERE created_at >= ? AND created_at < ? ORDER BY created_at'),
+      cursorGet: db.prepare<[string], { value: string }>('SELECT value FROM cursors WHERE key = ?'),
+      cursorPut: db.prepare('INSERT INTO cursors (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),
       cbGet: db.prepare<[string], { reply: string }>('SELECT reply FROM payment_callbacks WHERE key = ?'),
       cbPut: db.prepare('INSERT OR IGNORE INTO payment_callbacks (key, reference, reply, received_at) VALUES (?, ?, ?, ?)'),
       anomalyPut: db.prepare(`INSERT OR IGNORE INTO payment_anomalies (key, kind, reference, transaction_code, amount, result_code, detail, received_at)
@@ -644,6 +652,14 @@ export class SqliteStore implements Store {
       payments: payments.map((p) => ({ reference: p.reference, maHoSo: p.maHoSo, amount: p.amount, status: p.status, transactionCode: p.transactionCode, resultSource: p.resultSource })),
       anomalies
     }
+  }
+
+  async getCursor (key: string): Promise<string | undefined> {
+    return this.#s.cursorGet.get(key)?.value
+  }
+
+  setCursor (key: string, value: string): Promise<void> {
+    return this.#write(() => { this.#s.cursorPut.run(key, value, Date.now()) })
   }
 
   purgeIdempotency (olderThan: number): Promise<number> {

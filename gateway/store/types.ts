@@ -265,6 +265,9 @@ export interface Store extends PaymentStore {
   queueStats (): Promise<QueueStats[]>
   /** Deletes idempotency records older than the horizon; returns how many. */
   purgeIdempotency (olderThan: number): Promise<number>
+  /** A poller's resume point (e.g. the last DanhSachHoSo sequence read). */
+  getCursor (key: string): Promise<string | undefined>
+  setCursor (key: string, value: string): Promise<void>
   /** Whether the store answers. */
   ping (): Promise<boolean>
   close (): Promise<void>

@@ -161,6 +161,15 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.equal(await store.callbackReply('none'), undefined)
   })
 
+  t.test(`${name}: poller cursors survive a restart`, async (t) => {
+    const store = await factory.open(t)
+    t.equal(await store.getCursor('gplx:gplx'), undefined)
+    await store.setCursor('gplx:gplx', '41')
+    await store.setCursor('gplx:gplx', '42')
+    const reopened = await factory.reopen(t, store)
+    t.equal(await reopened.getCursor('gplx:gplx'), '42')
+  })
+
   t.test(`${name}: idempotency records expire`, async (t) => {
     const store = await factory.open(t)
     const input = acceptOf(50, { key: 'old' })

@@ -1,0 +1,105 @@
+/**
+ * Pollers of vertical systems that do not call the province back. For each GPLX
+ * destination: read DanhSachHoSo after the stored cursor, fetch each changed dossier with
+ * TraCuuHoSo, and accept it through the same intake as any member's message (under the
+ * destination's `poll.member`): a dossier new to the gateway as a HoSo, a known one as a
+ * progress entry. Idempotency keys name the ministry's change (phienBan), so reading the
+ * same change twice (a crash before the cursor moved) has no second effect. The cursor moves
+ * only past changes that were accepted or refused on their merits.
+ */
+import type { GplxAdapter, GplxRecord } from '../adapters/gplx/index.js'
+import { toHoSo, toProgress } from '../adapters/gplx/index.js'
+import { LgspError } from './errors.js'
+import { acceptDossiers, acceptProgress, type IntakeDeps } from './intake.js'
+import type { Logger } from './logger.js'
+import type { Members } from './members.js'
+
+export class GplxPoller {
+  readonly #adapter: GplxAdapter
+  readonly #deps: IntakeDeps
+  readonly #members: Members
+  readonly #log: Logger
+  readonly #key: string
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<unknown> | undefined
+
+  constructor (adapter: GplxAdapter, deps: IntakeDeps, members: Members, log: Logger) {
+    this.#adapter = adapter
+    this.#deps = deps
+    this.#members = members
+    this.#log = log.child({ poller: adapter.destination })
+    this.#key = `gplx:${adapter.destination}`
+  }
+
+  /** One round: every change after the cursor, in the ministry's order. Returns how many were applied. */
+  async pollOnce (): Promise<number> {
+    const member = this.#members.get(this.#adapter.settings.poll.member)
+    if (member === undefined) return 0
+    let cursor = Number(await this.#deps.store.getCursor(this.#key) ?? 0)
+    let applied = 0
+    for (;;) {
+      const page = await this.#adapter.client.changes(cursor, this.#adapter.settings.poll.batch)
+      if (!page.ok) {
+        this.#log.warn({ code: page.code, reason: page.message }, 'DanhSachHoSo failed')
+        return applied
+      }
+      if (page.items.length === 0) return applied
+      for (const change of page.items) {
+        const found = await this.#adapter.client.lookUp(change.maHoSo)
+        if (!found.ok) {
+          this.#log.warn({ code: found.code, maHoSo: change.maHoSo }, 'TraCuuHoSo failed; will retry from here')
+          return applied
+        }
+        // The record may have moved on since the list was read: apply what it says now, keyed by its version.
+        if (await this.#apply(member, found.record)) applied++
+        cursor = Math.max(change.phienBan, found.record.phienBan)
+        await this.#deps.store.setCursor(this.#key, String(cursor))
+      }
+    }
+  }
+
+  /** Accepts one ministry record; false when everything in it was refused on its merits (logged, not retried). */
+  async #apply (member: NonNullable<ReturnType<Members['get']>>, g: GplxRecord): Promise<boolean> {
+    if (await this.#deps.store.dossierState(g.maHoSo) === undefined) {
+      const record = toHoSo(g)
+      return this.#refusable(g.maHoSo, g.phienBan, () => acceptDossiers(this.#deps, { member, body: record, raw: JSON.stringify(record), idempotencyKey: `gplx:${g.maHoSo}:${g.phienBan}` }))
+    }
+    // Replay every step of the ministry's history: a poll may have missed some (2 → 9 → 10
+    // read as 2 → 10), and steps already applied come back as idempotent repeats.
+    let any = false
+    for (const step of g.lichSu) {
+      const entry = toProgress(g.maHoSo, step)
+      any = await this.#refusable(g.maHoSo, step.phienBan, () => acceptProgress(this.#deps, { member, body: entry, raw: JSON.stringify(entry), idempotencyKey: `gplx:${g.maHoSo}:${step.phienBan}` }, g.maHoSo)) || any
+    }
+    return any
+  }
+
+  /** Runs one accept; a refusal on the message's merits (4xx) is logged and skipped, anything else stops the round. */
+  async #refusable (maHoSo: string, phienBan: number, accept: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await accept()
+      return true
+    } catch (err) {
+      if (!(err instanceof LgspError) || err.status >= 500) throw err
+      this.#log.warn({ code: err.code, maHoSo, phienBan }, 'ministry change refused')
+      return false
+    }
+  }
+
+  start (): void {
+    if (this.#timer !== undefined) return
+    this.#timer = setInterval(() => {
+      if (this.#running !== undefined) return
+      this.#running = this.pollOnce()
+        .catch((err: unknown) => this.#log.error({ err }, 'poll failed'))
+        .finally(() => { this.#running = undefined })
+    }, this.#adapter.settings.poll.intervalMs)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running
+  }
+}
