@@ -2,19 +2,31 @@
  * The adapters by destination name, built from the config's `destinations`. Outside code
  * reaches adapters only through this file and each adapter's index.ts.
  */
-import type { Destination, GatewayConfig } from '../schemas/types.js'
+import type { Destination, GatewayConfig, TaxDestination } from '../schemas/types.js'
 import { DvcqgAdapter } from './dvcqg/index.js'
 import { GplxAdapter } from './gplx/index.js'
 import { OnestopAdapter } from './onestop/index.js'
+import { TaxAdapter } from './tax/index.js'
+import { readFileSync } from 'node:fs'
+import { devSigningIdentity } from '../certs/dev-identity.js'
 import type { Adapter } from './types.js'
 
 export type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
+
+/** The tax adapter's signing identity: the configured PEM files, or (dev profile only, checked by config) a throwaway one. */
+function taxAdapter (name: string, cfg: TaxDestination): TaxAdapter {
+  const identity = cfg.signing === undefined
+    ? devSigningIdentity(`lgsp-${name}`)
+    : { keyPem: readFileSync(cfg.signing.keyPath, 'utf8'), certPem: readFileSync(cfg.signing.certPath, 'utf8') }
+  return new TaxAdapter(name, { url: cfg.url, ...identity, timeoutMs: cfg.timeouts.headersMs }, cfg.notices.member)
+}
 
 function build (name: string, cfg: Destination): Adapter {
   switch (cfg.adapter) {
     case 'dvcqg': return new DvcqgAdapter(name, cfg)
     case 'onestop': return new OnestopAdapter(name, cfg)
     case 'gplx': return new GplxAdapter(name, cfg)
+    case 'tax': return taxAdapter(name, cfg)
   }
 }
 

@@ -27,8 +27,36 @@ export interface FaultSettings {
 
 export const defaultFaults: FaultSettings = { mode: 'none', rate: 0, delayMs: 2000, paths: [] }
 
+/** Listens on a loopback port (0 picks one) and keeps track of open sockets; returns the port. */
+export async function listenTracked (server: Server, sockets: Set<Socket>, port: number, host = '127.0.0.1'): Promise<number> {
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  return (server.address() as AddressInfo).port
+}
+
+/** Stops a server at once: every open connection is cut (the system "goes down"). */
+export async function closeHard (server: Server, sockets: Set<Socket>): Promise<void> {
+  for (const s of sockets) s.destroy()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+}
+
 /** The effect chosen for one request. */
 export type Effect = 'pass' | 'error' | 'hang' | 'slow' | 'drop'
+
+/** What the faults do to one request on `path`. */
+export function chooseEffect (f: FaultSettings, path: string, random: () => number): Effect {
+  if (f.mode === 'none' || (f.paths.length > 0 && !f.paths.includes(path))) return 'pass'
+  if (f.mode !== 'random') return f.mode
+  if (random() >= f.rate) return 'pass'
+  const effects: Effect[] = ['error', 'hang', 'slow', 'drop']
+  return effects[Math.floor(random() * effects.length)]!
+}
 
 export interface SimRequest {
   method: string
@@ -84,17 +112,9 @@ export class SimServer {
     if (this.#server !== undefined) return this
     const server = createServer((req, res) => { void this.#handle(req, res) })
     server.keepAliveTimeout = 5000
-    server.on('connection', (s) => {
-      this.#sockets.add(s)
-      s.on('close', () => this.#sockets.delete(s))
-    })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, host, () => resolve())
-    })
+    this.#port = await listenTracked(server, this.#sockets, port, host)
     this.#server = server
     this.#host = host
-    this.#port = (server.address() as AddressInfo).port
     return this
   }
 
@@ -103,22 +123,13 @@ export class SimServer {
     const server = this.#server
     if (server === undefined) return
     this.#server = undefined
-    for (const s of this.#sockets) s.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await closeHard(server, this.#sockets)
   }
 
   setFaults (f: Partial<FaultSettings>): void {
     this.faults = { ...this.faults, ...f }
   }
 
-  #choose (path: string): Effect {
-    const f = this.faults
-    if (f.mode === 'none' || (f.paths.length > 0 && !f.paths.includes(path))) return 'pass'
-    if (f.mode !== 'random') return f.mode
-    if (this.#random() >= f.rate) return 'pass'
-    const effects: Effect[] = ['error', 'hang', 'slow', 'drop']
-    return effects[Math.floor(this.#random() * effects.length)]!
-  }
 
   async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim')
@@ -153,7 +164,7 @@ export class SimServer {
       return
     }
     this.counters.requests++
-    const effect = url.pathname.startsWith('/_sim/') ? 'pass' : this.#choose(url.pathname)
+    const effect = url.pathname.startsWith('/_sim/') ? 'pass' : chooseEffect(this.faults, url.pathname, this.#random)
     this.counters[effect]++
     if (effect === 'error') { send({ status: 503, body: { error: 'service unavailable (simulated)' } }); return }
     if (effect === 'hang') return // the socket stays open until the client gives up or the server stops

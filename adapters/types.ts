@@ -9,6 +9,8 @@ import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 export type CanonicalMessage =
   | { kind: 'dossier', messageId: string, sender: string, record: HoSo, existed: boolean }
   | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[] }
+  /** A tax notice: `entry` is the status-6 progress entry, `rows` the notice's lines as the tax service sent them. */
+  | { kind: 'tax-notice', messageId: string, sender: string, record: HoSo, entry: QuaTrinhXuLy, rows: Array<Record<string, string | number>> }
   /** A confirmed payment: `record` is the dossier with DuocThanhToanTrucTuyen and the paid fees. */
   | { kind: 'payment', messageId: string, sender: string, record: HoSo, payment: PaymentNotice }
 

@@ -82,6 +82,13 @@ function checkSemantics (c: GatewayConfig): string[] {
       problems.push(`destinations.${name}.poll.member: "${m.id}" needs messageKinds "dossier" and "progress" to bring the ministry's dossiers and changes in`)
     }
   }
+  for (const [name, d] of Object.entries(c.destinations)) {
+    if (d?.adapter !== 'tax') continue
+    if (c.profile === 'production' && d.signing === undefined) problems.push(`destinations.${name}.signing: required in production (keyPath and certPath of the WS-Security identity)`)
+    const m = c.members.find((x) => x.id === d.notices.member)
+    if (m === undefined) problems.push(`destinations.${name}.notices.member: "${d.notices.member}" is not a member`)
+    else if (!m.messageKinds.includes('progress')) problems.push(`destinations.${name}.notices.member: "${m.id}" needs messageKind "progress" to bring tax notices in`)
+  }
   for (const d of c.payments?.destinations ?? []) {
     if (!destinations.includes(d)) problems.push(`payments.destinations: "${d}" is not in destinations (${destinations.join(', ')})`)
   }

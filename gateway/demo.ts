@@ -6,22 +6,25 @@ import { join } from 'node:path'
 import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../adapters/onestop/index.js'
 import { PaygovSimulator } from '../adapters/paygov/index.js'
+import { GplxSimulator } from '../adapters/gplx/index.js'
+import { TaxSimulator } from '../adapters/tax/index.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { resolveConfig } from './config.js'
 import { closeOnSignals, startGateway } from './server.js'
 
-export interface DemoPorts { gateway: number, dvcqg: number, onestop: number, paygov: number }
+export interface DemoPorts { gateway: number, dvcqg: number, onestop: number, paygov: number, gplx: number, tax: number }
 
 /** Dev-profile members; their secrets are for the local demo only. */
 export const demoMembers = {
   onestop: { id: 'onestop-demo', secret: 'onestop-demo-secret' },
   vertical: { id: 'gplx-demo', secret: 'gplx-demo-secret-00' },
   portal: { id: 'dvcqg-portal', secret: 'dvcqg-portal-secret' },
-  operator: { id: 'operator', secret: 'operator-demo-secret' }
+  operator: { id: 'operator', secret: 'operator-demo-secret' },
+  tax: { id: 'thue-demo', secret: 'thue-demo-secret-000' }
 } as const
 
 /** The demo's configuration document (before defaults). */
-export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { dvcqg: DvcqgSimulator, onestop: OnestopSimulator, paygov: PaygovSimulator }): Record<string, unknown> {
+export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { dvcqg: DvcqgSimulator, onestop: OnestopSimulator, paygov: PaygovSimulator, gplx: GplxSimulator, tax: TaxSimulator }): Record<string, unknown> {
   const m = demoMembers
   return {
     profile: 'dev',
@@ -31,11 +34,14 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
       { id: m.onestop.id, name: 'Phần mềm một cửa điện tử (demo)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg'], read: 'own' },
       { id: m.vertical.id, name: 'Hệ thống GPLX (demo)', clientSecret: m.vertical.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
       { id: m.portal.id, name: 'Cổng DVCQG', clientSecret: m.portal.secret, read: 'all' },
-      { id: m.operator.id, name: 'Provincial IT operator', clientSecret: m.operator.secret, admin: true, read: 'all' }
+      { id: m.operator.id, name: 'Provincial IT operator', clientSecret: m.operator.secret, admin: true, read: 'all' },
+      { id: m.tax.id, name: 'Cơ quan thuế (demo)', clientSecret: m.tax.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' }
     ],
     destinations: {
       dvcqg: { adapter: 'dvcqg', url: sims.dvcqg.url, authPath: sims.dvcqg.authPath, integrationPath: sims.dvcqg.integrationPath, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56' },
-      onestop: { adapter: 'onestop', url: sims.onestop.url, token: sims.onestop.token, webhookPath: sims.onestop.webhookPath }
+      onestop: { adapter: 'onestop', url: sims.onestop.url, token: sims.onestop.token, webhookPath: sims.onestop.webhookPath },
+      gplx: { adapter: 'gplx', url: sims.gplx.url, apiKey: sims.gplx.apiKey, poll: { member: m.vertical.id, intervalMs: 2000 } },
+      tax: { adapter: 'tax', url: sims.tax.url, notices: { member: m.tax.id, intervalMs: 3000 } }
     },
     payments: {
       url: sims.paygov.url, initPath: sims.paygov.initPath, queryPath: sims.paygov.queryPath,
@@ -55,6 +61,8 @@ lgsp demo is running
   DVCQG simulator    http://127.0.0.1:${ports.dvcqg}   (state: GET /_sim/state)
   one-stop simulator http://127.0.0.1:${ports.onestop}   (state: GET /_sim/state)
   PayGov simulator   http://127.0.0.1:${ports.paygov}   (state: GET /_sim/state)
+  GPLX simulator     http://127.0.0.1:${ports.gplx}   (state: GET /_sim/state; overload: POST /_sim/faults)
+  tax SOAP simulator http://127.0.0.1:${ports.tax}/thue   (WSDL: ?wsdl)
 
 Post a first dossier:
   TOKEN=$(curl -s -u ${m.id}:${m.secret} -d grant_type=client_credentials ${gateway}/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
@@ -79,14 +87,18 @@ export async function runDemo (dataDir = process.env.LGSP_DATA_DIR ?? './data'):
     gateway: Number(process.env.LGSP_HTTP_PORT ?? 8080),
     dvcqg: Number(process.env.LGSP_DEMO_DVCQG_PORT ?? 8801),
     onestop: Number(process.env.LGSP_DEMO_ONESTOP_PORT ?? 8802),
-    paygov: Number(process.env.LGSP_DEMO_PAYGOV_PORT ?? 8803)
+    paygov: Number(process.env.LGSP_DEMO_PAYGOV_PORT ?? 8803),
+    gplx: Number(process.env.LGSP_DEMO_GPLX_PORT ?? 8804),
+    tax: Number(process.env.LGSP_DEMO_TAX_PORT ?? 8805)
   }
   const dvcqg = await new DvcqgSimulator().start(ports.dvcqg)
   const onestop = await new OnestopSimulator().start(ports.onestop)
   const paygov = await new PaygovSimulator().start(ports.paygov)
-  const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop, paygov }))
+  const gplx = await new GplxSimulator().start(ports.gplx)
+  const tax = await new TaxSimulator().start(ports.tax)
+  const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop, paygov, gplx, tax }))
   const gateway = await startGateway(config)
   paygov.callbackUrl = `${gateway.url}/v1/callbacks/paygov`
-  closeOnSignals(gateway, async () => { await paygov.stop(); await dvcqg.stop(); await onestop.stop() })
+  closeOnSignals(gateway, async () => { await paygov.stop(); await dvcqg.stop(); await onestop.stop(); await gplx.stop(); await tax.stop() })
   process.stdout.write(walkthrough(gateway.url, ports))
 }

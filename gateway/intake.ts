@@ -10,7 +10,8 @@ import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { parseDvcqgDate } from './ledger/dates.js'
-import { inProcessingOrder, planDossiers, planProgress } from './ledger/plan.js'
+import { inProcessingOrder, planDossiers, planProgress, planTaxNotice, type TaxAmount } from './ledger/plan.js'
+import { formatDvcqgDate } from './ledger/dates.js'
 import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
 import { fieldErrors, onlyDateErrors, validators } from './validation.js'
@@ -44,7 +45,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-export function requireKind (member: Member, kind: MessageKind): void {
+export function requireKind (member: Member, kind: Member['messageKinds'][number]): void {
   if (!member.messageKinds.includes(kind)) {
     throw lgspError('LGSP_ERR_AUTH_KIND_FORBIDDEN', `Member ${member.id} may not send ${kind} messages.`)
   }
@@ -159,5 +160,30 @@ export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHo
     const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now })
     const outbox = unitsFor(deps.adapters, destinations, maHoSo, { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries })
     return { change, outbox }
+  })
+}
+
+/**
+ * A tax notice for a dossier, fetched from the tax service by the notice poller: the raw
+ * notice goes into the message log; the dossier moves to 6 with the amounts as fee lines.
+ */
+export async function acceptTaxNotice (deps: IntakeDeps, member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<IntakeResult> {
+  requireKind(member, 'progress')
+  const destinations = resolveDestinations(member, undefined).filter((d) => deps.adapters.get(d)?.sourceMember !== member.id)
+  const amounts: TaxAmount[] = rows.map((r) => ({ TenPhiLePhi: r.TEN_TIEUMUC, MaPhiLePhi: r.SO_QUYET_DINH, Gia: r.SO_TIEN }))
+  const total = amounts.reduce((a, x) => a + x.Gia, 0)
+  const decisions = [...new Set(rows.map((r) => r.SO_QUYET_DINH))].join(', ')
+  return accept(deps, { member, body: rows, raw, idempotencyKey: `tax-notice:${maHoSo}:${decisions}` }, 'tax-notice', [maHoSo], destinations, (messageId, now) => (current) => {
+    const at = now
+    const change = planTaxNotice(current, maHoSo, amounts, at, { sender: member.id, messageId, now })
+    const entry: QuaTrinhXuLy = {
+      MaHoSo: maHoSo,
+      ThoiDiemXuLy: formatDvcqgDate(at),
+      TrangThai: 6,
+      NoiDungXuLy: `Thông báo thuế ${decisions}: ${amounts.map((a) => `${a.TenPhiLePhi} ${a.Gia.toLocaleString('vi-VN')} đồng`).join('; ')}; tổng ${total.toLocaleString('vi-VN')} đồng`.slice(0, 4000),
+      PhongBanXuLy: 'Cơ quan thuế'
+    }
+    const record = change.rows[0]!.record
+    return { change, outbox: unitsFor(deps.adapters, destinations, maHoSo, { kind: 'tax-notice', messageId, sender: member.id, record, entry, rows: rows.map((r) => ({ ...r })) }) }
   })
 }

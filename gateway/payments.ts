@@ -17,12 +17,13 @@ import { createHash } from 'node:crypto'
 import type { AdapterRegistry, PaymentNotice } from '../adapters/registry.js'
 import { PaygovClient, checksumMatches, resultCodes, sign } from '../adapters/paygov/index.js'
 import type { GatewayConfig, PaygovCallback, PaymentRequest } from '../schemas/types.js'
-import { lgspError, LgspError, errorTable, type ErrorCode } from './errors.js'
+import { lgspError, errorTable, type ErrorCode } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { requireKind, unitsFor } from './intake.js'
 import { formatDvcqgDate, parseDvcqgDate } from './ledger/dates.js'
 import { planPayment } from './ledger/plan.js'
 import type { Logger } from './logger.js'
+import { Periodic } from './periodic.js'
 import type { Member } from './members.js'
 import type { Payment, SettlementReport, Store } from './store/types.js'
 import { fieldErrors, validators } from './validation.js'
@@ -57,8 +58,7 @@ export class Payments {
   readonly #log: Logger
   readonly #notify: (destinations: readonly string[]) => void
   readonly client: PaygovClient
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<unknown> | undefined
+  readonly #schedule: Periodic
 
   constructor (store: Store, adapters: AdapterRegistry, cfg: PaymentsConfig, log: Logger, notify: (destinations: readonly string[]) => void) {
     this.#store = store
@@ -67,6 +67,7 @@ export class Payments {
     this.#log = log.child({ component: 'payments' })
     this.#notify = notify
     this.client = new PaygovClient(cfg)
+    this.#schedule = new Periodic('settlement pass', cfg.settlement.intervalMs, () => this.settle(), this.#log)
   }
 
   // ---- POST /v1/payments -------------------------------------------------------------
@@ -283,20 +284,11 @@ export class Payments {
 
   /** Runs settlement every `settlement.intervalMs`, one pass at a time. */
   start (): void {
-    if (this.#timer !== undefined) return
-    this.#timer = setInterval(() => {
-      if (this.#running !== undefined) return
-      this.#running = this.settle()
-        .catch((err: unknown) => this.#log.error({ err: err instanceof LgspError ? err.code : err }, 'settlement pass failed'))
-        .finally(() => { this.#running = undefined })
-    }, this.#cfg.settlement.intervalMs)
-    this.#timer.unref()
+    this.#schedule.start()
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
+    await this.#schedule.stop()
     await this.client.close()
   }
 }

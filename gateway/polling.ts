@@ -8,11 +8,14 @@
  * only past changes that were accepted or refused on their merits.
  */
 import type { GplxAdapter, GplxRecord } from '../adapters/gplx/index.js'
+import type { TaxAdapter } from '../adapters/tax/index.js'
+import type { XmlParserPool } from '../adapters/xml/index.js'
 import { toHoSo, toProgress } from '../adapters/gplx/index.js'
 import { LgspError } from './errors.js'
-import { acceptDossiers, acceptProgress, type IntakeDeps } from './intake.js'
+import { acceptDossiers, acceptProgress, acceptTaxNotice, type IntakeDeps } from './intake.js'
 import type { Logger } from './logger.js'
 import type { Members } from './members.js'
+import { Periodic } from './periodic.js'
 
 export class GplxPoller {
   readonly #adapter: GplxAdapter
@@ -20,8 +23,7 @@ export class GplxPoller {
   readonly #members: Members
   readonly #log: Logger
   readonly #key: string
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<unknown> | undefined
+  readonly #schedule: Periodic
 
   constructor (adapter: GplxAdapter, deps: IntakeDeps, members: Members, log: Logger) {
     this.#adapter = adapter
@@ -29,6 +31,7 @@ export class GplxPoller {
     this.#members = members
     this.#log = log.child({ poller: adapter.destination })
     this.#key = `gplx:${adapter.destination}`
+    this.#schedule = new Periodic('poll', adapter.settings.poll.intervalMs, () => this.pollOnce(), this.#log)
   }
 
   /** One round: every change after the cursor, in the ministry's order. Returns how many were applied. */
@@ -86,20 +89,63 @@ export class GplxPoller {
     }
   }
 
-  start (): void {
-    if (this.#timer !== undefined) return
-    this.#timer = setInterval(() => {
-      if (this.#running !== undefined) return
-      this.#running = this.pollOnce()
-        .catch((err: unknown) => this.#log.error({ err }, 'poll failed'))
-        .finally(() => { this.#running = undefined })
-    }, this.#adapter.settings.poll.intervalMs)
-    this.#timer.unref()
+  start (): void { this.#schedule.start() }
+  stop (): Promise<void> { return this.#schedule.stop() }
+}
+
+/**
+ * Asks the tax service for the notice of every dossier submitted to it that has none yet
+ * (LayThongBaoThue). A notice is parsed with the hardened XML parser (in the worker pool
+ * when large) and accepted as a tax-notice message: status 6 with the amounts, to the
+ * notice member's destinations (the one-stop, DVCQG). A malformed or hostile notice is
+ * refused and logged, and asked for again next round.
+ */
+export class TaxNoticePoller {
+  readonly #adapter: TaxAdapter
+  readonly #deps: IntakeDeps
+  readonly #members: Members
+  readonly #xml: XmlParserPool
+  readonly #log: Logger
+  readonly #schedule: Periodic
+
+  constructor (adapter: TaxAdapter, intervalMs: number, deps: IntakeDeps, members: Members, xml: XmlParserPool, log: Logger) {
+    this.#adapter = adapter
+    this.#deps = deps
+    this.#members = members
+    this.#xml = xml
+    this.#log = log.child({ poller: adapter.destination })
+    this.#schedule = new Periodic('poll', intervalMs, () => this.pollOnce(), this.#log)
   }
 
-  async stop (): Promise<void> {
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
+  /** One round; returns how many notices were accepted. */
+  async pollOnce (): Promise<number> {
+    const member = this.#members.get(this.#adapter.noticeMember)
+    if (member === undefined) return 0
+    let accepted = 0
+    for (const maHoSo of await this.#deps.store.awaitingEvent(this.#adapter.destination, 'submit', 'tax-notice', 50)) {
+      const n = await this.#adapter.notice(maHoSo)
+      if (!n.ok) {
+        this.#log.warn({ code: n.code, maHoSo }, 'LayThongBaoThue failed')
+        return accepted
+      }
+      if (n.xml === undefined) continue
+      try {
+        const doc = await this.#xml.parse(n.xml, { root: 'DATA' })
+        const rows = this.#adapter.rows(doc, maHoSo)
+        if (rows === undefined) {
+          this.#log.warn({ maHoSo }, 'tax notice without usable rows for this dossier')
+          continue
+        }
+        await acceptTaxNotice(this.#deps, member, maHoSo, rows, n.xml)
+        accepted++
+      } catch (err) {
+        if (!(err instanceof LgspError) || err.status >= 500) throw err
+        this.#log.warn({ code: err.code, maHoSo }, 'tax notice refused')
+      }
+    }
+    return accepted
   }
+
+  start (): void { this.#schedule.start() }
+  stop (): Promise<void> { return this.#schedule.stop() }
 }

@@ -12,7 +12,9 @@ import { Catalogue } from './catalogue.js'
 import { Delivery } from './delivery/index.js'
 import { createLogger, type Logger } from './logger.js'
 import { Payments } from './payments.js'
-import { GplxPoller } from './polling.js'
+import { GplxPoller, TaxNoticePoller } from './polling.js'
+import type { TaxAdapter } from '../adapters/tax/index.js'
+import { XmlParserPool } from '../adapters/xml/index.js'
 import { Members } from './members.js'
 import type { GplxAdapter } from '../adapters/gplx/index.js'
 import { SqliteStore } from './store/sqlite.js'
@@ -25,6 +27,7 @@ export interface Gateway {
   delivery: Delivery | undefined
   payments: Payments | undefined
   pollers: GplxPoller[]
+  noticePollers: TaxNoticePoller[]
   logger: Logger
   /** http://host:port once listening. */
   url: string
@@ -58,10 +61,17 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   let closing = false
   const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, closing: () => closing })
   const intake = { store, adapters, catalogue, notify }
-  const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, new Members(config.members), logger))
+  const members = new Members(config.members)
+  const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, members, logger))
+  const taxAdapters = adapters.ofProtocol('tax') as TaxAdapter[]
+  const xml = taxAdapters.length > 0 ? new XmlParserPool() : undefined
+  const noticePollers = taxAdapters.map((a) => {
+    const cfg = config.destinations[a.destination]
+    return new TaxNoticePoller(a, cfg?.adapter === 'tax' ? cfg.notices.intervalMs : 10_000, intake, members, xml!, logger)
+  })
   delivery?.start()
   payments?.start()
-  for (const p of pollers) p.start()
+  for (const p of [...pollers, ...noticePollers]) p.start()
 
   const purge = setInterval(() => {
     store.purgeIdempotency(Date.now() - config.idempotency.retentionHours * HOUR)
@@ -84,7 +94,8 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       closing = true
       clearInterval(purge)
       await app.close()
-      await Promise.all(pollers.map((p) => p.stop()))
+      await Promise.all([...pollers, ...noticePollers].map((p) => p.stop()))
+      await xml?.close()
       await payments?.stop()
       await delivery?.stop()
       await adapters.close()
@@ -93,7 +104,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     })()
     return closed
   }
-  return { app, store, adapters, delivery, payments, pollers, logger, url, close }
+  return { app, store, adapters, delivery, payments, pollers, noticePollers, logger, url, close }
 }
 
 /** Closes the gateway on SIGTERM/SIGINT, then exits. */

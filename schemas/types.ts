@@ -324,7 +324,7 @@ export interface ProcedureCatalogue {
 /**
  * A system the gateway delivers to; the adapter names its protocol.
  */
-export type Destination = DvcqgDestination | OnestopDestination | GplxDestination
+export type Destination = DvcqgDestination | OnestopDestination | GplxDestination | TaxDestination
 
 /**
  * The gateway's configuration file (lgsp.config.json). Every default lives in this schema; environment variables listed in the README may override values.
@@ -436,7 +436,7 @@ export interface GatewayConfig {
        */
       pendingAfterMs: number
     }
-    timeouts: Timeouts3
+    timeouts: Timeouts4
   }
   /**
    * The procedure catalogue: routing by procedure and, for indicators, durations and fees.
@@ -582,7 +582,44 @@ export interface Timeouts2 {
   headersMs: number
   bodyMs: number
 }
+/**
+ * The tax service (land and financial obligations): SOAP 1.1 with WS-Security signatures (schemas/tax/thue.wsdl).
+ */
+export interface TaxDestination {
+  adapter: 'tax'
+  /**
+   * The SOAP endpoint.
+   */
+  url: string
+  /**
+   * Dossiers delivered in parallel to this destination.
+   */
+  concurrency: number
+  timeouts: Timeouts3
+  /**
+   * PEM files of the gateway's signing key and certificate for WS-Security. Required in production; the dev profile makes a throwaway identity.
+   */
+  signing?: {
+    keyPath: string
+    certPath: string
+  }
+  notices: {
+    /**
+     * The member tax notices are accepted under; its destinations receive them.
+     */
+    member: string
+    /**
+     * How often submitted dossiers are asked for their notice.
+     */
+    intervalMs: number
+  }
+}
 export interface Timeouts3 {
+  connectMs: number
+  headersMs: number
+  bodyMs: number
+}
+export interface Timeouts4 {
   connectMs: number
   headersMs: number
   bodyMs: number

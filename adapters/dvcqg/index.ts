@@ -47,6 +47,7 @@ export class DvcqgAdapter implements Adapter {
       const payload: DossierPayload = { record: toWireHoSo(message.record), isUpdating: message.kind === 'payment' || message.existed }
       return [{ op: 'dossier', payload }]
     }
+    if (message.kind === 'tax-notice') return [{ op: 'progress', payload: { entries: [toWireProgress(message.entry)] } satisfies ProgressPayload }]
     return chunk(message.entries, this.#cfg.progressChunk)
       .map((entries): UnitPlan => ({ op: 'progress', payload: { entries: entries.map(toWireProgress) } satisfies ProgressPayload }))
   }

@@ -29,7 +29,7 @@ export interface DossierRow {
 export interface DossierEvent {
   maHoSo: string
   messageId: string
-  kind: 'dossier' | 'progress' | 'payment'
+  kind: 'dossier' | 'progress' | 'payment' | 'tax-notice'
   /** Event time: ThoiDiemXuLy for progress, the receive time for a HoSo record. */
   at: number
   receivedAt: number
@@ -169,5 +169,34 @@ export function planPayment (current: ReadonlyMap<string, DossierRow>, maHoSo: s
     maHoSo, messageId: ctx.messageId, kind: 'payment', at: facts.paidAt, receivedAt: ctx.now,
     fromState: before.state, toState: before.state, applied: true, sender: ctx.sender
   }
+  return { rows: [row], events: [event], existed: [true] }
+}
+
+/** One amount of a tax notice, as a fee line of the dossier. */
+export interface TaxAmount {
+  TenPhiLePhi: string
+  MaPhiLePhi: string
+  Gia: number
+}
+
+/**
+ * A tax notice: the dossier moves to 6 "yêu cầu thực hiện nghĩa vụ tài chính" and the
+ * amounts become fee lines (LoaiPhiLePhi "Thuế"), which the one-stop may later ask to pay.
+ */
+export function planTaxNotice (current: ReadonlyMap<string, DossierRow>, maHoSo: string, amounts: readonly TaxAmount[], at: number, ctx: PlanContext): LedgerChange {
+  const before = current.get(maHoSo)
+  if (before === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${maHoSo} is not known to the gateway.`, { maHoSo })
+  assertMove(maHoSo, before.state, 6)
+  const lines = amounts.map((a) => ({ ...a, LoaiPhiLePhi: 'Thuế' }))
+  const kept = (before.record.DanhSachLePhi ?? []).filter((f) => !lines.some((l) => l.MaPhiLePhi === f.MaPhiLePhi && l.TenPhiLePhi === f.TenPhiLePhi))
+  const row: DossierRow = {
+    ...before,
+    state: 6,
+    lastEventAt: Math.max(before.lastEventAt ?? 0, at),
+    record: { ...before.record, TrangThaiHoSo: 6, DanhSachLePhi: [...kept, ...lines] },
+    version: before.version + 1,
+    updatedAt: ctx.now
+  }
+  const event: DossierEvent = { maHoSo, messageId: ctx.messageId, kind: 'tax-notice', at, receivedAt: ctx.now, fromState: before.state, toState: 6, applied: true, sender: ctx.sender }
   return { rows: [row], events: [event], existed: [true] }
 }

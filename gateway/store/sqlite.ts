@@ -339,6 +339,10 @@ export class SqliteStore implements Store {
       payAwaiting: db.prepare<[number], PaymentRecord>("SELECT * FROM payments WHERE status = 'paid' AND effect_message_id IS NULL ORDER BY updated_at LIMIT ?"),
       payEffect: db.prepare('UPDATE payments SET effect_message_id = ? WHERE reference = ?'),
       payInRange: db.prepare<[number, number], PaymentRecord>('SELECT * FROM payments WHERE created_at >= ? AND created_at < ? ORDER BY created_at'),
+      awaiting: db.prepare<[string, string, string, number], { ma_ho_so: string }>(`SELECT DISTINCT d.ma_ho_so FROM deliveries d
+        WHERE d.destination = ? AND d.op = ? AND d.outcome = 'delivered'
+          AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.ma_ho_so = d.ma_ho_so AND e.kind = ?)
+        ORDER BY d.id LIMIT ?`),
       cursorGet: db.prepare<[string], { value: string }>('SELECT value FROM cursors WHERE key = ?'),
       cursorPut: db.prepare('INSERT INTO cursors (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),
       cbGet: db.prepare<[string], { reply: string }>('SELECT reply FROM payment_callbacks WHERE key = ?'),
@@ -652,6 +656,10 @@ export class SqliteStore implements Store {
       payments: payments.map((p) => ({ reference: p.reference, maHoSo: p.maHoSo, amount: p.amount, status: p.status, transactionCode: p.transactionCode, resultSource: p.resultSource })),
       anomalies
     }
+  }
+
+  async awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]> {
+    return this.#s.awaiting.all(destination, op, kind, limit).map((r) => r.ma_ho_so)
   }
 
   async getCursor (key: string): Promise<string | undefined> {

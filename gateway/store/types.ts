@@ -7,7 +7,7 @@ import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, LedgerChange } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 
-export type MessageKind = 'dossier' | 'progress' | 'payment'
+export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
 
 /** One delivery unit for one destination, cut by the destination's adapter at accept time. */
 export interface OutboxInsert {
@@ -265,6 +265,8 @@ export interface Store extends PaymentStore {
   queueStats (): Promise<QueueStats[]>
   /** Deletes idempotency records older than the horizon; returns how many. */
   purgeIdempotency (olderThan: number): Promise<number>
+  /** Dossiers delivered to a destination with `op` that have no event of `kind` yet (e.g. submitted to tax, no notice). */
+  awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]>
   /** A poller's resume point (e.g. the last DanhSachHoSo sequence read). */
   getCursor (key: string): Promise<string | undefined>
   setCursor (key: string, value: string): Promise<void>

@@ -1,0 +1,60 @@
+/**
+ * The tax adapter (SOAP). Delivery: dossiers whose procedure names `tax` are submitted with
+ * NopHoSo; an attempt that may have gone through is checked with TraCuuHoSo before it is
+ * sent again. The tax notice is fetched later by the gateway's notice poller (`notice`).
+ */
+import type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from '../types.js'
+import { TaxClient, type TaxClientSettings } from './client.js'
+import { noticeRows, toSubmission, type TaxNoticeRow } from './codec.js'
+
+export { TaxSimulator, type TaxSimulatorOptions } from './simulator.js'
+export { noticeRows, noticeXml, type TaxNoticeRow } from './codec.js'
+export { WSDL_PATH } from './client.js'
+
+type Failure = Extract<DeliveryResult, { ok: false }>
+
+export class TaxAdapter implements Adapter {
+  readonly protocol = 'tax'
+  readonly destination: string
+  readonly client: TaxClient
+  readonly noticeMember: string
+
+  constructor (destination: string, settings: TaxClientSettings, noticeMember: string) {
+    this.destination = destination
+    this.client = new TaxClient(settings)
+    this.noticeMember = noticeMember
+  }
+
+  /** The notices come back under this member: never route its messages back here. */
+  get sourceMember (): string {
+    return this.noticeMember
+  }
+
+  units (message: CanonicalMessage): UnitPlan[] {
+    return message.kind === 'dossier' ? [{ op: 'submit', payload: toSubmission(message.record) }] : []
+  }
+
+  async deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
+    if (unit.uncertain) {
+      const seen = await this.client.call('TraCuuHoSo', { maHoSo: unit.maHoSo })
+      if (!seen.ok) return { ...seen, uncertain: true }
+      if (String(seen.result.daTiepNhan) === 'true') return { ok: true, note: 'already received by the tax service (TraCuuHoSo)' }
+    }
+    const r = await this.client.call('NopHoSo', unit.payload as Record<string, unknown>)
+    return r.ok ? { ok: true } : r
+  }
+
+  /** The notice of a submitted dossier, if issued: the XML document as the tax service sent it. */
+  async notice (maHoSo: string): Promise<{ ok: true, xml: string | undefined } | Failure> {
+    const r = await this.client.call('LayThongBaoThue', { maHoSo })
+    if (!r.ok) return r
+    return { ok: true, xml: String(r.result.coThongBao) === 'true' && typeof r.result.thongBao === 'string' ? r.result.thongBao : undefined }
+  }
+
+  /** Rows of a parsed notice for this dossier, or undefined when it is not a usable notice. */
+  rows (doc: Record<string, unknown>, maHoSo: string): TaxNoticeRow[] | undefined {
+    return noticeRows(doc, maHoSo)
+  }
+
+  async close (): Promise<void> {}
+}

@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t, { type Test } from 'tap'
+import { TaxAdapter, TaxSimulator, type TaxNoticeRow } from '../../adapters/tax/index.js'
+import { devSigningIdentity } from '../../certs/dev-identity.js'
+import { hoso, startStack, tempDir, waitFor, type Stack } from '../helpers.js'
+
+const run = promisify(execFile)
+const LAND = '1.004227.000.00.00.H56'
+const land = (n: number): ReturnType<typeof hoso> => hoso(n, { MaTTHC: LAND, TenTTHC: 'Đăng ký, cấp giấy chứng nhận quyền sử dụng đất lần đầu', TrichYeuHoSo: 'Thửa đất số 125, tờ bản đồ 18' })
+
+async function stackWithTax (t: Test, noticeMs = 50): Promise<{ s: Stack, tax: TaxSimulator }> {
+  const tax = await new TaxSimulator().start()
+  t.teardown(() => tax.stop())
+  const s = await startStack(t, { destinations: { tax: { adapter: 'tax', url: tax.url, notices: { member: 'gplx-test', intervalMs: noticeMs }, concurrency: 8, timeouts: { connectMs: 300, headersMs: 600, bodyMs: 600 } } } })
+  return { s, tax }
+}
+
+const notice = (maHoSo: string): TaxNoticeRow[] => [
+  { MA_HSO: maHoSo, MA_SO_THUE: '8012345678', SO_QUYET_DINH: 'TB-2024-0001', NGAY_QUYET_DINH: '20240205', TEN_TIEUMUC: 'Lệ phí trước bạ nhà đất', SO_TIEN: 2_500_000 },
+  { MA_HSO: maHoSo, MA_SO_THUE: '8012345678', SO_QUYET_DINH: 'TB-2024-0001', NGAY_QUYET_DINH: '20240205', TEN_TIEUMUC: 'Tiền sử dụng đất', SO_TIEN: 120_000_000 }
+]
+
+t.test('a land dossier goes to tax; its notice comes back to the one-stop as status 6 with the amounts', async (t) => {
+  const { s, tax } = await stackWithTax(t)
+  const record = land(1)
+  const res = await s.post('onestop', '/v1/dossiers', record)
+  t.same(res.json().destinations, ['dvcqg', 'tax'], 'routed by procedure')
+  await waitFor('at the tax service', () => tax.held.has(record.MaHoSo))
+  t.match(tax.held.get(record.MaHoSo)!.submission, { maHoSo: record.MaHoSo, maTTHC: LAND, nguoiNop: record.ChuHoSo, trichYeu: 'Thửa đất số 125, tờ bản đồ 18' })
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  t.equal((s.onestop.events.get(record.MaHoSo) ?? []).length, 0, 'no notice yet')
+
+  tax.issueNotice(notice(record.MaHoSo))
+  await waitFor('the one-stop got the notice', () => (s.onestop.events.get(record.MaHoSo) ?? []).some((e) => e.type === 'tax-notice'))
+  const event = s.onestop.events.get(record.MaHoSo)!.find((e) => e.type === 'tax-notice')!
+  t.match(event.data, { TrangThai: 6, total: 122_500_000, rows: [{ TEN_TIEUMUC: 'Lệ phí trước bạ nhà đất', SO_TIEN: 2_500_000 }, { TEN_TIEUMUC: 'Tiền sử dụng đất', SO_TIEN: 120_000_000 }] })
+  const view = (await s.get('onestop', `/v1/dossiers/${record.MaHoSo}`)).json() as { TrangThaiHoSo: number, record: { DanhSachLePhi: unknown[] } }
+  t.equal(view.TrangThaiHoSo, 6)
+  t.match(view.record.DanhSachLePhi, [{ TenPhiLePhi: 'Lệ phí cấp đổi' }, { TenPhiLePhi: 'Lệ phí trước bạ nhà đất', Gia: 2_500_000, LoaiPhiLePhi: 'Thuế' }, { TenPhiLePhi: 'Tiền sử dụng đất', Gia: 120_000_000 }])
+  await waitFor('DVCQG has status 6', () => (s.dvcqg.dossiers.get(record.MaHoSo)?.progress ?? []).some((p) => p.TrangThai === '6'))
+  // Later payable: the one-stop asks to pay the notice's amounts.
+  const pay = await s.post('onestop', '/v1/payments', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí trước bạ nhà đất', Gia: 2_500_000 }] })
+  t.equal(pay.statusCode, 201)
+  // Polling again does not apply the notice twice.
+  await s.gateway.noticePollers[0]!.pollOnce()
+  t.equal((s.onestop.events.get(record.MaHoSo) ?? []).filter((e) => e.type === 'tax-notice').length, 1)
+})
+
+t.test('with the tax service overloaded, every dossier reaches it once and the others flow meanwhile', async (t) => {
+  const { s, tax } = await stackWithTax(t)
+  tax.setFaults({ mode: 'random', rate: 0.5, delayMs: 800 })
+  const lands = Array.from({ length: 20 }, (_, i) => land(100 + i))
+  const others = Array.from({ length: 20 }, (_, i) => hoso(200 + i, { MaTTHC: '1.001193.000.00.00.H56', TenTTHC: 'Đăng ký khai sinh' }))
+  for (const r of [...lands, ...others]) t.equal((await s.post('onestop', '/v1/dossiers', r)).statusCode, 202)
+  await waitFor('the others reach DVCQG meanwhile', () => others.every((r) => s.dvcqg.dossiers.has(r.MaHoSo)))
+  t.ok(lands.some((r) => !tax.held.has(r.MaHoSo)) || tax.counters.error + tax.counters.hang > 0, 'the tax service was struggling')
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  tax.setFaults({ mode: 'none' })
+  t.teardown(async () => {
+    if (t.passing()) return
+    t.comment(JSON.stringify({ queues: (await s.get('operator', '/v1/admin/queues')).json(), dlq: (await s.get('operator', '/v1/admin/dlq')).json() }))
+  })
+  await waitFor('every land dossier at the tax service', () => lands.every((r) => tax.held.has(r.MaHoSo)), 30_000)
+  t.ok(tax.counters.error > 0 && tax.counters.hang > 0 && tax.counters.slow + tax.counters.drop > 0, `every overload kind happened (${JSON.stringify(tax.counters)})`)
+  t.equal(tax.repeats, 0, 'none submitted twice: uncertain attempts were checked with TraCuuHoSo')
+  t.equal(tax.held.size, lands.length)
+})
+
+t.test('tax failure modes map to codes', async (t) => {
+  const tax = await new TaxSimulator().start()
+  const id = devSigningIdentity()
+  const adapter = new TaxAdapter('tax', { url: tax.url, ...id, timeoutMs: 400 }, 'm')
+  const unit = (n: number, payload: Record<string, unknown> = { maHoSo: land(n).MaHoSo, maTTHC: LAND, nguoiNop: 'Nguyễn Văn A', ngayNop: '20240201080000' }, uncertain = false) =>
+    ({ id: n, maHoSo: land(n).MaHoSo, messageId: 'm', op: 'submit', payload, attempts: 1, uncertain })
+  t.match(await adapter.deliver(unit(1)), { ok: true })
+  t.match(await adapter.deliver(unit(2, { maHoSo: land(2).MaHoSo, maTTHC: LAND, ngayNop: 'x' })), { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: /SOAP fault/ }, 'a Client fault is permanent')
+  tax.setFaults({ mode: 'error' })
+  t.match(await adapter.deliver(unit(3)), { ok: false, code: 'LGSP_ERR_UPSTREAM_UNAVAILABLE' })
+  tax.setFaults({ mode: 'hang' })
+  t.match(await adapter.deliver(unit(4)), { ok: false, code: 'LGSP_ERR_UPSTREAM_TIMEOUT', uncertain: true })
+  tax.setFaults({ mode: 'drop' })
+  t.match(await adapter.deliver(unit(5)), { ok: false, uncertain: true })
+  tax.setFaults({ mode: 'none' })
+  t.match(await adapter.deliver(unit(5, undefined, true)), { ok: true, note: /already received/ }, 'the dropped one was applied, and is not sent again')
+  t.equal(tax.repeats, 0)
+  await tax.stop()
+  // A kept-alive socket may see a reset rather than a refusal: either way a network error, retried.
+  t.match(await adapter.deliver(unit(6)), { ok: false, code: 'LGSP_ERR_UPSTREAM_NETWORK' })
+})
+
+t.test('signed SOAP requests verify with xmlsec1; a flipped byte does not', async (t) => {
+  const dir = tempDir(t)
+  const tax = await new TaxSimulator().start()
+  t.teardown(() => tax.stop())
+  const id = devSigningIdentity('lgsp-tax-test')
+  const adapter = new TaxAdapter('tax', { url: tax.url, ...id, timeoutMs: 2000 }, 'm')
+  t.match(await adapter.deliver({ id: 1, maHoSo: land(1).MaHoSo, messageId: 'm', op: 'submit', payload: { maHoSo: land(1).MaHoSo, maTTHC: LAND, nguoiNop: 'Nguyễn Văn A', ngayNop: '20240201080000' }, attempts: 1, uncertain: false }), { ok: true })
+  const request = tax.requests.at(-1)!
+  t.match(request, /SignatureMethod Algorithm="http:\/\/www\.w3\.org\/2001\/04\/xmldsig-more#rsa-sha256"/)
+  t.match(request, /CanonicalizationMethod Algorithm="http:\/\/www\.w3\.org\/2001\/10\/xml-exc-c14n#"/)
+  writeFileSync(join(dir, 'cert.pem'), id.certPem)
+  const verify = async (xml: string): Promise<boolean> => {
+    writeFileSync(join(dir, 'request.xml'), xml)
+    try {
+      await run('xmlsec1', ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'),
+        '--id-attr:Id', 'http://schemas.xmlsoap.org/soap/envelope/:Body',
+        '--id-attr:Id', 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd:Timestamp',
+        join(dir, 'request.xml')])
+      return true
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') throw new Error('xmlsec1 is not installed: `apt-get install -y xmlsec1` (.ci/run does it)')
+      return false
+    }
+  }
+  t.equal(await verify(request), true, 'xmlsec1 accepts the gateway\'s signature')
+  t.equal(await verify(request.replace('Nguyễn Văn A', 'Nguyễn Văn B')), false, 'a changed body fails')
+  const i = request.indexOf("<SignatureValue>") + 20
+  t.equal(await verify(request.slice(0, i) + (request[i] === 'A' ? 'B' : 'A') + request.slice(i + 1)), false, 'a flipped byte in the signature fails')
+})
