@@ -96,6 +96,20 @@ export class TaxSimulator {
     const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
     server.removeAllListeners('request')
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // Switch the overload modes at run time, as on the other simulators.
+      if (req.url === '/_sim/faults' && req.method === 'POST') {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          try {
+            this.setFaults(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<FaultSettings>)
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.faults))
+          } catch {
+            res.writeHead(400).end()
+          }
+        })
+        return
+      }
       if (req.method === 'POST') {
         const chunks: Buffer[] = []
         req.on('data', (c: Buffer) => chunks.push(c))

@@ -77,7 +77,8 @@ t.test('tax failure modes map to codes', async (t) => {
     ({ id: n, maHoSo: land(n).MaHoSo, messageId: 'm', op: 'submit', payload, attempts: 1, uncertain })
   t.match(await adapter.deliver(unit(1)), { ok: true })
   t.match(await adapter.deliver(unit(2, { maHoSo: land(2).MaHoSo, maTTHC: LAND, ngayNop: 'x' })), { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: /SOAP fault/ }, 'a Client fault is permanent')
-  tax.setFaults({ mode: 'error' })
+  // Switched over HTTP, as an operator would during a demo.
+  await fetch(`http://127.0.0.1:${tax.port}/_sim/faults`, { method: 'POST', body: JSON.stringify({ mode: 'error' }) })
   t.match(await adapter.deliver(unit(3)), { ok: false, code: 'LGSP_ERR_UPSTREAM_UNAVAILABLE' })
   tax.setFaults({ mode: 'hang' })
   t.match(await adapter.deliver(unit(4)), { ok: false, code: 'LGSP_ERR_UPSTREAM_TIMEOUT', uncertain: true })
