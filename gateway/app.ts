@@ -18,6 +18,8 @@ import { dossierRoutes } from './routes/dossiers.js'
 import { healthRoutes } from './routes/health.js'
 import { paymentRoutes } from './routes/payments.js'
 import type { Payments } from './payments.js'
+import type { Statistics } from './statistics.js'
+import { statisticsRoutes } from './routes/statistics.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
@@ -29,6 +31,7 @@ export interface AppDeps {
   logger: Logger
   /** Absent when this process runs no delivery workers. */
   delivery?: Delivery
+  statistics?: Statistics
   /** Present when payments are configured. */
   payments?: Payments
   /** Whether the gateway is shutting down (for /readyz). */
@@ -62,6 +65,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify })
   adminRoutes(app, auth, deps.store, deps.delivery)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
+  if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   return app
 }

@@ -87,6 +87,12 @@ export const xmlErrors = {
   LGSP_ERR_XML_NAMESPACE: def(400, 'Unexpected XML namespace or root', 'The document element must be the one the interface defines, in its namespace.')
 } as const
 
+/** Indicators and reconciliation. */
+export const indicatorErrors = {
+  LGSP_ERR_INDICATORS_AGENCY: def(400, 'Missing or unknown agency', 'Give agency=<MaDonVi>, e.g. 000.00.00.H56 for the whole province.'),
+  LGSP_ERR_RECONCILE_NO_DVCQG: def(503, 'No DVCQG destination to reconcile with', 'Configure the DVCQG destination named in reconcile.destination.')
+} as const
+
 /** Operator endpoints. */
 export const adminErrors = {
   LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.')
@@ -122,6 +128,7 @@ export const errorTable = {
   ...paymentErrors,
   ...callbackErrors,
   ...xmlErrors,
+  ...indicatorErrors,
   ...adminErrors,
   ...deliveryErrors,
   ...serverErrors

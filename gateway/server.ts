@@ -9,6 +9,9 @@ import { AdapterRegistry } from '../adapters/registry.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { buildApp } from './app.js'
 import { Catalogue } from './catalogue.js'
+import { WorkingCalendar } from './ledger/calendar.js'
+import { updateFacts } from './ledger/indicators.js'
+import { Statistics } from './statistics.js'
 import { Delivery } from './delivery/index.js'
 import { createLogger, type Logger } from './logger.js'
 import { Payments } from './payments.js'
@@ -26,6 +29,7 @@ export interface Gateway {
   adapters: AdapterRegistry
   delivery: Delivery | undefined
   payments: Payments | undefined
+  statistics: Statistics
   pollers: GplxPoller[]
   noticePollers: TaxNoticePoller[]
   logger: Logger
@@ -43,14 +47,20 @@ export interface StartOptions {
 
 const HOUR = 3600_000
 
-export function openStore (config: GatewayConfig): Store {
-  return new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous })
+/** Opens the configured store; the indicator facts are kept current with the catalogue and calendar. */
+export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalogue.load(config.catalogue.path)): Store {
+  const calendar = new WorkingCalendar(config.calendar)
+  return new SqliteStore({
+    path: config.store.path,
+    synchronous: config.store.synchronous,
+    facts: (prev, row, events) => updateFacts(prev, row, events, catalogue, calendar)
+  })
 }
 
 export async function startGateway (config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
   const logger = createLogger(config.log.level, options.logStream)
   const catalogue = Catalogue.load(config.catalogue.path)
-  const store = openStore(config)
+  const store = openStore(config, catalogue)
   await store.init()
   const adapters = new AdapterRegistry(config.destinations)
   const unrouted = catalogue.unroutedSystems(adapters.names)
@@ -58,8 +68,9 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   const delivery = config.delivery.enabled ? new Delivery(store, adapters, config, logger) : undefined
   const notify = (destinations: readonly string[]): void => delivery?.notify(destinations)
   const payments = config.payments === undefined ? undefined : new Payments(store, adapters, config.payments, logger, notify)
+  const statistics = new Statistics(store, adapters, config, notify, logger)
   let closing = false
-  const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, closing: () => closing })
+  const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, statistics, closing: () => closing })
   const intake = { store, adapters, catalogue, notify }
   const members = new Members(config.members)
   const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, members, logger))
@@ -71,6 +82,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   })
   delivery?.start()
   payments?.start()
+  statistics.start()
   for (const p of [...pollers, ...noticePollers]) p.start()
 
   const purge = setInterval(() => {
@@ -97,6 +109,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       await Promise.all([...pollers, ...noticePollers].map((p) => p.stop()))
       await xml?.close()
       await payments?.stop()
+      await statistics.stop()
       await delivery?.stop()
       await adapters.close()
       await store.close()
@@ -104,7 +117,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     })()
     return closed
   }
-  return { app, store, adapters, delivery, payments, pollers, noticePollers, logger, url, close }
+  return { app, store, adapters, delivery, payments, statistics, pollers, noticePollers, logger, url, close }
 }
 
 /** Closes the gateway on SIGTERM/SIGINT, then exits. */

@@ -447,6 +447,49 @@ export interface GatewayConfig {
      */
     path?: string
   }
+  /**
+   * Working calendar for statutory durations in working days.
+   */
+  calendar: {
+    /**
+     * Days off each week: 0 Sunday … 6 Saturday.
+     */
+    weekend: number[]
+    /**
+     * Public holidays, yyyy-MM-dd.
+     */
+    holidays: string[]
+    /**
+     * Make-up working days on a weekend (ngày làm bù), yyyy-MM-dd.
+     */
+    workingDays: string[]
+  }
+  /**
+   * The province's agencies (MaDonVi) and their parents, for rolling sub-units up into an agency's indicators. A code 000.00.00.Hnn always covers the whole province Hnn.
+   */
+  agencies: {
+    code: string
+    name?: string
+    parent?: string
+  }[]
+  /**
+   * Scheduled reconciliation with DVCQG of the current and previous month.
+   */
+  reconcile: {
+    /**
+     * Agency to reconcile (usually the province, 000.00.00.Hnn); absent: no scheduled run.
+     */
+    agency?: string
+    intervalMs: number
+    /**
+     * Re-send the differences found (otherwise only report them).
+     */
+    repair: boolean
+    /**
+     * The DVCQG destination to compare with.
+     */
+    destination: string
+  }
 }
 /**
  * A connected system (one-stop software, vertical system, the national portal, an operator).

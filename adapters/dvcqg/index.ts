@@ -58,7 +58,11 @@ export class DvcqgAdapter implements Adapter {
     return { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: `unknown DVCQG operation ${unit.op}`, uncertain: false }
   }
 
-  /** What DVCQG holds for a dossier (TraCuuHoSo), undefined when it holds nothing. */
+  /** What DVCQG holds for a dossier (TraCuuHoSo), undefined when it holds nothing (reconciliation uses it too). */
+  lookUp (maHoSo: string): Promise<{ ok: true, held: Record<string, unknown> | undefined } | Failure> {
+    return this.#lookUp(maHoSo)
+  }
+
   async #lookUp (maHoSo: string): Promise<{ ok: true, held: Record<string, unknown> | undefined } | Failure> {
     const outcome = await this.client.call(services.lookUp, { mahoso: maHoSo })
     // Until DVCQG answers the look-up, the earlier attempt stays uncertain.

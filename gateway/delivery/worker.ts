@@ -169,6 +169,8 @@ export class DestinationWorker {
     }
     try {
       await this.#store.complete([completion])
+      // Dossier sync (Decision 766): DVCQG now holds the dossier.
+      if (result.ok && this.#adapter.protocol === 'dvcqg' && item.op === 'dossier') await this.#store.markSynced([item.maHoSo])
     } catch (err) {
       // The unit stays in flight in the store; after a restart it is retried as uncertain.
       this.#log.error({ err, unit: item.id }, 'could not record a delivery outcome')

@@ -16,8 +16,9 @@ import Database from 'better-sqlite3'
 import { LgspError, lgspError } from '../errors.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
+import type { DossierFacts } from '../ledger/indicators.js'
 import type {
-  AcceptInput, AcceptResult, CallbackAnomaly, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
+  AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
   Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store, UnitView
 } from './types.js'
 
@@ -25,9 +26,23 @@ export interface SqliteStoreOptions {
   /** Database file, or ':memory:'. */
   path: string
   synchronous: 'full' | 'normal'
+  /** Keeps the indicator facts current at each accept; without it they are not maintained. */
+  facts?: FactsDeriver
 }
 
-const SCHEMA_VERSION = 3
+type FactsRecord = [string, string, string, number, number | null, number | null, number | null, number, number, number | null, number, number, number, number, number, number]
+
+const FACTS_COLUMNS = 'ma_ho_so, agency, ma_tthc, state, received_at, due_at, ended_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
+
+const toFacts = (r: FactsRecord): DossierFacts => ({
+  maHoSo: r[0], agency: r[1], maTTHC: r[2], state: r[3], receivedAt: r[4], dueAt: r[5], endedAt: r[6], supplements: r[7], pausedMs: r[8], pauseSince: r[9],
+  online: r[10] === 1, feeBearing: r[11] === 1, paidOnline: r[12] === 1, digitised: r[13] === 1, reuse: r[14] === 1, synced: r[15] === 1
+})
+
+const factsParams = (f: DossierFacts): unknown[] => [f.maHoSo, f.agency, f.maTTHC, f.state, f.receivedAt, f.dueAt, f.endedAt, f.supplements, f.pausedMs, f.pauseSince,
+  Number(f.online), Number(f.feeBearing), Number(f.paidOnline), Number(f.digitised), Number(f.reuse), Number(f.synced)]
+
+const SCHEMA_VERSION = 4
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -145,6 +160,35 @@ CREATE TABLE IF NOT EXISTS payment_anomalies (
   detail TEXT NOT NULL,
   received_at INTEGER NOT NULL
 );
+-- version 4: Decision 766 indicators
+CREATE TABLE IF NOT EXISTS dossier_facts (
+  ma_ho_so TEXT PRIMARY KEY,
+  agency TEXT NOT NULL,
+  ma_tthc TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  received_at INTEGER,
+  due_at INTEGER,
+  ended_at INTEGER,
+  supplements INTEGER NOT NULL,
+  paused_ms INTEGER NOT NULL,
+  pause_since INTEGER,
+  online INTEGER NOT NULL,
+  fee_bearing INTEGER NOT NULL,
+  paid_online INTEGER NOT NULL,
+  digitised INTEGER NOT NULL,
+  reuse INTEGER NOT NULL,
+  synced INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossier_facts_received ON dossier_facts (agency, received_at);
+CREATE TABLE IF NOT EXISTS indicator_revisions (
+  agency TEXT NOT NULL,
+  period TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  report TEXT NOT NULL,
+  changes TEXT NOT NULL,
+  PRIMARY KEY (agency, period, revision)
+);
 -- version 3: pollers of vertical systems
 CREATE TABLE IF NOT EXISTS cursors (
   key TEXT PRIMARY KEY,
@@ -251,6 +295,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite'
   readonly #db: Database.Database
   readonly #synchronous: 'full' | 'normal'
+  readonly #facts: FactsDeriver | undefined
   #queue: Pending[] = []
   #scheduled = false
   #closed = false
@@ -260,6 +305,7 @@ export class SqliteStore implements Store {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
     this.#db = new Database(options.path)
     this.#synchronous = options.synchronous
+    this.#facts = options.facts
   }
 
   async init (): Promise<void> {
@@ -343,6 +389,12 @@ export class SqliteStore implements Store {
         WHERE d.destination = ? AND d.op = ? AND d.outcome = 'delivered'
           AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.ma_ho_so = d.ma_ho_so AND e.kind = ?)
         ORDER BY d.id LIMIT ?`),
+      factsGet: db.prepare<[string], FactsRecord>(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE ma_ho_so = ?`).raw(),
+      factsPut: db.prepare(`INSERT OR REPLACE INTO dossier_facts (${FACTS_COLUMNS}) VALUES (${FACTS_COLUMNS.split(',').map(() => '?').join(', ')})`),
+      factsSynced: db.prepare('UPDATE dossier_facts SET synced = 1 WHERE ma_ho_so = ?'),
+      revisionLatest: db.prepare<[string, string], { agency: string, period: string, revision: number, created_at: number, report: string, changes: string }>(
+        'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision DESC LIMIT 1'),
+      revisionPut: db.prepare('INSERT INTO indicator_revisions (agency, period, revision, created_at, report, changes) VALUES (?, ?, ?, ?, ?, ?)'),
       cursorGet: db.prepare<[string], { value: string }>('SELECT value FROM cursors WHERE key = ?'),
       cursorPut: db.prepare('INSERT INTO cursors (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),
       cbGet: db.prepare<[string], { reply: string }>('SELECT reply FROM payment_callbacks WHERE key = ?'),
@@ -417,6 +469,12 @@ export class SqliteStore implements Store {
         s.dossierPut.run({ ...row, record: JSON.stringify(row.record) })
       }
       for (const e of change.events) s.eventPut.run({ ...e, applied: e.applied ? 1 : 0 })
+      if (this.#facts !== undefined) {
+        for (const row of change.rows) {
+          const prev = s.factsGet.get(row.maHoSo)
+          s.factsPut.run(...factsParams(this.#facts(prev === undefined ? undefined : toFacts(prev), row, change.events.filter((e) => e.maHoSo === row.maHoSo))))
+        }
+      }
       for (const o of outbox) {
         s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt)
       }
@@ -660,6 +718,37 @@ export class SqliteStore implements Store {
 
   async awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]> {
     return this.#s.awaiting.all(destination, op, kind, limit).map((r) => r.ma_ho_so)
+  }
+
+  async factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]> {
+    const where = 'received_at < ? AND (ended_at IS NULL OR ended_at >= ?)'
+    if ('suffix' in scope) {
+      return (this.#db.prepare(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE agency LIKE ? AND ${where}`).raw().all(`%${scope.suffix}`, to, from) as FactsRecord[]).map(toFacts)
+    }
+    if (scope.codes.length === 0) return []
+    const list = scope.codes.map(() => '?').join(', ')
+    return (this.#db.prepare(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE agency IN (${list}) AND ${where}`).raw().all(...scope.codes, to, from) as FactsRecord[]).map(toFacts)
+  }
+
+  markSynced (maHoSo: readonly string[]): Promise<void> {
+    return this.#write(() => { for (const id of maHoSo) this.#s.factsSynced.run(id) })
+  }
+
+  async latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined> {
+    const r = this.#s.revisionLatest.get(agency, period)
+    return r === undefined ? undefined : { agency: r.agency, period: r.period, revision: r.revision, createdAt: r.created_at, report: JSON.parse(r.report), changes: JSON.parse(r.changes) }
+  }
+
+  saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision> {
+    return this.#write(() => {
+      const revision = (this.#s.revisionLatest.get(r.agency, r.period)?.revision ?? 0) + 1
+      this.#s.revisionPut.run(r.agency, r.period, revision, r.createdAt, JSON.stringify(r.report), JSON.stringify(r.changes))
+      return { ...r, revision }
+    })
+  }
+
+  async dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]> {
+    return maHoSo.map((id) => this.#s.dossierGet.get(id)).filter((r): r is DossierRecord => r !== undefined).map(toRow)
   }
 
   async getCursor (key: string): Promise<string | undefined> {

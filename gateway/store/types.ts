@@ -6,6 +6,7 @@ import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, LedgerChange } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
+import type { DossierFacts } from '../ledger/indicators.js'
 
 export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
 
@@ -241,8 +242,36 @@ export interface PaymentStore {
   settlement (from: number, to: number): Promise<SettlementReport>
 }
 
+/** Updates a dossier's indicator facts from its new row and the message's events (pure; run inside the accept). */
+export type FactsDeriver = (prev: DossierFacts | undefined, row: DossierRow, events: readonly DossierEvent[]) => DossierFacts
+
+/** Which agencies a query covers: a list of codes, or every code ending in a suffix (a whole province). */
+export type AgencyScope = { codes: string[] } | { suffix: string }
+
+/** A closed period's numbered revision. */
+export interface IndicatorRevision {
+  agency: string
+  period: string
+  revision: number
+  createdAt: number
+  report: unknown
+  changes: unknown
+}
+
+/** Indicator state: per-dossier facts and closed periods. */
+export interface IndicatorStore {
+  /** Facts of the dossiers that may count for [from, to): received before `to` and not ended before `from`. */
+  factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]>
+  /** Marks dossiers as held by DVCQG (dossier sync). */
+  markSynced (maHoSo: readonly string[]): Promise<void>
+  latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined>
+  saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision>
+  /** Current ledger rows of these dossiers. */
+  dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]>
+}
+
 /** Persistent state of the gateway. */
-export interface Store extends PaymentStore {
+export interface Store extends PaymentStore, IndicatorStore {
   readonly kind: string
   /** Creates the schema and recovers from a crash (claimed units become uncertain). */
   init (): Promise<void>

@@ -1,0 +1,37 @@
+/**
+ * Indicators for the national portal, period close, and reconciliation.
+ */
+import type { FastifyInstance } from 'fastify'
+import { lgspError } from '../errors.js'
+import { memberOf, requireAdmin, type Authenticate } from '../plugins/auth.js'
+import type { Statistics } from '../statistics.js'
+
+export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stats: Statistics): void {
+  const params = (q: unknown): { agency: string, period: string, drill: boolean } => {
+    const { agency, period, drill } = (q ?? {}) as Record<string, unknown>
+    if (typeof agency !== 'string' || agency === '') throw lgspError('LGSP_ERR_INDICATORS_AGENCY')
+    if (typeof period !== 'string') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'period is yyyy-MM, yyyy-Qn or yyyy.')
+    return { agency, period, drill: drill === true || drill === 'true' }
+  }
+
+  // The portal (DVCQG) pulls the province's figures: members that read all, or operators.
+  app.get('/v1/indicators', { preHandler: auth }, async (req) => {
+    const member = memberOf(req)
+    if (member.read !== 'all' && !member.admin) throw lgspError('LGSP_ERR_AUTH_READ_FORBIDDEN')
+    const p = params(req.query)
+    return stats.indicators(p.agency, p.period, p.drill)
+  })
+
+  app.post('/v1/indicators/close', { preHandler: auth }, async (req) => {
+    requireAdmin(memberOf(req))
+    const p = params(req.body)
+    return stats.close(p.agency, p.period)
+  })
+
+  app.post('/v1/reconcile', { preHandler: auth }, async (req) => {
+    requireAdmin(memberOf(req))
+    const p = params(req.body)
+    const repair = (req.body as { repair?: unknown }).repair === true
+    return stats.reconcile(p.agency, p.period, repair)
+  })
+}

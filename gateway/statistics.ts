@@ -1,0 +1,239 @@
+/**
+ * Statistics that agree: the Decision 766 indicators served from the ledger's facts, closed
+ * periods with numbered revisions, and reconciliation with what DVCQG holds.
+ *
+ * - An agency's figures roll up its sub-units (config `agencies`); 000.00.00.Hnn is the
+ *   whole province Hnn.
+ * - Closing a period stores revision 1. Afterwards, whenever the figures of a closed period
+ *   differ from its latest revision (a late event), a new numbered revision is written
+ *   listing what changed, per indicator and per dossier. Nothing is rewritten silently.
+ * - Reconciliation asks DVCQG (TraCuuHoSo) about every dossier received in the period and
+ *   reports, per dossier, what is missing, stale (another status) or different (key
+ *   fields). With repair, exactly those are re-sent through the outbox, under idempotency
+ *   keys naming the ledger version, so repeating a repair sends nothing twice.
+ */
+import type { AdapterRegistry } from '../adapters/registry.js'
+import type { DvcqgAdapter } from '../adapters/dvcqg/index.js'
+import type { GatewayConfig, QuaTrinhXuLy } from '../schemas/types.js'
+import { lgspError } from './errors.js'
+import { uuidv7 } from './ids.js'
+import { unitsFor } from './intake.js'
+import { formatDvcqgDate } from './ledger/dates.js'
+import { computeIndicators, parsePeriod, type IndicatorReport } from './ledger/indicators.js'
+import type { DossierRow } from './ledger/plan.js'
+import type { Logger } from './logger.js'
+import { Periodic } from './periodic.js'
+import type { AgencyScope, OutboxInsert, Store } from './store/types.js'
+
+/** What GET /v1/indicators answers. */
+export interface IndicatorAnswer {
+  closed: boolean
+  revision: number | null
+  report: IndicatorReport
+  /** For a new revision: what changed since the previous one. */
+  changes?: unknown
+}
+
+/** One difference between the ledger and DVCQG. */
+export interface Difference {
+  maHoSo: string
+  kind: 'missing' | 'stale' | 'different'
+  ledgerState: number
+  dvcqgState: number | null
+  fields?: string[]
+}
+
+export interface ReconcileReport {
+  agency: string
+  period: string
+  checked: number
+  /** Dossiers DVCQG could not be asked about (it did not answer). */
+  unchecked: string[]
+  differences: Difference[]
+  repaired: number
+  dryRun: boolean
+}
+
+/** Fields compared besides the status (as DVCQG carries them). */
+const KEY_FIELDS = ['MaTTHC', 'NgayTiepNhan', 'NgayHenTra', 'KenhThucHien', 'DuocThanhToanTrucTuyen', 'NgayKetThucXuLy'] as const
+const RECONCILER = 'lgsp-reconcile'
+
+export class Statistics {
+  readonly #store: Store
+  readonly #adapters: AdapterRegistry
+  readonly #config: GatewayConfig
+  readonly #notify: (destinations: readonly string[]) => void
+  readonly #log: Logger
+  readonly #children = new Map<string, string[]>()
+  readonly #schedule: Periodic | undefined
+
+  constructor (store: Store, adapters: AdapterRegistry, config: GatewayConfig, notify: (destinations: readonly string[]) => void, log: Logger) {
+    this.#store = store
+    this.#adapters = adapters
+    this.#config = config
+    this.#notify = notify
+    this.#log = log.child({ component: 'statistics' })
+    for (const a of config.agencies) if (a.parent !== undefined) this.#children.set(a.parent, [...this.#children.get(a.parent) ?? [], a.code])
+    const r = config.reconcile
+    if (r.agency !== undefined) {
+      const agency = r.agency
+      this.#schedule = new Periodic('scheduled reconciliation', r.intervalMs, async () => {
+        for (const period of [currentMonth(-1), currentMonth(0)]) {
+          const rep = await this.reconcile(agency, period, r.repair)
+          if (rep.differences.length > 0) this.#log.info({ agency, period, differences: rep.differences.length, repaired: rep.repaired }, 'reconciled with DVCQG')
+        }
+      }, this.#log)
+    }
+  }
+
+  /** The agency and its sub-units. */
+  scopeOf (agency: string): AgencyScope {
+    if (!/^[A-Za-z0-9.]{3,40}$/.test(agency)) throw lgspError('LGSP_ERR_INDICATORS_AGENCY')
+    const province = /^000\.00\.00\.(H\d{2})$/.exec(agency)
+    if (province !== null) return { suffix: `.${province[1]!}` }
+    const codes: string[] = []
+    const walk = (code: string): void => {
+      if (codes.includes(code)) return
+      codes.push(code)
+      for (const c of this.#children.get(code) ?? []) walk(c)
+    }
+    walk(agency)
+    return { codes }
+  }
+
+  async report (agency: string, periodLabel: string, drill = false): Promise<IndicatorReport> {
+    const period = parsePeriod(periodLabel)
+    const facts = await this.#store.factsFor(this.scopeOf(agency), period.from, period.to)
+    return computeIndicators(agency, period, facts, drill)
+  }
+
+  /** The figures for the portal: current for an open period, the latest revision for a closed one. */
+  async indicators (agency: string, period: string, drill = false): Promise<IndicatorAnswer> {
+    const latest = await this.#store.latestRevision(agency, period)
+    if (latest === undefined) return { closed: false, revision: null, report: await this.report(agency, period, drill) }
+    const current = await this.report(agency, period, true)
+    const changes = diff(latest.report as IndicatorReport, current)
+    if (changes.length === 0) return { closed: true, revision: latest.revision, report: strip(latest.report as IndicatorReport, drill) }
+    const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report: current, changes })
+    this.#log.info({ agency, period, revision: saved.revision, changed: changes.length }, 'closed period revised')
+    return { closed: true, revision: saved.revision, report: strip(current, drill), changes }
+  }
+
+  /** Closes a period: its figures become revision 1 (closing again returns the latest revision). */
+  async close (agency: string, period: string): Promise<IndicatorAnswer> {
+    const latest = await this.#store.latestRevision(agency, period)
+    if (latest !== undefined) return this.indicators(agency, period)
+    const report = await this.report(agency, period, true)
+    const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report, changes: [] })
+    return { closed: true, revision: saved.revision, report: strip(report, false) }
+  }
+
+  /** Compares the ledger with DVCQG for the dossiers received in the period; with `repair`, re-sends the differences. */
+  async reconcile (agency: string, periodLabel: string, repair: boolean): Promise<ReconcileReport> {
+    const period = parsePeriod(periodLabel)
+    const destination = this.#config.reconcile.destination
+    const adapter = this.#adapters.get(destination)
+    if (adapter === undefined || adapter.protocol !== 'dvcqg') throw lgspError('LGSP_ERR_RECONCILE_NO_DVCQG')
+    const dvcqg = adapter as DvcqgAdapter
+    const facts = (await this.#store.factsFor(this.scopeOf(agency), period.from, period.to))
+      .filter((f) => f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to)
+    const rows = await this.#store.dossierRows(facts.map((f) => f.maHoSo))
+    const report: ReconcileReport = { agency, period: periodLabel, checked: 0, unchecked: [], differences: [], repaired: 0, dryRun: !repair }
+    for (const row of rows) {
+      const look = await dvcqg.lookUp(row.maHoSo)
+      if (!look.ok) {
+        report.unchecked.push(row.maHoSo)
+        continue
+      }
+      report.checked++
+      const d = compare(row, look.held, dvcqg)
+      if (d === undefined) continue
+      report.differences.push(d)
+      if (repair && await this.#repair(row, d, look.held !== undefined, destination)) report.repaired++
+    }
+    if (report.repaired > 0) this.#notify([destination])
+    return report
+  }
+
+  /** Queues exactly what DVCQG lacks; false when the same repair was already queued (same ledger version). */
+  async #repair (row: DossierRow, d: Difference, held: boolean, destination: string): Promise<boolean> {
+    const now = Date.now()
+    const messageId = uuidv7(now)
+    const kinds = d.kind === 'stale' ? 'status' : 'record'
+    const result = await this.#store.accept({
+      messageId,
+      receivedAt: now,
+      sender: RECONCILER,
+      kind: 'dossier',
+      idempotencyKey: `${RECONCILER}:${row.maHoSo}:${row.version}:${kinds}`,
+      contentHash: `${row.maHoSo}:${row.version}:${kinds}`,
+      body: JSON.stringify(d),
+      maHoSo: [row.maHoSo],
+      reply: { messageId, receivedAt: new Date(now).toISOString(), destinations: [destination] },
+      plan: () => {
+        let outbox: OutboxInsert[]
+        if (d.kind === 'stale') {
+          const entry: QuaTrinhXuLy = { MaHoSo: row.maHoSo, ThoiDiemXuLy: formatDvcqgDate(row.lastEventAt ?? row.updatedAt), TrangThai: row.state, NoiDungXuLy: 'Đối soát với trục liên thông: trạng thái hiện tại của hồ sơ' }
+          outbox = unitsFor(this.#adapters, [destination], row.maHoSo, { kind: 'progress', messageId, sender: RECONCILER, maHoSo: row.maHoSo, entries: [entry] })
+        } else {
+          outbox = unitsFor(this.#adapters, [destination], row.maHoSo, { kind: 'dossier', messageId, sender: RECONCILER, record: row.record, existed: held })
+        }
+        // Nothing changes in the ledger: it is the reference.
+        return { change: { rows: [], events: [], existed: [] }, outbox }
+      }
+    })
+    return !result.replayed
+  }
+
+  start (): void { this.#schedule?.start() }
+  stop (): Promise<void> { return this.#schedule?.stop() ?? Promise.resolve() }
+}
+
+/** yyyy-MM of the current month (+offset) in Vietnam time. */
+function currentMonth (offset: number): string {
+  const d = new Date(Date.now() + 7 * 3600_000)
+  const m = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1))
+  return m.toISOString().slice(0, 7)
+}
+
+/** DVCQG's status of a dossier: its latest progress entry's, else the record's. */
+function dvcqgState (held: Record<string, unknown>): number | null {
+  const progress = (held.QuaTrinhXuLy ?? []) as Array<Record<string, unknown>>
+  const last = [...progress].sort((a, b) => String(a.ThoiDiemXuLy).localeCompare(String(b.ThoiDiemXuLy))).at(-1)
+  const s = Number(last?.TrangThai ?? held.TrangThaiHoSo)
+  return Number.isInteger(s) ? s : null
+}
+
+function compare (row: DossierRow, held: Record<string, unknown> | undefined, dvcqg: DvcqgAdapter): Difference | undefined {
+  if (held === undefined) return { maHoSo: row.maHoSo, kind: 'missing', ledgerState: row.state, dvcqgState: null }
+  const wire = (dvcqg.units({ kind: 'dossier', messageId: '', sender: '', record: row.record, existed: true })[0]!.payload as { record: Record<string, unknown> }).record
+  const fields = KEY_FIELDS.filter((k) => String(wire[k] ?? '') !== String(held[k] ?? ''))
+  if (fields.length > 0) return { maHoSo: row.maHoSo, kind: 'different', ledgerState: row.state, dvcqgState: dvcqgState(held), fields }
+  const state = dvcqgState(held)
+  if (state !== row.state) return { maHoSo: row.maHoSo, kind: 'stale', ledgerState: row.state, dvcqgState: state }
+  return undefined
+}
+
+/** Per indicator: counts before and after, dossiers added and removed (both reports with drill-down). */
+function diff (before: IndicatorReport, after: IndicatorReport): unknown[] {
+  const out: unknown[] = []
+  for (const a of after.indicators) {
+    const b = before.indicators.find((x) => x.key === a.key)
+    const set = (xs: string[] | undefined): Set<string> => new Set(xs ?? [])
+    const changed = (side: 'numerator' | 'denominator'): { added: string[], removed: string[] } => {
+      const was = set(b?.dossiers?.[side])
+      const is = set(a.dossiers?.[side])
+      return { added: [...is].filter((x) => !was.has(x)), removed: [...was].filter((x) => !is.has(x)) }
+    }
+    const num = changed('numerator')
+    const den = changed('denominator')
+    if (num.added.length + num.removed.length + den.added.length + den.removed.length === 0) continue
+    out.push({ indicator: a.key, before: { numerator: b?.numerator, denominator: b?.denominator, points: b?.points }, after: { numerator: a.numerator, denominator: a.denominator, points: a.points }, numerator: num, denominator: den })
+  }
+  return out
+}
+
+/** Drops the drill-down lists unless asked for. */
+function strip (r: IndicatorReport, drill: boolean): IndicatorReport {
+  return drill ? r : { ...r, indicators: r.indicators.map(({ dossiers: _d, ...rest }) => rest) }
+}
