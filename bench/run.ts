@@ -17,6 +17,7 @@ import autocannon, { type Result } from 'autocannon'
 import { request } from 'undici'
 import { projectRoot } from '../gateway/paths.js'
 import { freePort } from '../adapters/simulator-kit.js'
+import { benchIndicators } from './indicators.js'
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -127,6 +128,7 @@ async function main (): Promise<void> {
   const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}`
   process.stdout.write(`\n${connections} connections, ${duration} s each, body ${Buffer.byteLength(dossier(0))} bytes\n${line(echo)}\n${line(intake)}\n`)
   process.stdout.write(`intake / echo throughput: ${(intake.rps / echo.rps * 100).toFixed(1)} %   (goal ≥ 40 %, p99 < 50 ms)\n`)
+  if (process.env.BENCH_SKIP_INDICATORS === undefined) process.stdout.write(`\n${await benchIndicators()}\n`)
 }
 
 await main()

@@ -9,6 +9,8 @@
  *   lgsp dlq discard ID [--reason TEXT]        drop it so the dossier's later units flow
  *   lgsp queues                                per destination: pending, in flight, dead, delivered
  *   lgsp payments settle [--date yyyy-MM-dd]   one settlement pass (QUERY for pending payments), then the day's report
+ *   lgsp indicators --agency A --period P [--drill]     Decision 766 figures (P: 2024-02, 2024-Q1, 2024)
+ *   lgsp reconcile --agency A --period P [--repair]      compare with DVCQG (dry run unless --repair)
  *   lgsp members hash-secret                   reads a secret on stdin, prints clientSecretHash
  *
  * The operator commands open the store named by the config directly, so they work while
@@ -23,9 +25,10 @@ import { closeOnSignals, openStore, startGateway } from './server.js'
 import { AdapterRegistry } from '../adapters/registry.js'
 import { createLogger } from './logger.js'
 import { Payments } from './payments.js'
+import { Statistics } from './statistics.js'
 import { lgspError } from './errors.js'
 
-const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|members hash-secret> [--config FILE]`
+const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret> [--config FILE]`
 
 const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`) }
 
@@ -49,7 +52,11 @@ async function main (argv: string[]): Promise<number> {
       dossier: { type: 'string' },
       limit: { type: 'string', default: '100' },
       reason: { type: 'string', default: 'discarded from the command line' },
-      date: { type: 'string', default: new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10) }
+      date: { type: 'string', default: new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10) },
+      agency: { type: 'string' },
+      period: { type: 'string', default: new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 7) },
+      drill: { type: 'boolean', default: false },
+      repair: { type: 'boolean', default: false }
     }
   })
   const [cmd, sub, arg] = positionals
@@ -94,6 +101,23 @@ async function main (argv: string[]): Promise<number> {
           out({ pass: await payments.settle(), report: await payments.report(values.date) })
         } finally {
           await payments.stop()
+          await adapters.close()
+        }
+      })
+      return 0
+    }
+    case 'indicators':
+    case 'reconcile': {
+      const config = loadConfig(file)
+      if (values.agency === undefined) throw lgspError('LGSP_ERR_INDICATORS_AGENCY')
+      const agency = values.agency
+      await withStore(file, async (store) => {
+        // Repairs go into the shared outbox; the running gateway's workers deliver them.
+        const adapters = new AdapterRegistry(config.destinations)
+        const stats = new Statistics(store, adapters, config, () => {}, createLogger('warn'))
+        try {
+          out(cmd === 'indicators' ? await stats.indicators(agency, values.period, values.drill) : await stats.reconcile(agency, values.period, values.repair))
+        } finally {
           await adapters.close()
         }
       })

@@ -19,7 +19,7 @@ import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { unitsFor } from './intake.js'
 import { formatDvcqgDate } from './ledger/dates.js'
-import { computeIndicators, parsePeriod, type IndicatorReport } from './ledger/indicators.js'
+import { computeIndicators, parsePeriod, scoreIndicators, type IndicatorReport } from './ledger/indicators.js'
 import type { DossierRow } from './ledger/plan.js'
 import type { Logger } from './logger.js'
 import { Periodic } from './periodic.js'
@@ -101,10 +101,12 @@ export class Statistics {
     return { codes }
   }
 
+  /** Without drill-down the store sums the counts itself; with it, the facts are read to list the dossiers. */
   async report (agency: string, periodLabel: string, drill = false): Promise<IndicatorReport> {
     const period = parsePeriod(periodLabel)
-    const facts = await this.#store.factsFor(this.scopeOf(agency), period.from, period.to)
-    return computeIndicators(agency, period, facts, drill)
+    const scope = this.scopeOf(agency)
+    if (!drill) return scoreIndicators(agency, period, await this.#store.countFacts(scope, period.from, period.to))
+    return computeIndicators(agency, period, await this.#store.factsFor(scope, period.from, period.to), true)
   }
 
   /** The figures for the portal: current for an open period, the latest revision for a closed one. */

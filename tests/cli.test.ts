@@ -50,3 +50,18 @@ t.test('lgsp payments settle confirms a payment whose callback never came', asyn
   // The effect went into the shared outbox; the running gateway's worker delivers it.
   await waitFor('DVCQG shows it paid', () => s.dvcqg.dossiers.get(record.MaHoSo)?.record.DuocThanhToanTrucTuyen === '2')
 })
+
+t.test('lgsp indicators and lgsp reconcile read the running gateway\'s store', async (t) => {
+  const s = await startStack(t)
+  const record = hoso(3)
+  await s.post('onestop', '/v1/dossiers', record)
+  await waitFor('synced', () => s.dvcqg.dossiers.has(record.MaHoSo))
+  const report = JSON.parse(await lgsp(s, 'indicators', '--agency', '000.00.01.H56', '--period', '2024-02')) as { closed: boolean, report: { received: number } }
+  t.match(report, { closed: false, report: { received: 1 } })
+  s.dvcqg.dossiers.delete(record.MaHoSo)
+  const found = JSON.parse(await lgsp(s, 'reconcile', '--agency', '000.00.00.H56', '--period', '2024-02')) as { differences: Array<{ kind: string }>, dryRun: boolean }
+  t.match(found, { dryRun: true, differences: [{ kind: 'missing' }] })
+  const repaired = JSON.parse(await lgsp(s, 'reconcile', '--agency', '000.00.00.H56', '--period', '2024-02', '--repair')) as { repaired: number }
+  t.equal(repaired.repaired, 1)
+  await waitFor('re-sent by the running gateway', () => s.dvcqg.dossiers.has(record.MaHoSo))
+})

@@ -155,32 +155,37 @@ export function onTime (f: DossierFacts, judgeAt: number): boolean {
   return end <= f.dueAt + f.pausedMs + openPause
 }
 
-/** Computes the report from the facts of the agency's dossiers (all those that may matter for the period). */
-export function computeIndicators (agency: string, period: Period, facts: readonly DossierFacts[], drill = false): IndicatorReport {
-  const inPeriod = (t: number | null): boolean => t !== null && t >= period.from && t < period.to
-  const received = facts.filter((f) => inPeriod(f.receivedAt))
-  // Judged this period: ended in it, or unfinished at its end (received before it ended); not withdrawn.
-  const judged = facts.filter((f) => f.state !== 7 && f.dueAt !== null && f.receivedAt !== null && f.receivedAt < period.to &&
-    (inPeriod(f.endedAt) || f.endedAt === null || f.endedAt >= period.to))
-  const feeBearing = received.filter((f) => f.feeBearing)
-  const syncedCount = received.filter((f) => f.synced).length
-  const syncRate = received.length === 0 ? null : syncedCount / received.length
-  const parts: Record<IndicatorKey, { num: DossierFacts[], den: DossierFacts[], rate?: number | null }> = {
-    dossierSync: { num: received.filter((f) => f.synced), den: received },
-    onTime: { num: judged.filter((f) => onTime(f, period.to)), den: judged },
-    onlineSubmission: { num: received.filter((f) => f.online), den: received },
-    paidOnline: { num: feeBearing.filter((f) => f.paidOnline), den: feeBearing },
-    digitisedResults: { num: received.filter((f) => f.digitised), den: received },
-    reuse: { num: received.filter((f) => f.reuse), den: received }
+/** The counts behind the indicators (what the store can also sum without reading rows). */
+export interface IndicatorCounts {
+  received: number
+  synced: number
+  online: number
+  feeBearing: number
+  paidOnline: number
+  digitised: number
+  reuse: number
+  judged: number
+  onTime: number
+}
+
+/** Scores counts into a report; `lists` adds the drill-down. */
+export function scoreIndicators (agency: string, period: Period, c: IndicatorCounts, lists?: Record<IndicatorKey, { numerator: string[], denominator: string[] }>): IndicatorReport {
+  const fractions: Record<IndicatorKey, [number, number]> = {
+    dossierSync: [c.synced, c.received],
+    onTime: [c.onTime, c.judged],
+    onlineSubmission: [c.online, c.received],
+    paidOnline: [c.paidOnline, c.feeBearing],
+    digitisedResults: [c.digitised, c.received],
+    reuse: [c.reuse, c.received]
   }
-  // Online submission counts only what reached DVCQG: its rate is multiplied by the sync rate.
-  parts.onlineSubmission.rate = received.length === 0 || syncRate === null ? null : (parts.onlineSubmission.num.length / received.length) * syncRate
   const indicators = indicatorDefs.map((d): IndicatorValue => {
-    const p = parts[d.key]
-    const rate = p.rate !== undefined ? p.rate : p.den.length === 0 ? null : p.num.length / p.den.length
+    const [num, den] = fractions[d.key]
+    let rate = den === 0 ? null : num / den
+    // Online submission counts only what reached DVCQG: its rate is multiplied by the sync rate.
+    if (d.key === 'onlineSubmission' && rate !== null) rate *= c.synced / c.received
     const points = rate === null ? null : rate >= d.target ? d.max : rate * d.max / d.target
-    const v: IndicatorValue = { key: d.key, group: d.group, name: d.name, numerator: p.num.length, denominator: p.den.length, rate: rate === null ? null : round(rate, 4), points: points === null ? null : round(points, 2), max: d.max, target: d.target }
-    if (drill) v.dossiers = { numerator: p.num.map((f) => f.maHoSo).sort(), denominator: p.den.map((f) => f.maHoSo).sort() }
+    const v: IndicatorValue = { key: d.key, group: d.group, name: d.name, numerator: num, denominator: den, rate: rate === null ? null : round(rate, 4), points: points === null ? null : round(points, 2), max: d.max, target: d.target }
+    if (lists !== undefined) v.dossiers = lists[d.key]
     return v
   })
   const groups = [...new Set(indicatorDefs.map((d) => d.group))].map((group) => {
@@ -190,9 +195,41 @@ export function computeIndicators (agency: string, period: Period, facts: readon
   return {
     agency,
     period: period.label,
-    received: received.length,
+    received: c.received,
     indicators,
     groups,
     total: { points: round(groups.reduce((a, g) => a + g.points, 0), 2), scoredMax: groups.reduce((a, g) => a + g.scoredMax, 0) }
   }
+}
+
+/** Computes the report from the facts of the agency's dossiers (all those that may matter for the period). */
+export function computeIndicators (agency: string, period: Period, facts: readonly DossierFacts[], drill = false): IndicatorReport {
+  const inPeriod = (t: number | null): boolean => t !== null && t >= period.from && t < period.to
+  const received = facts.filter((f) => inPeriod(f.receivedAt))
+  // Judged this period: ended in it, or unfinished at its end (received before it ended); not withdrawn.
+  const judged = facts.filter((f) => f.state !== 7 && f.dueAt !== null && f.receivedAt !== null && f.receivedAt < period.to &&
+    (inPeriod(f.endedAt) || f.endedAt === null || f.endedAt >= period.to))
+  const feeBearing = received.filter((f) => f.feeBearing)
+  const parts: Record<IndicatorKey, { num: DossierFacts[], den: DossierFacts[] }> = {
+    dossierSync: { num: received.filter((f) => f.synced), den: received },
+    onTime: { num: judged.filter((f) => onTime(f, period.to)), den: judged },
+    onlineSubmission: { num: received.filter((f) => f.online), den: received },
+    paidOnline: { num: feeBearing.filter((f) => f.paidOnline), den: feeBearing },
+    digitisedResults: { num: received.filter((f) => f.digitised), den: received },
+    reuse: { num: received.filter((f) => f.reuse), den: received }
+  }
+  const counts: IndicatorCounts = {
+    received: received.length,
+    synced: parts.dossierSync.num.length,
+    online: parts.onlineSubmission.num.length,
+    feeBearing: feeBearing.length,
+    paidOnline: parts.paidOnline.num.length,
+    digitised: parts.digitisedResults.num.length,
+    reuse: parts.reuse.num.length,
+    judged: judged.length,
+    onTime: parts.onTime.num.length
+  }
+  const names = (xs: DossierFacts[]): string[] => xs.map((f) => f.maHoSo).sort()
+  const lists = drill ? Object.fromEntries(indicatorDefs.map((d) => [d.key, { numerator: names(parts[d.key].num), denominator: names(parts[d.key].den) }])) as Record<IndicatorKey, { numerator: string[], denominator: string[] }> : undefined
+  return scoreIndicators(agency, period, counts, lists)
 }

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3'
 import { LgspError, lgspError } from '../errors.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
-import type { DossierFacts } from '../ledger/indicators.js'
+import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
 import type {
   AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
   Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store, UnitView
@@ -39,10 +39,16 @@ const toFacts = (r: FactsRecord): DossierFacts => ({
   online: r[10] === 1, feeBearing: r[11] === 1, paidOnline: r[12] === 1, digitised: r[13] === 1, reuse: r[14] === 1, synced: r[15] === 1
 })
 
+/** Hnn of an agency code such as 000.00.01.H56 ('' when it has none). */
+const provinceOf = (agency: string): string => {
+  const i = agency.indexOf('.H')
+  return i < 0 ? '' : agency.slice(i + 1)
+}
+
 const factsParams = (f: DossierFacts): unknown[] => [f.maHoSo, f.agency, f.maTTHC, f.state, f.receivedAt, f.dueAt, f.endedAt, f.supplements, f.pausedMs, f.pauseSince,
   Number(f.online), Number(f.feeBearing), Number(f.paidOnline), Number(f.digitised), Number(f.reuse), Number(f.synced)]
 
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 
 const schema = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -313,11 +319,26 @@ export class SqliteStore implements Store {
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${this.#synchronous.toUpperCase()}`)
     db.pragma('busy_timeout = 5000')
+    // Reads of large ledgers (indicator queries) stay in memory: a 64 MiB page cache and memory-mapped reads.
+    db.pragma('cache_size = -65536')
+    db.pragma('mmap_size = 268435456')
     const version = db.pragma('user_version', { simple: true }) as number
     if (version > SCHEMA_VERSION) {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `The database was written by a newer gateway (schema ${version}); upgrade the gateway.`)
     }
     db.exec(schema)
+    // version 5: the province (Hnn) of each dossier's agency, indexed, so a province-wide query needs no full scan.
+    if (!(db.pragma('table_info(dossier_facts)') as Array<{ name: string }>).some((c) => c.name === 'province')) {
+      db.exec(`ALTER TABLE dossier_facts ADD COLUMN province TEXT NOT NULL DEFAULT '';
+        UPDATE dossier_facts SET province = substr(agency, instr(agency, '.H') + 1) WHERE instr(agency, '.H') > 0;`)
+    }
+    // The province indexes carry every column the counts read, so a province-wide count is an index-only scan.
+    const counted = 'state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
+    db.exec(`CREATE INDEX IF NOT EXISTS dossier_facts_province ON dossier_facts (province, received_at, ended_at, ${counted});
+      CREATE INDEX IF NOT EXISTS dossier_facts_province_ended ON dossier_facts (province, ended_at, received_at, ${counted});
+      CREATE INDEX IF NOT EXISTS dossier_facts_province_open ON dossier_facts (province, received_at, ${counted}) WHERE ended_at IS NULL;
+      CREATE INDEX IF NOT EXISTS dossier_facts_ended ON dossier_facts (agency, ended_at);
+      CREATE INDEX IF NOT EXISTS dossier_facts_open ON dossier_facts (agency, received_at) WHERE ended_at IS NULL;`)
     db.pragma(`user_version = ${SCHEMA_VERSION}`)
     this.#s = this.prepare()
     // Units claimed when the process died may or may not have reached the destination.
@@ -390,7 +411,7 @@ export class SqliteStore implements Store {
           AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.ma_ho_so = d.ma_ho_so AND e.kind = ?)
         ORDER BY d.id LIMIT ?`),
       factsGet: db.prepare<[string], FactsRecord>(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE ma_ho_so = ?`).raw(),
-      factsPut: db.prepare(`INSERT OR REPLACE INTO dossier_facts (${FACTS_COLUMNS}) VALUES (${FACTS_COLUMNS.split(',').map(() => '?').join(', ')})`),
+      factsPut: db.prepare(`INSERT OR REPLACE INTO dossier_facts (${FACTS_COLUMNS}, province) VALUES (${FACTS_COLUMNS.split(',').map(() => '?').join(', ')}, ?)`),
       factsSynced: db.prepare('UPDATE dossier_facts SET synced = 1 WHERE ma_ho_so = ?'),
       revisionLatest: db.prepare<[string, string], { agency: string, period: string, revision: number, created_at: number, report: string, changes: string }>(
         'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision DESC LIMIT 1'),
@@ -472,7 +493,8 @@ export class SqliteStore implements Store {
       if (this.#facts !== undefined) {
         for (const row of change.rows) {
           const prev = s.factsGet.get(row.maHoSo)
-          s.factsPut.run(...factsParams(this.#facts(prev === undefined ? undefined : toFacts(prev), row, change.events.filter((e) => e.maHoSo === row.maHoSo))))
+          const f = this.#facts(prev === undefined ? undefined : toFacts(prev), row, change.events.filter((e) => e.maHoSo === row.maHoSo))
+          s.factsPut.run(...factsParams(f), provinceOf(f.agency))
         }
       }
       for (const o of outbox) {
@@ -720,14 +742,54 @@ export class SqliteStore implements Store {
     return this.#s.awaiting.all(destination, op, kind, limit).map((r) => r.ma_ho_so)
   }
 
-  async factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]> {
-    const where = 'received_at < ? AND (ended_at IS NULL OR ended_at >= ?)'
+  /**
+   * The facts that may count for [from, to): received before `to` and not ended before
+   * `from`, as four disjoint index ranges (received in the period; received before and ended
+   * in it; ended after it; still open), so the cost follows the period's dossiers and the
+   * open backlog, not the whole ledger. Named parameters: @from, @to, @s0…
+   */
+  #population (scope: AgencyScope, columns: string): { sql: string, params: Record<string, unknown> } {
+    const params: Record<string, unknown> = {}
+    let cond: string
     if ('suffix' in scope) {
-      return (this.#db.prepare(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE agency LIKE ? AND ${where}`).raw().all(`%${scope.suffix}`, to, from) as FactsRecord[]).map(toFacts)
+      params.s0 = scope.suffix.replace(/^\./, '')
+      cond = 'province = @s0'
+    } else {
+      scope.codes.forEach((c, i) => { params[`s${i}`] = c })
+      cond = `agency IN (${scope.codes.map((_, i) => `@s${i}`).join(', ') || 'NULL'})`
     }
-    if (scope.codes.length === 0) return []
-    const list = scope.codes.map(() => '?').join(', ')
-    return (this.#db.prepare(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE agency IN (${list}) AND ${where}`).raw().all(...scope.codes, to, from) as FactsRecord[]).map(toFacts)
+    const parts = [
+      'received_at >= @from AND received_at < @to',
+      'ended_at >= @from AND ended_at < @to AND received_at < @from',
+      'ended_at >= @to AND received_at < @from',
+      'ended_at IS NULL AND received_at < @from'
+    ]
+    return { sql: parts.map((p) => `SELECT ${columns} FROM dossier_facts WHERE ${cond} AND ${p}`).join(' UNION ALL '), params }
+  }
+
+  async factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]> {
+    const q = this.#population(scope, FACTS_COLUMNS)
+    return (this.#db.prepare(q.sql).raw().all({ ...q.params, from, to }) as FactsRecord[]).map(toFacts)
+  }
+
+  async countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts> {
+    const q = this.#population(scope, 'received_at, ended_at, state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced')
+    // The rules of computeIndicators (gateway/ledger/indicators.ts) as one SQL pass; tests/month.test.ts checks both agree.
+    const r = this.#db.prepare(`
+      WITH p AS (${q.sql}), f AS (SELECT *, (received_at >= @from) AS rec,
+        CASE WHEN ended_at IS NOT NULL AND ended_at < @to THEN ended_at ELSE @to END AS fin FROM p)
+      SELECT COUNT(*) FILTER (WHERE rec) AS received,
+        COUNT(*) FILTER (WHERE rec AND synced) AS synced,
+        COUNT(*) FILTER (WHERE rec AND online) AS online,
+        COUNT(*) FILTER (WHERE rec AND fee_bearing) AS feeBearing,
+        COUNT(*) FILTER (WHERE rec AND fee_bearing AND paid_online) AS paidOnline,
+        COUNT(*) FILTER (WHERE rec AND digitised) AS digitised,
+        COUNT(*) FILTER (WHERE rec AND reuse) AS reuse,
+        COUNT(*) FILTER (WHERE state != 7 AND due_at IS NOT NULL) AS judged,
+        COUNT(*) FILTER (WHERE state != 7 AND due_at IS NOT NULL AND supplements <= 1
+          AND fin <= due_at + paused_ms + CASE WHEN pause_since IS NOT NULL AND pause_since < fin THEN fin - pause_since ELSE 0 END) AS onTime
+      FROM f`)
+    return r.get({ ...q.params, from, to }) as IndicatorCounts
   }
 
   markSynced (maHoSo: readonly string[]): Promise<void> {

@@ -6,7 +6,7 @@ import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, LedgerChange } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
-import type { DossierFacts } from '../ledger/indicators.js'
+import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
 
 export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
 
@@ -262,6 +262,11 @@ export interface IndicatorRevision {
 export interface IndicatorStore {
   /** Facts of the dossiers that may count for [from, to): received before `to` and not ended before `from`. */
   factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]>
+  /**
+   * The same counts as computeIndicators over factsFor, summed by the store without reading
+   * rows out (the fast path for reports without drill-down).
+   */
+  countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts>
   /** Marks dossiers as held by DVCQG (dossier sync). */
   markSynced (maHoSo: readonly string[]): Promise<void>
   latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined>

@@ -34,7 +34,7 @@ const cases: Case[] = [
   { name: 'fee as text', url, body: { ...fresh, DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: '135000' }] }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: 'procedure code malformed', url, body: { ...fresh, MaTTHC: 'GPLX-01' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: 'procedure not in the catalogue', url, body: { ...fresh, MaTTHC: '9.999999.000.00.00.H56' }, status: 422, code: 'LGSP_ERR_DOSSIER_UNKNOWN_PROCEDURE' },
-  { name: 'received dossier without NgayHenTra', url, body: { ...fresh, NgayHenTra: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'received dossier without NgayTiepNhan', url, body: { ...fresh, NgayTiepNhan: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: '31 February', url, body: { ...fresh, NgayTiepNhan: '20240231080000' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID_DATE' },
   { name: 'ISO date instead of yyyyMMddHHmmss', url, body: { ...fresh, NgayHenTra: '2024-02-05T17:00:00' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID_DATE' },
   { name: 'hour 24', url, body: { ...fresh, NgayTiepNhan: '20240201240000' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID_DATE' },
