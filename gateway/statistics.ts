@@ -54,6 +54,17 @@ export interface ReconcileReport {
   dryRun: boolean
 }
 
+/** The comparison with the one-stop software's own list. */
+export interface OnestopReport {
+  agency: string
+  period: string
+  /** Dossiers in the one-stop's list, in the gateway's (sent by that member), and the same on both sides. */
+  onestop: number
+  gateway: number
+  matching: number
+  differences: Array<{ maHoSo: string, kind: 'missing-in-gateway' | 'missing-at-onestop' | 'stale', onestopState: number | null, gatewayState: number | null }>
+}
+
 /** Fields compared besides the status (as DVCQG carries them). */
 const KEY_FIELDS = ['MaTTHC', 'NgayTiepNhan', 'NgayHenTra', 'KenhThucHien', 'DuocThanhToanTrucTuyen', 'NgayKetThucXuLy'] as const
 const RECONCILER = 'lgsp-reconcile'
@@ -185,6 +196,28 @@ export class Statistics {
       }
     })
     return !result.replayed
+  }
+
+  /**
+   * Compares the one-stop software's own list of the dossiers it received in a period with
+   * what the ledger holds of the dossiers that member sent: per dossier, missing on either
+   * side or at another status.
+   */
+  async reconcileOnestop (member: string, agency: string, periodLabel: string, theirs: ReadonlyArray<{ MaHoSo: string, TrangThaiHoSo: number | string }>): Promise<OnestopReport> {
+    const period = parsePeriod(periodLabel)
+    const facts = (await this.#store.factsFor(this.scopeOf(agency), period.from, period.to))
+      .filter((f) => f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to)
+    const ours = new Map((await this.#store.dossierRows(facts.map((f) => f.maHoSo))).filter((r) => r.owner === member).map((r) => [r.maHoSo, r.state]))
+    const differences: OnestopReport['differences'] = []
+    const seen = new Set<string>()
+    for (const d of theirs) {
+      seen.add(d.MaHoSo)
+      const state = ours.get(d.MaHoSo)
+      if (state === undefined) differences.push({ maHoSo: d.MaHoSo, kind: 'missing-in-gateway', onestopState: Number(d.TrangThaiHoSo), gatewayState: null })
+      else if (state !== Number(d.TrangThaiHoSo)) differences.push({ maHoSo: d.MaHoSo, kind: 'stale', onestopState: Number(d.TrangThaiHoSo), gatewayState: state })
+    }
+    for (const [id, state] of ours) if (!seen.has(id)) differences.push({ maHoSo: id, kind: 'missing-at-onestop', onestopState: null, gatewayState: state })
+    return { agency, period: periodLabel, onestop: theirs.length, gateway: ours.size, matching: theirs.length - differences.filter((d) => d.kind !== 'missing-at-onestop').length, differences }
   }
 
   start (): void { this.#schedule?.start() }

@@ -5,14 +5,14 @@
 import { readFileSync } from 'node:fs'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import * as addFormatsModule from 'ajv-formats'
-import type { GatewayConfig, HoSo, PaygovCallback, PaymentRequest, ProcedureCatalogue, QuaTrinhXuLy } from '../schemas/types.js'
+import type { GatewayConfig, HoSo, OnestopReconcileRequest, PaygovCallback, PaymentRequest, ProcedureCatalogue, QuaTrinhXuLy } from '../schemas/types.js'
 import { isDvcqgDate } from './ledger/dates.js'
 import { schemaDir } from './paths.js'
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule.default.default
 
-const schemaFiles = ['common', 'hoso', 'qua-trinh-xu-ly', 'dossier-request', 'progress-request', 'payment-request', 'paygov-callback', 'procedure-catalogue', 'config'] as const
+const schemaFiles = ['common', 'hoso', 'qua-trinh-xu-ly', 'dossier-request', 'progress-request', 'payment-request', 'paygov-callback', 'procedure-catalogue', 'onestop-reconcile', 'config'] as const
 
 function buildAjv (): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, strict: true, strictTypes: false, strictRequired: false })
@@ -33,6 +33,7 @@ export const validators = {
   paymentRequest: get<PaymentRequest>('payment-request'),
   paygovCallback: get<PaygovCallback>('paygov-callback'),
   catalogue: get<ProcedureCatalogue>('procedure-catalogue'),
+  onestopReconcile: get<OnestopReconcileRequest>('onestop-reconcile'),
   config: get<GatewayConfig>('config')
 }
 

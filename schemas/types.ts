@@ -322,6 +322,27 @@ export interface ProcedureCatalogue {
 }
 
 /**
+ * Body of POST /v1/reconcile/onestop: the one-stop software's own list of the dossiers it received for an agency and period, to compare with the gateway's ledger.
+ */
+export interface OnestopReconcileRequest {
+  agency: string
+  period: string
+  /**
+   * @maxItems 200000
+   */
+  dossiers: {
+    /**
+     * Dossier code; begins with the receiving agency's electronic code (e.g. 000.00.01.H56-240101-0001). Also used in URLs, so only URL-safe characters.
+     */
+    MaHoSo: string
+    /**
+     * Dossier status 1-10 (1 mới đăng ký ... 10 đã trả kết quả); DVCQG producers send it as a number or a numeric string.
+     */
+    TrangThaiHoSo: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9' | '10'
+  }[]
+}
+
+/**
  * A system the gateway delivers to; the adapter names its protocol.
  */
 export type Destination = DvcqgDestination | OnestopDestination | GplxDestination | TaxDestination

@@ -96,3 +96,26 @@ t.test('a closed period gets a numbered revision for a late event, never a silen
   const same = await indicators(s, '2024-02', false)
   t.equal(same.revision, 2, 'no new revision without a change')
 })
+
+t.test('the one-stop compares its own list with the ledger, dossier by dossier', async (t) => {
+  const s = await startStack(t)
+  const a = hoso(1, { NgayTiepNhan: d(1), NgayHenTra: d(25) })
+  const b = hoso(2, { NgayTiepNhan: d(2), NgayHenTra: d(25) })
+  const c = hoso(3, { NgayTiepNhan: d(3), NgayHenTra: d(25) })
+  for (const r of [a, b, c]) await s.post('onestop', '/v1/dossiers', r)
+  await s.post('onestop', `/v1/dossiers/${b.MaHoSo}/progress`, { ...progress(b.MaHoSo, 0, 4), ThoiDiemXuLy: d(4) })
+  const theirs = [
+    { MaHoSo: a.MaHoSo, TrangThaiHoSo: '2' },
+    { MaHoSo: b.MaHoSo, TrangThaiHoSo: 9 }, // the one-stop thinks it is finished: the gateway never got that
+    { MaHoSo: hoso(9).MaHoSo, TrangThaiHoSo: '2' } // never reached the gateway
+  ]
+  const res = await s.post('onestop', '/v1/reconcile/onestop', { agency: AGENCY, period: '2024-02', dossiers: theirs })
+  t.equal(res.statusCode, 200)
+  const r = res.json() as Record<string, any>
+  t.match(r, { onestop: 3, gateway: 3, matching: 1 })
+  t.same(r.differences.map((x: any) => [x.maHoSo, x.kind, x.onestopState, x.gatewayState]).sort(), [
+    [b.MaHoSo, 'stale', 9, 4], [hoso(9).MaHoSo, 'missing-in-gateway', 2, null], [c.MaHoSo, 'missing-at-onestop', null, 2]
+  ].sort())
+  t.equal((await s.post('reader', '/v1/reconcile/onestop', { agency: AGENCY, period: '2024-02', dossiers: [] })).json().code, 'LGSP_ERR_AUTH_KIND_FORBIDDEN')
+  t.equal((await s.post('onestop', '/v1/reconcile/onestop', { agency: AGENCY, period: '2024-02', dossiers: [{ MaHoSo: 'x' }] })).json().code, 'LGSP_ERR_REQUEST_INVALID')
+})
