@@ -29,7 +29,7 @@ export interface Gateway {
   adapters: AdapterRegistry
   delivery: Delivery | undefined
   payments: Payments | undefined
-  statistics: Statistics
+  statistics: Statistics | undefined
   pollers: GplxPoller[]
   noticePollers: TaxNoticePoller[]
   logger: Logger
@@ -53,7 +53,7 @@ export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalog
   return new SqliteStore({
     path: config.store.path,
     synchronous: config.store.synchronous,
-    facts: (prev, row, events) => updateFacts(prev, row, events, catalogue, calendar)
+    ...(config.indicators.enabled ? { facts: (prev, row, events) => updateFacts(prev, row, events, catalogue, calendar) } : {})
   })
 }
 
@@ -68,7 +68,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   const delivery = config.delivery.enabled ? new Delivery(store, adapters, config, logger) : undefined
   const notify = (destinations: readonly string[]): void => delivery?.notify(destinations)
   const payments = config.payments === undefined ? undefined : new Payments(store, adapters, config.payments, logger, notify)
-  const statistics = new Statistics(store, adapters, config, notify, logger)
+  const statistics = config.indicators.enabled ? new Statistics(store, adapters, config, notify, logger) : undefined
   let closing = false
   const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, statistics, closing: () => closing })
   const intake = { store, adapters, catalogue, notify }
@@ -82,7 +82,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   })
   delivery?.start()
   payments?.start()
-  statistics.start()
+  statistics?.start()
   for (const p of [...pollers, ...noticePollers]) p.start()
 
   const purge = setInterval(() => {
@@ -109,7 +109,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       await Promise.all([...pollers, ...noticePollers].map((p) => p.stop()))
       await xml?.close()
       await payments?.stop()
-      await statistics.stop()
+      await statistics?.stop()
       await delivery?.stop()
       await adapters.close()
       await store.close()

@@ -511,6 +511,15 @@ export interface GatewayConfig {
      */
     destination: string
   }
+  /**
+   * Decision 766 indicators: per-dossier facts kept at each accept, the pull API and reconciliation.
+   */
+  indicators: {
+    /**
+     * Keep the facts and serve /v1/indicators and /v1/reconcile (a gateway that reports no indicators may turn this off and save the work at each accept).
+     */
+    enabled: boolean
+  }
 }
 /**
  * A connected system (one-stop software, vertical system, the national portal, an operator).

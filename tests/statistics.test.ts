@@ -119,3 +119,11 @@ t.test('the one-stop compares its own list with the ledger, dossier by dossier',
   t.equal((await s.post('reader', '/v1/reconcile/onestop', { agency: AGENCY, period: '2024-02', dossiers: [] })).json().code, 'LGSP_ERR_AUTH_KIND_FORBIDDEN')
   t.equal((await s.post('onestop', '/v1/reconcile/onestop', { agency: AGENCY, period: '2024-02', dossiers: [{ MaHoSo: 'x' }] })).json().code, 'LGSP_ERR_REQUEST_INVALID')
 })
+
+t.test('with indicators turned off, no facts are kept and the routes are absent', async (t) => {
+  const s = await startStack(t, { configExtra: { indicators: { enabled: false } } })
+  t.equal((await s.post('onestop', '/v1/dossiers', hoso(1))).statusCode, 202)
+  t.equal(s.gateway.statistics, undefined)
+  t.equal((await s.get('reader', `/v1/indicators?agency=${AGENCY}&period=2024-02`)).json().code, 'LGSP_ERR_REQUEST_NOT_FOUND')
+  t.same(await s.gateway.store.factsFor({ codes: [AGENCY] }, Date.UTC(2024, 0, 1), Date.UTC(2024, 3, 1)), [])
+})

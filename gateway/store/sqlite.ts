@@ -185,7 +185,6 @@ CREATE TABLE IF NOT EXISTS dossier_facts (
   reuse INTEGER NOT NULL,
   synced INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS dossier_facts_received ON dossier_facts (agency, received_at);
 CREATE TABLE IF NOT EXISTS indicator_revisions (
   agency TEXT NOT NULL,
   period TEXT NOT NULL,
@@ -333,12 +332,12 @@ export class SqliteStore implements Store {
         UPDATE dossier_facts SET province = substr(agency, instr(agency, '.H') + 1) WHERE instr(agency, '.H') > 0;`)
     }
     // The province indexes carry every column the counts read, so a province-wide count is an index-only scan.
-    const counted = 'state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
-    db.exec(`CREATE INDEX IF NOT EXISTS dossier_facts_province ON dossier_facts (province, received_at, ended_at, ${counted});
+    // Agency queries use them too, filtering on the covered agency column: fewer indexes to keep at each accept.
+    const counted = 'agency, state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
+    db.exec(`DROP INDEX IF EXISTS dossier_facts_received; DROP INDEX IF EXISTS dossier_facts_ended; DROP INDEX IF EXISTS dossier_facts_open;
+      CREATE INDEX IF NOT EXISTS dossier_facts_province ON dossier_facts (province, received_at, ended_at, ${counted});
       CREATE INDEX IF NOT EXISTS dossier_facts_province_ended ON dossier_facts (province, ended_at, received_at, ${counted});
-      CREATE INDEX IF NOT EXISTS dossier_facts_province_open ON dossier_facts (province, received_at, ${counted}) WHERE ended_at IS NULL;
-      CREATE INDEX IF NOT EXISTS dossier_facts_ended ON dossier_facts (agency, ended_at);
-      CREATE INDEX IF NOT EXISTS dossier_facts_open ON dossier_facts (agency, received_at) WHERE ended_at IS NULL;`)
+      CREATE INDEX IF NOT EXISTS dossier_facts_province_open ON dossier_facts (province, received_at, ${counted}) WHERE ended_at IS NULL;`)
     db.pragma(`user_version = ${SCHEMA_VERSION}`)
     this.#s = this.prepare()
     // Units claimed when the process died may or may not have reached the destination.
@@ -411,7 +410,9 @@ export class SqliteStore implements Store {
           AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.ma_ho_so = d.ma_ho_so AND e.kind = ?)
         ORDER BY d.id LIMIT ?`),
       factsGet: db.prepare<[string], FactsRecord>(`SELECT ${FACTS_COLUMNS} FROM dossier_facts WHERE ma_ho_so = ?`).raw(),
-      factsPut: db.prepare(`INSERT OR REPLACE INTO dossier_facts (${FACTS_COLUMNS}, province) VALUES (${FACTS_COLUMNS.split(',').map(() => '?').join(', ')}, ?)`),
+      // An upsert updates in place: only the index entries whose columns changed are rewritten.
+      factsPut: db.prepare(`INSERT INTO dossier_facts (${FACTS_COLUMNS}, province) VALUES (${FACTS_COLUMNS.split(',').map(() => '?').join(', ')}, ?)
+        ON CONFLICT (ma_ho_so) DO UPDATE SET ${FACTS_COLUMNS.split(',').slice(1).map((c) => `${c.trim()} = excluded.${c.trim()}`).join(', ')}`),
       factsSynced: db.prepare('UPDATE dossier_facts SET synced = 1 WHERE ma_ho_so = ?'),
       revisionLatest: db.prepare<[string, string], { agency: string, period: string, revision: number, created_at: number, report: string, changes: string }>(
         'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision DESC LIMIT 1'),
@@ -755,8 +756,11 @@ export class SqliteStore implements Store {
       params.s0 = scope.suffix.replace(/^\./, '')
       cond = 'province = @s0'
     } else {
+      // Through the province index (agency codes end in .Hnn), filtered on the covered agency column.
+      const provinces = [...new Set(scope.codes.map(provinceOf))]
+      provinces.forEach((p, i) => { params[`p${i}`] = p })
       scope.codes.forEach((c, i) => { params[`s${i}`] = c })
-      cond = `agency IN (${scope.codes.map((_, i) => `@s${i}`).join(', ') || 'NULL'})`
+      cond = `province IN (${provinces.map((_, i) => `@p${i}`).join(', ') || 'NULL'}) AND agency IN (${scope.codes.map((_, i) => `@s${i}`).join(', ') || 'NULL'})`
     }
     const parts = [
       'received_at >= @from AND received_at < @to',
@@ -773,7 +777,7 @@ export class SqliteStore implements Store {
   }
 
   async countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts> {
-    const q = this.#population(scope, 'received_at, ended_at, state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced')
+    const q = this.#population(scope, 'received_at, ended_at, agency, state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced')
     // The rules of computeIndicators (gateway/ledger/indicators.ts) as one SQL pass; tests/month.test.ts checks both agree.
     const r = this.#db.prepare(`
       WITH p AS (${q.sql}), f AS (SELECT *, (received_at >= @from) AS rec,
