@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { ProcedureCatalogue } from '../schemas/types.js'
+import type { Procedure, ProcedureCatalogue } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { schemaDir } from './paths.js'
 import { validators } from './validation.js'
 
-export type Procedure = ProcedureCatalogue['procedures'][number]
+export type { Procedure } from '../schemas/types.js'
 
 /** The catalogue bundled with the gateway. */
 export const bundledCatalogue = join(schemaDir, 'catalogue', 'procedures.v1.json')

@@ -34,7 +34,7 @@ export async function generate (): Promise<string> {
     await compile(read('qua-trinh-xu-ly.schema.json'), 'QuaTrinhXuLy', { ...options, declareExternallyReferenced: false }),
     await compile(read('payment-request.schema.json'), 'PaymentRequest', { ...options, declareExternallyReferenced: false }),
     await compile(read('paygov-callback.schema.json'), 'PaygovCallback', { ...options, declareExternallyReferenced: false }),
-    await compile(read('procedure-catalogue.schema.json'), 'ProcedureCatalogue', { ...options, declareExternallyReferenced: false }),
+    await compile(read('procedure-catalogue.schema.json'), 'ProcedureCatalogue', options),
     await compile(read('onestop-reconcile.schema.json'), 'OnestopReconcileRequest', { ...options, declareExternallyReferenced: false }),
     await compile(defaultsRequired(read('config.schema.json')) as JSONSchema, 'GatewayConfig', options)
   ]

@@ -261,64 +261,35 @@ export interface ProcedureCatalogue {
   /**
    * @minItems 1
    */
-  procedures: [
-    {
-      /**
-       * Administrative procedure code, e.g. 1.003560.000.00.00.H56 or 2.001234.
-       */
-      MaTTHC: string
-      TenTTHC: string
-      MaLinhVuc: string
-      /**
-       * Agency level: trung-uong, tinh (province), huyen (district), xa (commune).
-       */
-      CapThucHien: 'trung-uong' | 'tinh' | 'huyen' | 'xa'
-      /**
-       * Fee-bearing procedure.
-       */
-      CoPhiLePhi: boolean
-      /**
-       * Statutory duration in working days (applies when NgayHenTra is missing).
-       */
-      SoNgayGiaiQuyet: number
-      /**
-       * A paper result is required.
-       */
-      KetQuaBanGiay: boolean
-      /**
-       * Vertical systems that take part (destination names): the gateway routes the dossier to each that is configured.
-       */
-      HeThongLienThong: string[]
-    },
-    ...{
-      /**
-       * Administrative procedure code, e.g. 1.003560.000.00.00.H56 or 2.001234.
-       */
-      MaTTHC: string
-      TenTTHC: string
-      MaLinhVuc: string
-      /**
-       * Agency level: trung-uong, tinh (province), huyen (district), xa (commune).
-       */
-      CapThucHien: 'trung-uong' | 'tinh' | 'huyen' | 'xa'
-      /**
-       * Fee-bearing procedure.
-       */
-      CoPhiLePhi: boolean
-      /**
-       * Statutory duration in working days (applies when NgayHenTra is missing).
-       */
-      SoNgayGiaiQuyet: number
-      /**
-       * A paper result is required.
-       */
-      KetQuaBanGiay: boolean
-      /**
-       * Vertical systems that take part (destination names): the gateway routes the dossier to each that is configured.
-       */
-      HeThongLienThong: string[]
-    }[]
-  ]
+  procedures: [Procedure, ...Procedure[]]
+}
+export interface Procedure {
+  /**
+   * Administrative procedure code, e.g. 1.003560.000.00.00.H56 or 2.001234.
+   */
+  MaTTHC: string
+  TenTTHC: string
+  MaLinhVuc: string
+  /**
+   * Agency level: trung-uong, tinh (province), huyen (district), xa (commune).
+   */
+  CapThucHien: 'trung-uong' | 'tinh' | 'huyen' | 'xa'
+  /**
+   * Fee-bearing procedure.
+   */
+  CoPhiLePhi: boolean
+  /**
+   * Statutory duration in working days (applies when NgayHenTra is missing).
+   */
+  SoNgayGiaiQuyet: number
+  /**
+   * A paper result is required.
+   */
+  KetQuaBanGiay: boolean
+  /**
+   * Vertical systems that take part (destination names): the gateway routes the dossier to each that is configured.
+   */
+  HeThongLienThong: string[]
 }
 
 /**
