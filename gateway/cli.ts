@@ -26,6 +26,7 @@ import { AdapterRegistry } from '../adapters/registry.js'
 import { createLogger } from './logger.js'
 import { Payments } from './payments.js'
 import { Statistics } from './statistics.js'
+import { vnDate } from './ledger/dates.js'
 import { lgspError } from './errors.js'
 
 const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret> [--config FILE]`
@@ -52,9 +53,9 @@ async function main (argv: string[]): Promise<number> {
       dossier: { type: 'string' },
       limit: { type: 'string', default: '100' },
       reason: { type: 'string', default: 'discarded from the command line' },
-      date: { type: 'string', default: new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10) },
+      date: { type: 'string', default: vnDate() },
       agency: { type: 'string' },
-      period: { type: 'string', default: new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 7) },
+      period: { type: 'string', default: vnDate().slice(0, 7) },
       drill: { type: 'boolean', default: false },
       repair: { type: 'boolean', default: false }
     }

@@ -10,6 +10,7 @@ import { GplxSimulator } from '../adapters/gplx/index.js'
 import { TaxSimulator } from '../adapters/tax/index.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { resolveConfig } from './config.js'
+import { vnDate } from './ledger/dates.js'
 import { closeOnSignals, startGateway } from './server.js'
 
 export interface DemoPorts { gateway: number, dvcqg: number, onestop: number, paygov: number, gplx: number, tax: number }
@@ -54,7 +55,7 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
 
 function walkthrough (gateway: string, ports: DemoPorts): string {
   const m = demoMembers.onestop
-  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '')
+  const today = vnDate().replace(/-/g, '')
   return `
 lgsp demo is running
   gateway            ${gateway}

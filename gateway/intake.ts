@@ -14,7 +14,7 @@ import { inProcessingOrder, planDossiers, planProgress, planTaxNotice, type TaxA
 import { formatDvcqgDate } from './ledger/dates.js'
 import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
-import { fieldErrors, onlyDateErrors, validators } from './validation.js'
+import { checkSchema, validators } from './validation.js'
 
 export interface IntakeDeps {
   store: Store
@@ -43,7 +43,13 @@ export interface IntakeResult {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+/** Lowercase hex SHA-256 (content hashes, derived idempotency keys). */
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** Refuses an Idempotency-Key header that is not 1 to 128 visible ASCII characters. */
+export function checkIdempotencyKey (header: string): void {
+  if (!IDEMPOTENCY_KEY.test(header)) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
+}
 
 export function requireKind (member: Member, kind: Member['messageKinds'][number]): void {
   if (!member.messageKinds.includes(kind)) {
@@ -65,12 +71,9 @@ export function resolveDestinations (member: Member, requested: readonly string[
   return [...defaults]
 }
 
+/** One message or an array of them, checked against its schema. */
 function validate<T> (validator: typeof validators.dossierRequest | typeof validators.progressRequest, body: unknown): T[] {
-  if (!validator(body)) {
-    const errors = fieldErrors(validator.errors, body)
-    if (onlyDateErrors(validator.errors, body)) throw lgspError('LGSP_ERR_REQUEST_INVALID_DATE', `Invalid date in ${errors.map((e) => e.path).join(', ')}: use yyyyMMddHHmmss.`, { errors })
-    throw lgspError('LGSP_ERR_REQUEST_INVALID', `${errors.length} field(s) do not match the schema.`, { errors })
-  }
+  checkSchema(validator, body)
   return (Array.isArray(body) ? body : [body]) as T[]
 }
 
@@ -88,7 +91,7 @@ function checkDates (r: HoSo, index: number): void {
 
 function idempotencyKeyOf (member: Member, kind: MessageKind, header: string | undefined, maHoSo: readonly string[], contentHash: string): string {
   if (header !== undefined) {
-    if (!IDEMPOTENCY_KEY.test(header)) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
+    checkIdempotencyKey(header)
     return `${member.id}:key:${header}`
   }
   // Without a header: the same sender, dossiers and content are the same message.

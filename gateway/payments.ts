@@ -13,20 +13,19 @@
  * - Settlement asks PayGov (QUERY) about payments with no result after a while and applies
  *   the answer exactly as a callback.
  */
-import { createHash } from 'node:crypto'
 import type { AdapterRegistry, PaymentNotice } from '../adapters/registry.js'
 import { PaygovClient, checksumMatches, resultCodes, sign } from '../adapters/paygov/index.js'
 import type { GatewayConfig, PaygovCallback, PaymentRequest } from '../schemas/types.js'
 import { lgspError, errorTable, type ErrorCode } from './errors.js'
 import { uuidv7 } from './ids.js'
-import { requireKind, unitsFor } from './intake.js'
+import { checkIdempotencyKey, requireKind, sha256, unitsFor } from './intake.js'
 import { formatDvcqgDate, parseDvcqgDate } from './ledger/dates.js'
 import { planPayment } from './ledger/plan.js'
 import type { Logger } from './logger.js'
 import { Periodic } from './periodic.js'
 import type { Member } from './members.js'
 import type { Payment, SettlementReport, Store } from './store/types.js'
-import { fieldErrors, validators } from './validation.js'
+import { checkSchema, validators } from './validation.js'
 
 export type PaymentsConfig = NonNullable<GatewayConfig['payments']>
 
@@ -45,8 +44,6 @@ export interface CallbackReply {
   status: number
   body: Record<string, unknown>
 }
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 /** The member that sends effects of payments into the ledger. */
 const PAYGOV_SENDER = 'paygov'
@@ -74,17 +71,14 @@ export class Payments {
 
   async request (member: Member, body: unknown, raw: string, idempotencyKey: string | undefined, ip: string): Promise<{ replayed: boolean, reply: PaymentReply }> {
     requireKind(member, 'payment')
-    if (!validators.paymentRequest(body)) {
-      const errors = fieldErrors(validators.paymentRequest.errors, body)
-      throw lgspError('LGSP_ERR_REQUEST_INVALID', `${errors.length} field(s) do not match the schema.`, { errors })
-    }
+    checkSchema(validators.paymentRequest, body)
     const req = body as PaymentRequest
     const amount = req.PhiLePhi.reduce((a, f) => a + f.Gia, 0)
     if (amount <= 0) throw lgspError('LGSP_ERR_PAYMENT_NOTHING_TO_PAY')
     const dossier = await this.#store.getDossier(req.MaHoSo)
     if (dossier === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${req.MaHoSo} is not known to the gateway: post it first.`)
     if (dossier.row.owner !== member.id) throw lgspError('LGSP_ERR_PAYMENT_DOSSIER_FORBIDDEN')
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
+    if (idempotencyKey !== undefined) checkIdempotencyKey(idempotencyKey)
     const contentHash = sha256(raw)
     const now = Date.now()
     const { created, payment } = await this.#store.createPayment({

@@ -17,6 +17,21 @@ import type { Logger } from './logger.js'
 import type { Members } from './members.js'
 import { Periodic } from './periodic.js'
 
+/**
+ * Runs one accept; a refusal on the message's own merits (4xx) is logged and skipped,
+ * anything else (store or server trouble) propagates and ends the round.
+ */
+async function refusable (log: Logger, fields: Record<string, unknown>, accept: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await accept()
+    return true
+  } catch (err) {
+    if (!(err instanceof LgspError) || err.status >= 500) throw err
+    log.warn({ ...fields, code: err.code }, 'change from a vertical system refused')
+    return false
+  }
+}
+
 export class GplxPoller {
   readonly #adapter: GplxAdapter
   readonly #deps: IntakeDeps
@@ -65,28 +80,16 @@ export class GplxPoller {
   async #apply (member: NonNullable<ReturnType<Members['get']>>, g: GplxRecord): Promise<boolean> {
     if (await this.#deps.store.dossierState(g.maHoSo) === undefined) {
       const record = toHoSo(g)
-      return this.#refusable(g.maHoSo, g.phienBan, () => acceptDossiers(this.#deps, { member, body: record, raw: JSON.stringify(record), idempotencyKey: `gplx:${g.maHoSo}:${g.phienBan}` }))
+      return refusable(this.#log, { maHoSo: g.maHoSo, phienBan: g.phienBan }, () => acceptDossiers(this.#deps, { member, body: record, raw: JSON.stringify(record), idempotencyKey: `gplx:${g.maHoSo}:${g.phienBan}` }))
     }
     // Replay every step of the ministry's history: a poll may have missed some (2 → 9 → 10
     // read as 2 → 10), and steps already applied come back as idempotent repeats.
     let any = false
     for (const step of g.lichSu) {
       const entry = toProgress(g.maHoSo, step)
-      any = await this.#refusable(g.maHoSo, step.phienBan, () => acceptProgress(this.#deps, { member, body: entry, raw: JSON.stringify(entry), idempotencyKey: `gplx:${g.maHoSo}:${step.phienBan}` }, g.maHoSo)) || any
+      any = await refusable(this.#log, { maHoSo: g.maHoSo, phienBan: step.phienBan }, () => acceptProgress(this.#deps, { member, body: entry, raw: JSON.stringify(entry), idempotencyKey: `gplx:${g.maHoSo}:${step.phienBan}` }, g.maHoSo)) || any
     }
     return any
-  }
-
-  /** Runs one accept; a refusal on the message's merits (4xx) is logged and skipped, anything else stops the round. */
-  async #refusable (maHoSo: string, phienBan: number, accept: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await accept()
-      return true
-    } catch (err) {
-      if (!(err instanceof LgspError) || err.status >= 500) throw err
-      this.#log.warn({ code: err.code, maHoSo, phienBan }, 'ministry change refused')
-      return false
-    }
   }
 
   start (): void { this.#schedule.start() }
@@ -128,20 +131,20 @@ export class TaxNoticePoller {
         this.#log.warn({ code: n.code, maHoSo }, 'LayThongBaoThue failed')
         return accepted
       }
-      if (n.xml === undefined) continue
-      try {
-        const doc = await this.#xml.parse(n.xml, { root: 'DATA' })
-        const rows = this.#adapter.rows(doc, maHoSo)
+      const xml = n.xml
+      if (xml === undefined) continue
+      // A hostile or malformed notice, or one the state machine refuses, is logged and asked for again next round.
+      let applied = false
+      await refusable(this.#log, { maHoSo }, async () => {
+        const rows = this.#adapter.rows(await this.#xml.parse(xml, { root: 'DATA' }), maHoSo)
         if (rows === undefined) {
           this.#log.warn({ maHoSo }, 'tax notice without usable rows for this dossier')
-          continue
+          return
         }
-        await acceptTaxNotice(this.#deps, member, maHoSo, rows, n.xml)
-        accepted++
-      } catch (err) {
-        if (!(err instanceof LgspError) || err.status >= 500) throw err
-        this.#log.warn({ code: err.code, maHoSo }, 'tax notice refused')
-      }
+        await acceptTaxNotice(this.#deps, member, maHoSo, rows, xml)
+        applied = true
+      })
+      if (applied) accepted++
     }
     return accepted
   }

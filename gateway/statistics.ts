@@ -18,7 +18,7 @@ import type { GatewayConfig, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { unitsFor } from './intake.js'
-import { formatDvcqgDate } from './ledger/dates.js'
+import { formatDvcqgDate, vnDate } from './ledger/dates.js'
 import { computeIndicators, parsePeriod, scoreIndicators, type IndicatorReport } from './ledger/indicators.js'
 import type { DossierRow } from './ledger/plan.js'
 import type { Logger } from './logger.js'
@@ -226,9 +226,8 @@ export class Statistics {
 
 /** yyyy-MM of the current month (+offset) in Vietnam time. */
 function currentMonth (offset: number): string {
-  const d = new Date(Date.now() + 7 * 3600_000)
-  const m = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1))
-  return m.toISOString().slice(0, 7)
+  const [y, m] = vnDate().split('-').map(Number) as [number, number]
+  return new Date(Date.UTC(y, m - 1 + offset, 1)).toISOString().slice(0, 7)
 }
 
 /** DVCQG's status of a dossier: its latest progress entry's, else the record's. */

@@ -7,6 +7,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import * as addFormatsModule from 'ajv-formats'
 import type { GatewayConfig, HoSo, OnestopReconcileRequest, PaygovCallback, PaymentRequest, ProcedureCatalogue, QuaTrinhXuLy } from '../schemas/types.js'
 import { isDvcqgDate } from './ledger/dates.js'
+import { lgspError } from './errors.js'
 import { schemaDir } from './paths.js'
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
@@ -85,4 +86,15 @@ export function fieldErrors (errors: readonly ErrorObject[] | null | undefined, 
 export function onlyDateErrors (errors: readonly ErrorObject[] | null | undefined, body: unknown): boolean {
   const relevant = relevantErrors(errors, body)
   return relevant.length > 0 && relevant.every(isDateError)
+}
+
+/**
+ * Checks a body against a compiled schema; throws LGSP_ERR_REQUEST_INVALID (or
+ * LGSP_ERR_REQUEST_INVALID_DATE when only dates are wrong) with the field errors.
+ */
+export function checkSchema (validator: ValidateFunction, body: unknown): void {
+  if (validator(body)) return
+  const errors = fieldErrors(validator.errors, body)
+  if (onlyDateErrors(validator.errors, body)) throw lgspError('LGSP_ERR_REQUEST_INVALID_DATE', `Invalid date in ${errors.map((e) => e.path).join(', ')}: use yyyyMMddHHmmss.`, { errors })
+  throw lgspError('LGSP_ERR_REQUEST_INVALID', `${errors.length} field(s) do not match the schema.`, { errors })
 }

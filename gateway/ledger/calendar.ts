@@ -4,6 +4,8 @@
  * (ngày làm bù) are configurable; days are Vietnam days (UTC+7).
  */
 
+import { vnDate } from './dates.js'
+
 const VN = 7 * 3600_000
 const DAY = 24 * 3600_000
 
@@ -18,8 +20,6 @@ export interface CalendarSettings {
 
 export const defaultCalendar: CalendarSettings = { weekend: [0, 6], holidays: [], workingDays: [] }
 
-const dayKey = (ms: number): string => new Date(ms + VN).toISOString().slice(0, 10)
-
 export class WorkingCalendar {
   readonly #weekend: Set<number>
   readonly #holidays: Set<string>
@@ -32,7 +32,7 @@ export class WorkingCalendar {
   }
 
   isWorkingDay (ms: number): boolean {
-    const key = dayKey(ms)
+    const key = vnDate(ms)
     if (this.#working.has(key)) return true
     if (this.#holidays.has(key)) return false
     return !this.#weekend.has(new Date(ms + VN).getUTCDay())

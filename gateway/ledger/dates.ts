@@ -41,3 +41,6 @@ export function formatDvcqgDate (ms: number): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0')
   return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`
 }
+
+/** The calendar date (yyyy-MM-dd) in Vietnam at `ms`. */
+export const vnDate = (ms: number = Date.now()): string => new Date(ms + VN_OFFSET_MS).toISOString().slice(0, 10)

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { lgspError } from '../errors.js'
 import { memberOf, requireAdmin, type Authenticate } from '../plugins/auth.js'
 import type { Statistics } from '../statistics.js'
-import { fieldErrors, validators } from '../validation.js'
+import { checkSchema, validators } from '../validation.js'
 
 export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stats: Statistics): void {
   const params = (q: unknown): { agency: string, period: string, drill: boolean } => {
@@ -33,10 +33,7 @@ export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stat
   app.post('/v1/reconcile/onestop', { preHandler: auth }, async (req) => {
     const member = memberOf(req)
     if (!member.messageKinds.includes('dossier')) throw lgspError('LGSP_ERR_AUTH_KIND_FORBIDDEN', 'Only a member that sends dossiers can compare its own list.')
-    if (!validators.onestopReconcile(req.body)) {
-      const errors = fieldErrors(validators.onestopReconcile.errors, req.body)
-      throw lgspError('LGSP_ERR_REQUEST_INVALID', `${errors.length} field(s) do not match the schema.`, { errors })
-    }
+    checkSchema(validators.onestopReconcile, req.body)
     const b = req.body as { agency: string, period: string, dossiers: Array<{ MaHoSo: string, TrangThaiHoSo: number | string }> }
     return stats.reconcileOnestop(member.id, b.agency, b.period, b.dossiers)
   })
