@@ -15,6 +15,9 @@ export const transportDefaults: Timeouts & { connections: number } = {
   connections: 16
 }
 
+/** The path part of a destination URL without its trailing slash: what request paths are appended to. */
+export const basePath = (url: string): string => new URL(url).pathname.replace(/\/$/, '')
+
 export function createPool (url: string, timeouts: Partial<Timeouts>, connections?: number): Pool {
   const t = { ...transportDefaults, ...timeouts }
   return new Pool(new URL(url).origin, {

@@ -6,7 +6,7 @@
 import type { Pool } from 'undici'
 import type { DvcqgDestination } from '../../schemas/types.js'
 import { scrub } from '../../gateway/logger.js'
-import { createPool, postJson, statusFailure, transportFailure } from '../http.js'
+import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
 import type { DeliveryResult } from '../types.js'
 import { classifyReply, type DvcqgReply } from './codec.js'
 
@@ -25,7 +25,7 @@ export class DvcqgClient {
   constructor (cfg: DvcqgDestination) {
     this.#cfg = cfg
     this.#pool = createPool(cfg.url, cfg.timeouts, cfg.concurrency)
-    this.#base = new URL(cfg.url).pathname.replace(/\/$/, '')
+    this.#base = basePath(cfg.url)
   }
 
   /** One login at a time: concurrent callers share it. */

@@ -4,7 +4,7 @@
  */
 import type { Pool } from 'undici'
 import type { GplxDestination } from '../../schemas/types.js'
-import { createPool, postJson, statusFailure, transportFailure } from '../http.js'
+import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
 import type { DeliveryResult } from '../types.js'
 import { isGplxStatus, type GplxChange, type GplxRecord } from './codec.js'
 
@@ -18,7 +18,7 @@ export class GplxClient {
   constructor (cfg: GplxDestination) {
     this.#cfg = cfg
     this.#pool = createPool(cfg.url, cfg.timeouts, cfg.concurrency)
-    this.#base = new URL(cfg.url).pathname.replace(/\/$/, '')
+    this.#base = basePath(cfg.url)
   }
 
   get #auth (): Record<string, string> {

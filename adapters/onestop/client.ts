@@ -3,7 +3,7 @@
  */
 import type { Pool } from 'undici'
 import type { OnestopDestination } from '../../schemas/types.js'
-import { createPool, postJson, statusFailure, transportFailure } from '../http.js'
+import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
 import type { DeliveryResult } from '../types.js'
 import type { WebhookEvent } from './codec.js'
 
@@ -15,7 +15,7 @@ export class OnestopClient {
   constructor (cfg: OnestopDestination) {
     this.#cfg = cfg
     this.#pool = createPool(cfg.url, cfg.timeouts, cfg.concurrency)
-    this.#path = new URL(cfg.url).pathname.replace(/\/$/, '') + cfg.webhookPath
+    this.#path = basePath(cfg.url) + cfg.webhookPath
   }
 
   async post (event: WebhookEvent): Promise<DeliveryResult> {

@@ -5,7 +5,7 @@
 import type { Pool } from 'undici'
 import { scrub } from '../../gateway/logger.js'
 import type { GatewayConfig } from '../../schemas/types.js'
-import { createPool, postJson, statusFailure, transportFailure } from '../http.js'
+import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
 import type { DeliveryResult } from '../types.js'
 import { PROTOCOL_VERSION, checksumMatches, paymentUrlOf, sign } from './codec.js'
 
@@ -45,7 +45,7 @@ export class PaygovClient {
   constructor (settings: PaygovSettings) {
     this.#s = settings
     this.#pool = createPool(settings.url, settings.timeouts, 4)
-    this.#base = new URL(settings.url).pathname.replace(/\/$/, '')
+    this.#base = basePath(settings.url)
   }
 
   /** Sends INIT; the payment URL, or why not. */
