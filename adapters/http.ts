@@ -5,7 +5,7 @@
 import { Pool, errors as undiciErrors } from 'undici'
 import type { DeliveryErrorCode } from '../gateway/errors.js'
 import type { Timeouts } from '../schemas/types.js'
-import type { DeliveryResult } from './types.js'
+import type { DeliveryResult, SignContext } from './types.js'
 
 /** Every default of the adapters' transport in one place. */
 export const transportDefaults: Timeouts & { connections: number } = {
@@ -63,18 +63,23 @@ export interface JsonReply {
   body: unknown
 }
 
-/** POSTs JSON and reads a JSON reply; throws the transport error as is. */
-export async function postJson (pool: Pool, path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonReply> {
+/**
+ * POSTs JSON and reads a JSON reply; throws the transport error as is. With a signing
+ * context the exact bytes sent are signed (X-Lgsp-Signature) and logged first.
+ */
+export async function postJson (pool: Pool, path: string, body: unknown, headers: Record<string, string> = {}, sign?: SignContext): Promise<JsonReply> {
+  const text = JSON.stringify(body)
+  const signed = sign === undefined ? {} : await sign.signer.sign(text, sign)
   const res = await pool.request({
     method: 'POST',
     path,
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-    body: JSON.stringify(body)
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers, ...signed },
+    body: text
   })
-  const text = await res.body.text()
+  const reply = await res.body.text()
   let parsed: unknown
   try {
-    parsed = text.length === 0 ? undefined : JSON.parse(text)
+    parsed = reply.length === 0 ? undefined : JSON.parse(reply)
   } catch {
     parsed = undefined
   }

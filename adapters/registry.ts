@@ -9,34 +9,42 @@ import { OnestopAdapter } from './onestop/index.js'
 import { TaxAdapter } from './tax/index.js'
 import { readFileSync } from 'node:fs'
 import { devSigningIdentity } from '../certs/dev-identity.js'
-import type { Adapter } from './types.js'
+import type { Adapter, AdapterOptions } from './types.js'
 
-export type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
+export type { Adapter, AdapterOptions, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
 
-/** The tax adapter's signing identity: the configured PEM files, or (dev profile only, checked by config) a throwaway one. */
-function taxAdapter (name: string, cfg: TaxDestination): TaxAdapter {
-  const identity = cfg.signing === undefined
-    ? devSigningIdentity(`lgsp-${name}`)
-    : { keyPem: readFileSync(cfg.signing.keyPath, 'utf8'), certPem: readFileSync(cfg.signing.certPath, 'utf8') }
-  return new TaxAdapter(name, { url: cfg.url, ...identity, timeoutMs: cfg.timeouts.headersMs }, cfg.notices.member)
+/**
+ * The tax adapter's signing identity: the destination's own PEM files, else the gateway's
+ * identity, else (dev profile only, checked by config; tests) a throwaway one.
+ */
+function taxAdapter (name: string, cfg: TaxDestination, options: RegistryOptions): TaxAdapter {
+  const identity = cfg.signing !== undefined
+    ? { keyPem: readFileSync(cfg.signing.keyPath, 'utf8'), certPem: readFileSync(cfg.signing.certPath, 'utf8') }
+    : options.identity ?? devSigningIdentity(`lgsp-${name}`)
+  return new TaxAdapter(name, { url: cfg.url, ...identity, timeoutMs: cfg.timeouts.headersMs, signature: cfg.signature }, cfg.notices.member, options)
 }
 
-function build (name: string, cfg: Destination): Adapter {
+function build (name: string, cfg: Destination, options: RegistryOptions): Adapter {
   switch (cfg.adapter) {
-    case 'dvcqg': return new DvcqgAdapter(name, cfg)
-    case 'onestop': return new OnestopAdapter(name, cfg)
-    case 'gplx': return new GplxAdapter(name, cfg)
-    case 'tax': return taxAdapter(name, cfg)
+    case 'dvcqg': return new DvcqgAdapter(name, cfg, options)
+    case 'onestop': return new OnestopAdapter(name, cfg, options)
+    case 'gplx': return new GplxAdapter(name, cfg, options)
+    case 'tax': return taxAdapter(name, cfg, options)
   }
+}
+
+export interface RegistryOptions extends AdapterOptions {
+  /** The gateway's signing key and certificate (PEM) for XML signatures. */
+  identity?: { keyPem: string, certPem: string }
 }
 
 /** Adapters for every configured destination. */
 export class AdapterRegistry {
   readonly #adapters = new Map<string, Adapter>()
 
-  constructor (destinations: GatewayConfig['destinations']) {
+  constructor (destinations: GatewayConfig['destinations'], options: RegistryOptions = {}) {
     for (const [name, cfg] of Object.entries(destinations)) {
-      if (cfg !== undefined) this.#adapters.set(name, build(name, cfg))
+      if (cfg !== undefined) this.#adapters.set(name, build(name, cfg, options))
     }
   }
 

@@ -37,6 +37,8 @@ export interface DeliveryUnit {
   id: number
   maHoSo: string
   messageId: string
+  /** The member the message came from. */
+  sender?: string
   op: string
   payload: unknown
   /** Attempts including this one. */
@@ -58,6 +60,36 @@ export type DeliveryResult =
     /** The destination asked for a pause (Retry-After). */
     retryAfterMs?: number
   }
+
+/** What an outbound message is, for its signature and the message log. */
+export interface OutboundMeta {
+  destination: string
+  messageId: string
+  op: string
+  /** The member the message came from (its body-logging choice applies). */
+  sender?: string
+}
+
+/** Signs an outbound message and writes it to the message log before it is sent (the gateway's side). */
+export interface OutboundSigner {
+  sign (body: string, meta: OutboundMeta): Promise<Record<string, string>>
+  /** Logs a message whose signature is inside its body (XML), once sent. */
+  logSent (body: string, meta: OutboundMeta, signature: string | null): Promise<void>
+}
+
+export interface SignContext extends OutboundMeta {
+  signer: OutboundSigner
+}
+
+/** Options every adapter takes from the registry. */
+export interface AdapterOptions {
+  /** Signs delivered messages; absent, nothing is signed. */
+  signer?: OutboundSigner
+}
+
+/** The signing context of a unit, when the adapter signs. */
+export const signContext = (options: AdapterOptions, destination: string, unit: DeliveryUnit): SignContext | undefined =>
+  options.signer === undefined ? undefined : { signer: options.signer, destination, messageId: unit.messageId, op: unit.op, ...(unit.sender === undefined ? {} : { sender: unit.sender }) }
 
 /** One destination's protocol. */
 export interface Adapter {

@@ -23,6 +23,7 @@ import { statisticsRoutes } from './routes/statistics.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
+import type { GatewaySigning } from './crypto/signing.js'
 
 export interface AppDeps {
   store: Store
@@ -36,6 +37,8 @@ export interface AppDeps {
   payments?: Payments
   /** Whether the gateway is shutting down (for /readyz). */
   closing?: () => boolean
+  /** Member signatures, receipts (absent: neither is checked nor signed). */
+  signing?: GatewaySigning
 }
 
 export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<FastifyInstance> {
@@ -58,11 +61,12 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
 
   const signer = new TokenSigner(config.auth.tokenSecret!, config.auth.issuer, config.auth.tokenTtlSeconds)
   const members = new Members(config.members)
-  const auth = bearerAuth(signer, members)
+  const auth = bearerAuth(signer, members, deps.signing?.verifier)
   const notify = (destinations: readonly string[]): void => deps.delivery?.notify(destinations)
 
   tokenRoutes(app, signer, members)
-  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify })
+  const receipts = config.signatures.receipts ? deps.signing?.batch : undefined
+  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, ...(receipts === undefined ? {} : { receipts }) })
   adminRoutes(app, auth, deps.store, deps.delivery)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)

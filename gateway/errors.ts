@@ -49,6 +49,17 @@ export const authErrors = {
   LGSP_ERR_AUTH_ADMIN_REQUIRED: def(403, 'Operator rights required', 'Use a member with admin: true.')
 } as const
 
+/** Signed requests (X-Lgsp-Signature: a detached JWS, RFC 7515 + RFC 7797) and offline checks. */
+export const signatureErrors = {
+  LGSP_ERR_SIGNATURE_MISSING: def(401, 'Signature required', 'This member must sign every request: send the body\'s detached JWS in X-Lgsp-Signature.'),
+  LGSP_ERR_SIGNATURE_MALFORMED: def(401, 'Malformed signature', 'Send a compact JWS with an empty payload part (header..signature), alg RS256, PS256 or ES256, and the certificate chain in x5c.'),
+  LGSP_ERR_SIGNATURE_INVALID: def(401, 'Signature does not match', 'Sign the exact bytes of the body you send (with b64:false the signing input is BASE64URL(header) + "." + body).'),
+  LGSP_ERR_SIGNATURE_UNTRUSTED: def(401, 'Certificate chain not trusted', 'Use a certificate issued by a CA in the gateway\'s trust store, and send its chain in x5c.'),
+  LGSP_ERR_SIGNATURE_EXPIRED: def(401, 'Certificate expired or not yet valid', 'Renew the certificate (lgsp certs issue, or your CA) and sign with the new one.'),
+  LGSP_ERR_SIGNATURE_REVOKED: def(401, 'Certificate revoked', 'The CA revoked this certificate: get a new one.'),
+  LGSP_ERR_SIGNATURE_WRONG_MEMBER: def(401, 'Certificate of another member', 'Sign with the certificate issued to the member you authenticated as.')
+} as const
+
 /** The dossier ledger and its state machine. */
 export const dossierErrors = {
   LGSP_ERR_DOSSIER_NOT_FOUND: def(404, 'Dossier not found', 'Post the dossier (POST /v1/dossiers) before its progress.'),
@@ -124,6 +135,7 @@ export const serverErrors = {
 export const errorTable = {
   ...requestErrors,
   ...authErrors,
+  ...signatureErrors,
   ...dossierErrors,
   ...paymentErrors,
   ...callbackErrors,

@@ -14,6 +14,8 @@ import { inProcessingOrder, planDossiers, planProgress, planTaxNotice, type TaxA
 import { formatDvcqgDate } from './ledger/dates.js'
 import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
+import type { BatchSigner } from './crypto/batch-signer.js'
+import { issueReceipt, receiptStatement, type Receipt } from './crypto/receipts.js'
 import { checkSchema, validators } from './validation.js'
 
 export interface IntakeDeps {
@@ -23,6 +25,8 @@ export interface IntakeDeps {
   catalogue: Catalogue
   /** Wakes the delivery workers of the destinations that got new units. */
   notify: (destinations: readonly string[]) => void
+  /** Signs receipts (absent: replies carry none). */
+  receipts?: BatchSigner
 }
 
 export interface IntakeRequest {
@@ -34,11 +38,15 @@ export interface IntakeRequest {
   idempotencyKey?: string
   /** Destinations named by the request; the member's defaults otherwise. */
   destinations?: string[]
+  /** The member's verified detached JWS over `raw` (kept in the message log). */
+  signature?: string
 }
 
 export interface IntakeResult {
   replayed: boolean
   reply: AcceptReply
+  /** The gateway's signed receipt, when receipts are on. */
+  receipt?: Receipt
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/
@@ -116,12 +124,17 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
   const now = Date.now()
   const messageId = uuidv7(now)
   const reply: AcceptReply = { messageId, receivedAt: new Date(now).toISOString(), destinations }
+  // The receipt is signed while the store commits; it is handed out only if the commit succeeds.
+  const receipt = deps.receipts === undefined ? undefined : issueReceipt(deps.receipts, receiptStatement(reply, req.member.id, kind, contentHash))
+  receipt?.catch(() => {})
   const result = await deps.store.accept({
-    messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.raw, maHoSo, reply,
-    plan: plan(messageId, now)
+    messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.member.logBodies ? req.raw : null,
+    signature: req.signature ?? null, maHoSo, reply, plan: plan(messageId, now)
   })
   if (!result.replayed) deps.notify(destinations)
-  return result
+  if (deps.receipts === undefined) return result
+  // A repeat gets a receipt for the message as first accepted (its id and time).
+  return { ...result, receipt: result.replayed ? await issueReceipt(deps.receipts, receiptStatement(result.reply, req.member.id, kind, contentHash)) : await receipt! }
 }
 
 /** POST /v1/dossiers: one HoSo or an array of them. */

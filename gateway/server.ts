@@ -22,10 +22,12 @@ import { Members } from './members.js'
 import type { GplxAdapter } from '../adapters/gplx/index.js'
 import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/types.js'
+import { GatewaySigning } from './crypto/signing.js'
 
 export interface Gateway {
   app: FastifyInstance
   store: Store
+  signing: GatewaySigning
   adapters: AdapterRegistry
   delivery: Delivery | undefined
   payments: Payments | undefined
@@ -62,7 +64,11 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   const catalogue = Catalogue.load(config.catalogue.path)
   const store = openStore(config, catalogue)
   await store.init()
-  const adapters = new AdapterRegistry(config.destinations)
+  const signing = new GatewaySigning(config, store, logger)
+  const adapters = new AdapterRegistry(config.destinations, {
+    identity: { keyPem: signing.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: signing.identity.chain[0]!.toString() },
+    ...(config.signatures.outbound ? { signer: signing } : {})
+  })
   const unrouted = catalogue.unroutedSystems(adapters.names)
   if (unrouted.length > 0) logger.warn({ systems: unrouted, catalogue: catalogue.version }, 'procedures name vertical systems that are not configured: their dossiers go only to the member destinations')
   const delivery = config.delivery.enabled ? new Delivery(store, adapters, config, logger) : undefined
@@ -70,7 +76,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   const payments = config.payments === undefined ? undefined : new Payments(store, adapters, config.payments, logger, notify)
   const statistics = config.indicators.enabled ? new Statistics(store, adapters, config, notify, logger) : undefined
   let closing = false
-  const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, statistics, closing: () => closing })
+  const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, statistics, signing, closing: () => closing })
   const intake = { store, adapters, catalogue, notify }
   const members = new Members(config.members)
   const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, members, logger))
@@ -80,6 +86,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     const cfg = config.destinations[a.destination]
     return new TaxNoticePoller(a, cfg?.adapter === 'tax' ? cfg.notices.intervalMs : 10_000, intake, members, xml!, logger)
   })
+  signing.start()
   delivery?.start()
   payments?.start()
   statistics?.start()
@@ -112,12 +119,14 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       await statistics?.stop()
       await delivery?.stop()
       await adapters.close()
+      // The last checkpoint covers everything logged, including deliveries just finished.
+      await signing.close()
       await store.close()
       logger.info('gateway stopped')
     })()
     return closed
   }
-  return { app, store, adapters, delivery, payments, statistics, pollers, noticePollers, logger, url, close }
+  return { app, store, signing, adapters, delivery, payments, statistics, pollers, noticePollers, logger, url, close }
 }
 
 /** Closes the gateway on SIGTERM/SIGINT, then exits. */

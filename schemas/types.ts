@@ -388,6 +388,61 @@ export interface GatewayConfig {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   }
   /**
+   * Certificates: the gateway's signing identity and the trust store for member signatures (see `lgsp certs`).
+   */
+  pki: {
+    /**
+     * PKI folder made by `lgsp certs init`; the dev profile creates it on first start.
+     */
+    dir: string
+    /**
+     * The gateway's private key (PEM); defaults to <dir>/gateway/key.pem.
+     */
+    gatewayKeyPath?: string
+    /**
+     * The gateway's certificate chain (PEM, leaf first); defaults to <dir>/gateway/chain.pem.
+     */
+    gatewayChainPath?: string
+    /**
+     * CA certificates and CRLs member signatures must chain to; defaults to <dir>/trust.
+     */
+    trustDir?: string
+  }
+  /**
+   * The gateway's own signatures: receipts, delivered messages, message-log checkpoints.
+   */
+  signatures: {
+    /**
+     * Sign every 202 receipt (batched under load: one signature over a Merkle root).
+     */
+    receipts: boolean
+    /**
+     * Sign every delivered message (X-Lgsp-Signature; XML-DSig for XML).
+     */
+    outbound: boolean
+    /**
+     * Most message digests under one signature.
+     */
+    batchMax: number
+    /**
+     * Crypto worker threads (piscina).
+     */
+    poolThreads: number
+    /**
+     * Request bodies from this size on are verified in the pool.
+     */
+    poolThresholdBytes: number
+  }
+  /**
+   * The tamper-evident message log: every inbound and outbound message, hash-chained.
+   */
+  messageLog: {
+    /**
+     * A signed checkpoint at most this often (when there are new entries), and at shutdown.
+     */
+    checkpointSeconds: number
+  }
+  /**
    * Online payments through PayGov (national payment platform, protocol 1.0.6). Absent: the payment routes are off.
    */
   payments?: {
@@ -530,6 +585,22 @@ export interface Member {
    * May use the operator endpoints (dead-letter list, replay, queues).
    */
   admin: boolean
+  /**
+   * Signed requests: with required, every POST must carry X-Lgsp-Signature (a detached JWS by the member's certificate).
+   */
+  signature: {
+    required: boolean
+    /**
+     * Certificate subject CNs that speak for this member; defaults to the member id.
+     *
+     * @minItems 1
+     */
+    subjects?: [string, ...string[]]
+  }
+  /**
+   * Keep this member's message bodies in the message log; false keeps only their SHA-256 digests.
+   */
+  logBodies: boolean
 }
 /**
  * The national public service portal (DVCQG) integration API.
@@ -641,12 +712,16 @@ export interface TaxDestination {
   concurrency: number
   timeouts: Timeouts3
   /**
-   * PEM files of the gateway's signing key and certificate for WS-Security. Required in production; the dev profile makes a throwaway identity.
+   * PEM files of the key and certificate that sign this destination's requests; defaults to the gateway's identity (pki).
    */
   signing?: {
     keyPath: string
     certPath: string
   }
+  /**
+   * How requests are signed: WS-Security (X.509 token, Body and Timestamp by Id) or an enveloped XML-DSig signature over the whole envelope (Reference URI=""). Both RSA-SHA256, exc-c14n.
+   */
+  signature: 'ws-security' | 'enveloped'
   notices: {
     /**
      * The member tax notices are accepted under; its destinations receive them.

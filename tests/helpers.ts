@@ -15,6 +15,7 @@ import { resolveConfig } from '../gateway/config.js'
 import { formatDvcqgDate } from '../gateway/ledger/dates.js'
 import { startGateway, type Gateway } from '../gateway/server.js'
 import type { GatewayConfig, HoSo, QuaTrinhXuLy } from '../schemas/types.js'
+import { Pki } from '../certs/pki.js'
 
 export const members = {
   onestop: { id: 'onestop-test', secret: 'onestop-test-secret' },
@@ -30,6 +31,23 @@ export function tempDir (t: Test, prefix = 'lgsp-test-'): string {
   return dir
 }
 
+let pkiDir: string | undefined
+
+/**
+ * One PKI per test process (a CA, the gateway's RSA-2048 identity, an ECDSA certificate
+ * for the one-stop member and an RSA one for the vertical member), removed at exit: key
+ * generation is the slow part, and every stack can share it.
+ */
+export function testPki (): Pki {
+  if (pkiDir === undefined) {
+    pkiDir = mkdtempSync(join(tmpdir(), 'lgsp-pki-'))
+    const dir = pkiDir
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    new Pki(dir).init([{ id: members.onestop.id, kind: 'ec' }, { id: members.vertical.id, kind: 'rsa' }])
+  }
+  return new Pki(pkiDir)
+}
+
 /** A config document for tests: fast retries, short timeouts, both simulators. */
 export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: string, extra: Record<string, unknown> = {}, paygov?: PaygovSimulator): Record<string, unknown> {
   const m = members
@@ -37,6 +55,7 @@ export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: s
     profile: 'dev',
     http: { host: '127.0.0.1', port: 0 },
     store: { path: join(dir, 'lgsp.db'), synchronous: 'normal' },
+    pki: { dir: testPki().dir },
     auth: { tokenSecret: 'test-token-secret-0123456789abcdef-xyz', tokenTtlSeconds: 300 },
     members: [
       { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },

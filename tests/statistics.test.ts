@@ -84,6 +84,8 @@ t.test('a closed period gets a numbered revision for a late event, never a silen
   const s = await startStack(t)
   const a = hoso(1, { NgayTiepNhan: d(1), NgayHenTra: d(25) })
   await s.post('onestop', '/v1/dossiers', a)
+  // Closed once DVCQG holds it, so that only the late event can change the figures.
+  await waitFor('delivered to DVCQG', async () => (await s.get('onestop', `/v1/dossiers/${a.MaHoSo}`)).json().deliveries.dvcqg?.state === 'delivered')
   const closed = (await s.post('operator', '/v1/indicators/close', { agency: AGENCY, period: '2024-02' })).json() as Record<string, any>
   t.match(closed, { closed: true, revision: 1 })
   t.match(ind(closed, 'onTime'), { numerator: 0, denominator: 1 }, 'unfinished at the period end, past its due date: overdue')
@@ -92,6 +94,7 @@ t.test('a closed period gets a numbered revision for a late event, never a silen
   const again = await indicators(s, '2024-02', false)
   t.match(again, { closed: true, revision: 2 })
   t.match(again.changes, [{ indicator: 'onTime', before: { numerator: 0 }, after: { numerator: 1 }, numerator: { added: [a.MaHoSo] } }])
+  t.equal(again.changes.length, 1)
   t.equal(ind(again, 'onTime').numerator, 1)
   const same = await indicators(s, '2024-02', false)
   t.equal(same.revision, 2, 'no new revision without a change')

@@ -7,7 +7,7 @@ import type { Pool } from 'undici'
 import type { DvcqgDestination } from '../../schemas/types.js'
 import { scrub } from '../../gateway/logger.js'
 import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
-import type { DeliveryResult } from '../types.js'
+import type { DeliveryResult, SignContext } from '../types.js'
 import { classifyReply, type DvcqgReply } from './codec.js'
 
 type Failure = Extract<DeliveryResult, { ok: false }>
@@ -53,14 +53,14 @@ export class DvcqgClient {
     return reply.data
   }
 
-  /** Calls an integration service; `fields` are merged after session, madonvi and service. */
-  async call (service: string, fields: Record<string, unknown>): Promise<CallOutcome> {
+  /** Calls an integration service; `fields` are merged after session, madonvi and service. Signed (and logged) with a context. */
+  async call (service: string, fields: Record<string, unknown>, sign?: SignContext): Promise<CallOutcome> {
     for (let round = 0; round < 2; round++) {
       const session = await this.#ensureSession()
       if (typeof session !== 'string') return session
       let res
       try {
-        res = await postJson(this.#pool, this.#base + this.#cfg.integrationPath, { session, madonvi: this.#cfg.madonvi, service, ...fields })
+        res = await postJson(this.#pool, this.#base + this.#cfg.integrationPath, { session, madonvi: this.#cfg.madonvi, service, ...fields }, {}, sign)
       } catch (err) {
         return transportFailure(err)
       }

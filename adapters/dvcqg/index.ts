@@ -10,7 +10,7 @@
  */
 import type { DvcqgDestination } from '../../schemas/types.js'
 import { scrub } from '../../gateway/logger.js'
-import type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from '../types.js'
+import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { DvcqgClient, type CallOutcome } from './client.js'
 import { canonical, chunk, progressKey, services, toWireHoSo, toWireProgress } from './codec.js'
 
@@ -34,10 +34,12 @@ export class DvcqgAdapter implements Adapter {
   readonly destination: string
   readonly client: DvcqgClient
   readonly #cfg: DvcqgDestination
+  readonly #options: AdapterOptions
 
-  constructor (destination: string, cfg: DvcqgDestination) {
+  constructor (destination: string, cfg: DvcqgDestination, options: AdapterOptions = {}) {
     this.destination = destination
     this.#cfg = cfg
+    this.#options = options
     this.client = new DvcqgClient(cfg)
   }
 
@@ -88,7 +90,7 @@ export class DvcqgAdapter implements Adapter {
       }
     }
     const send = (updating: boolean): Promise<CallOutcome> =>
-      this.client.call(services.syncDossier, { isUpdating: updating ? 'True' : 'False', data: [record] })
+      this.client.call(services.syncDossier, { isUpdating: updating ? 'True' : 'False', data: [record] }, signContext(this.#options, this.destination, unit))
     let outcome = await send(isUpdating)
     if (outcome.ok && outcome.reply.cls === 'exists' && !isUpdating) outcome = await send(true)
     else if (outcome.ok && outcome.reply.cls === 'missing' && isUpdating) outcome = await send(false)
@@ -104,7 +106,7 @@ export class DvcqgAdapter implements Adapter {
       entries = entries.filter((e) => !have.has(progressKey(e)))
       if (entries.length === 0) return { ok: true, note: 'already held by DVCQG (TraCuuHoSo)' }
     }
-    return settle(services.updateProgress, await this.client.call(services.updateProgress, { data: entries }))
+    return settle(services.updateProgress, await this.client.call(services.updateProgress, { data: entries }, signContext(this.#options, this.destination, unit)))
   }
 
   async close (): Promise<void> {

@@ -5,7 +5,7 @@
 import type { Pool } from 'undici'
 import type { GplxDestination } from '../../schemas/types.js'
 import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
-import type { DeliveryResult } from '../types.js'
+import type { DeliveryResult, SignContext } from '../types.js'
 import { isGplxStatus, type GplxChange, type GplxRecord } from './codec.js'
 
 type Failure = Extract<DeliveryResult, { ok: false }>
@@ -26,10 +26,10 @@ export class GplxClient {
   }
 
   /** Submits a dossier; "already there" (409) counts as delivered: the ministry holds it. */
-  async submit (body: Record<string, unknown>): Promise<DeliveryResult> {
+  async submit (body: Record<string, unknown>, sign?: SignContext): Promise<DeliveryResult> {
     let res
     try {
-      res = await postJson(this.#pool, `${this.#base}/api/v1/hoso`, body, this.#auth)
+      res = await postJson(this.#pool, `${this.#base}/api/v1/hoso`, body, this.#auth, sign)
     } catch (err) {
       return transportFailure(err)
     }

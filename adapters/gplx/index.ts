@@ -4,7 +4,7 @@
  * is read by the gateway's poller through `client` (DanhSachHoSo, TraCuuHoSo).
  */
 import type { GplxDestination } from '../../schemas/types.js'
-import type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from '../types.js'
+import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { GplxClient } from './client.js'
 import { toMinistry } from './codec.js'
 
@@ -16,9 +16,11 @@ export class GplxAdapter implements Adapter {
   readonly destination: string
   readonly client: GplxClient
   readonly settings: GplxDestination
+  readonly #options: AdapterOptions
 
-  constructor (destination: string, cfg: GplxDestination) {
+  constructor (destination: string, cfg: GplxDestination, options: AdapterOptions = {}) {
     this.destination = destination
+    this.#options = options
     this.settings = cfg
     this.client = new GplxClient(cfg)
   }
@@ -34,7 +36,7 @@ export class GplxAdapter implements Adapter {
 
   /** Submitting twice is harmless (409 counts as held), so no look-up is needed first. */
   deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
-    return this.client.submit(unit.payload as Record<string, unknown>)
+    return this.client.submit(unit.payload as Record<string, unknown>, signContext(this.#options, this.destination, unit))
   }
 
   close (): Promise<void> {

@@ -4,7 +4,7 @@
 import type { Pool } from 'undici'
 import type { OnestopDestination } from '../../schemas/types.js'
 import { basePath, createPool, postJson, statusFailure, transportFailure } from '../http.js'
-import type { DeliveryResult } from '../types.js'
+import type { DeliveryResult, SignContext } from '../types.js'
 import type { WebhookEvent } from './codec.js'
 
 export class OnestopClient {
@@ -18,13 +18,13 @@ export class OnestopClient {
     this.#path = basePath(cfg.url) + cfg.webhookPath
   }
 
-  async post (event: WebhookEvent): Promise<DeliveryResult> {
+  async post (event: WebhookEvent, sign?: SignContext): Promise<DeliveryResult> {
     let res
     try {
       res = await postJson(this.#pool, this.#path, event, {
         authorization: `Bearer ${this.#cfg.token}`,
         'idempotency-key': event.eventId
-      })
+      }, sign)
     } catch (err) {
       return transportFailure(err)
     }

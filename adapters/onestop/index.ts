@@ -3,7 +3,7 @@
  * systems, payments) are posted to the one-stop software's webhook, one event per unit.
  */
 import type { OnestopDestination } from '../../schemas/types.js'
-import type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from '../types.js'
+import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { OnestopClient } from './client.js'
 import { toEvents, type WebhookEvent } from './codec.js'
 
@@ -14,9 +14,11 @@ export class OnestopAdapter implements Adapter {
   readonly protocol = 'onestop'
   readonly destination: string
   readonly #client: OnestopClient
+  readonly #options: AdapterOptions
 
-  constructor (destination: string, cfg: OnestopDestination) {
+  constructor (destination: string, cfg: OnestopDestination, options: AdapterOptions = {}) {
     this.destination = destination
+    this.#options = options
     this.#client = new OnestopClient(cfg)
   }
 
@@ -26,7 +28,7 @@ export class OnestopAdapter implements Adapter {
 
   /** Redelivery is safe: the event carries its own Idempotency-Key, so no look-up is needed first. */
   deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
-    return this.#client.post(unit.payload as WebhookEvent)
+    return this.#client.post(unit.payload as WebhookEvent, signContext(this.#options, this.destination, unit))
   }
 
   close (): Promise<void> {

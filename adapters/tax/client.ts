@@ -1,14 +1,19 @@
 /**
  * Tax transport: the `soap` package over the WSDL in schemas/tax/, every request signed
- * with WS-Security (X.509 token, RSA-SHA256, exc-c14n over Body and Timestamp, by
- * xml-crypto). SOAP faults, HTTP statuses and transport errors map to delivery codes.
+ * by xml-crypto with RSA-SHA256 and exc-c14n: WS-Security by default (X.509 token,
+ * Body and Timestamp referenced by Id), or an enveloped XML-DSig signature over the whole
+ * envelope (`signature: "enveloped"`, Reference URI=""). SOAP faults, HTTP statuses and
+ * transport errors map to delivery codes. Each signed request sent for a unit goes to the
+ * message log.
  */
+import { createPrivateKey, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import soap from 'soap'
+import { signXmlEnveloped } from '../../gateway/crypto/xml-signature.js'
 import { scrub } from '../../gateway/logger.js'
 import { schemaDir } from '../../gateway/paths.js'
 import { statusFailure } from '../http.js'
-import type { DeliveryResult } from '../types.js'
+import type { DeliveryResult, SignContext } from '../types.js'
 
 type Failure = Extract<DeliveryResult, { ok: false }>
 
@@ -21,6 +26,8 @@ export interface TaxClientSettings {
   certPem: string
   /** Whole-call timeout, ms. */
   timeoutMs: number
+  /** How requests are signed (default WS-Security). */
+  signature?: 'ws-security' | 'enveloped'
 }
 
 /** Maps what the soap package throws. */
@@ -48,6 +55,8 @@ type SoapClient = soap.Client & Record<string, (args: unknown, options?: unknown
 export class TaxClient {
   readonly #s: TaxClientSettings
   #client: Promise<SoapClient> | undefined
+  /** Signed requests by exchange id, from the soap client's 'request' event until logged. */
+  readonly #sent = new Map<string, string>()
   /** The last signed request sent (for interop checks). */
   lastRequest = ''
 
@@ -58,20 +67,33 @@ export class TaxClient {
   #soap (): Promise<SoapClient> {
     this.#client ??= soap.createClientAsync(WSDL_PATH).then((c) => {
       c.setEndpoint(this.#s.url)
-      c.setSecurity(new soap.WSSecurityCert(this.#s.keyPem, this.#s.certPem, '', { hasTimeStamp: true, signatureAlgorithm: RSA_SHA256 }))
+      if (this.#s.signature === 'enveloped') {
+        const key = createPrivateKey(this.#s.keyPem)
+        c.setSecurity({ postProcess: (xml: string) => signXmlEnveloped(xml, key, this.#s.certPem) } as unknown as soap.ISecurity)
+      } else {
+        c.setSecurity(new soap.WSSecurityCert(this.#s.keyPem, this.#s.certPem, '', { hasTimeStamp: true, signatureAlgorithm: RSA_SHA256 }))
+      }
+      c.on('request', (xml: string, eid: string) => { if (this.#sent.has(eid)) this.#sent.set(eid, xml) })
       return c as SoapClient
     })
     return this.#client
   }
 
-  async call (operation: 'NopHoSo' | 'TraCuuHoSo' | 'LayThongBaoThue', args: Record<string, unknown>): Promise<{ ok: true, result: Record<string, unknown> } | Failure> {
+  async call (operation: 'NopHoSo' | 'TraCuuHoSo' | 'LayThongBaoThue', args: Record<string, unknown>, sign?: SignContext): Promise<{ ok: true, result: Record<string, unknown> } | Failure> {
+    const exchangeId = randomUUID()
+    if (sign !== undefined) this.#sent.set(exchangeId, '')
     try {
       const client = await this.#soap()
-      const [result, , , request] = await client[`${operation}Async`]!(args, { timeout: this.#s.timeoutMs })
+      const [result, , , request] = await client[`${operation}Async`]!(args, { timeout: this.#s.timeoutMs, exchangeId })
       this.lastRequest = request
       return { ok: true, result: result ?? {} }
     } catch (err) {
       return soapFailure(err)
+    } finally {
+      // The signature is inside the envelope; logged once the request went out, whatever came back.
+      const sent = this.#sent.get(exchangeId)
+      this.#sent.delete(exchangeId)
+      if (sign !== undefined && sent !== undefined && sent !== '') await sign.signer.logSent(sent, sign, null)
     }
   }
 }

@@ -3,7 +3,7 @@
  * NopHoSo; an attempt that may have gone through is checked with TraCuuHoSo before it is
  * sent again. The tax notice is fetched later by the gateway's notice poller (`notice`).
  */
-import type { Adapter, CanonicalMessage, DeliveryResult, DeliveryUnit, UnitPlan } from '../types.js'
+import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { TaxClient, type TaxClientSettings } from './client.js'
 import { noticeRows, toSubmission, type TaxNoticeRow } from './codec.js'
 
@@ -18,9 +18,11 @@ export class TaxAdapter implements Adapter {
   readonly destination: string
   readonly client: TaxClient
   readonly noticeMember: string
+  readonly #options: AdapterOptions
 
-  constructor (destination: string, settings: TaxClientSettings, noticeMember: string) {
+  constructor (destination: string, settings: TaxClientSettings, noticeMember: string, options: AdapterOptions = {}) {
     this.destination = destination
+    this.#options = options
     this.client = new TaxClient(settings)
     this.noticeMember = noticeMember
   }
@@ -40,7 +42,7 @@ export class TaxAdapter implements Adapter {
       if (!seen.ok) return { ...seen, uncertain: true }
       if (String(seen.result.daTiepNhan) === 'true') return { ok: true, note: 'already received by the tax service (TraCuuHoSo)' }
     }
-    const r = await this.client.call('NopHoSo', unit.payload as Record<string, unknown>)
+    const r = await this.client.call('NopHoSo', unit.payload as Record<string, unknown>, signContext(this.#options, this.destination, unit))
     return r.ok ? { ok: true } : r
   }
 

@@ -9,6 +9,7 @@ import { formatDvcqgDate } from '../ledger/dates.js'
 import { stateNames } from '../ledger/state-machine.js'
 import type { Store, UnitView } from '../store/types.js'
 import { memberOf, type Authenticate } from '../plugins/auth.js'
+import type { Receipt } from '../crypto/receipts.js'
 
 const MA_HO_SO = /^[A-Za-z0-9][A-Za-z0-9._-]{4,63}$/
 
@@ -24,6 +25,7 @@ function intakeRequest (req: FastifyRequest): IntakeRequest {
   const q = (req.query ?? {}) as { destinations?: unknown }
   if (q.destinations !== undefined && typeof q.destinations !== 'string') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'Give destinations once, comma-separated.')
   const r: IntakeRequest = { member: memberOf(req), body: req.body, raw: req.rawBody }
+  if (req.signature !== undefined) r.signature = req.signature
   if (header !== undefined) {
     if (typeof header !== 'string') throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
     r.idempotencyKey = header
@@ -39,11 +41,11 @@ function summary (units: UnitView[]): string {
 }
 
 export function dossierRoutes (app: FastifyInstance, auth: Authenticate, deps: IntakeDeps & { store: Store }): void {
-  const answer = (result: IntakeResult, location: string | undefined, reply: import('fastify').FastifyReply): IntakeResult['reply'] => {
+  const answer = (result: IntakeResult, location: string | undefined, reply: import('fastify').FastifyReply): IntakeResult['reply'] & { receipt?: Receipt } => {
     reply.code(202)
     if (location !== undefined) reply.header('location', location)
     if (result.replayed) reply.header('idempotent-replayed', 'true')
-    return result.reply
+    return result.receipt === undefined ? result.reply : { ...result.reply, receipt: result.receipt }
   }
 
   app.post('/v1/dossiers', { preHandler: auth }, async (req, reply) => {

@@ -17,9 +17,10 @@ import { LgspError, lgspError } from '../errors.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
+import { chain, GENESIS, type Checkpoint, type LogAppend, type LogEntry } from '../crypto/message-log.js'
 import type {
   AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
-  Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store, UnitView
+  LogRange, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store, UnitView
 } from './types.js'
 
 export interface SqliteStoreOptions {
@@ -48,16 +49,29 @@ const provinceOf = (agency: string): string => {
 const factsParams = (f: DossierFacts): unknown[] => [f.maHoSo, f.agency, f.maTTHC, f.state, f.receivedAt, f.dueAt, f.endedAt, f.supplements, f.pausedMs, f.pauseSince,
   Number(f.online), Number(f.feeBearing), Number(f.paidOnline), Number(f.digitised), Number(f.reuse), Number(f.synced)]
 
-const SCHEMA_VERSION = 5
+const SCHEMA_VERSION = 6
 
 const schema = `
-CREATE TABLE IF NOT EXISTS messages (
-  id TEXT PRIMARY KEY,
-  received_at INTEGER NOT NULL,
-  sender TEXT NOT NULL,
+-- version 6: the tamper-evident message log (replaces the plain messages table)
+CREATE TABLE IF NOT EXISTS message_log (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  direction TEXT NOT NULL,        -- in | out
+  party TEXT NOT NULL,
   kind TEXT NOT NULL,
+  message_id TEXT NOT NULL,
   content_hash TEXT NOT NULL,
-  body TEXT NOT NULL
+  body TEXT,                      -- NULL: kept as a digest only
+  signature TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS message_log_at ON message_log (at);
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+  seq INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  signature TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency (
   key TEXT PRIMARY KEY,
@@ -251,6 +265,8 @@ interface OutboxRecord {
   destination: string
   ma_ho_so: string
   message_id: string
+  /** The member whose message it came from (null for units written before version 6). */
+  sender: string | null
   op: string
   payload: string
   state: 'pending' | 'inflight' | 'dead'
@@ -262,6 +278,25 @@ interface OutboxRecord {
   created_at: number
   failed_at: number | null
 }
+
+interface LogRecord {
+  seq: number
+  at: number
+  direction: 'in' | 'out'
+  party: string
+  kind: string
+  message_id: string
+  content_hash: string
+  body: string | null
+  signature: string | null
+  prev_hash: string
+  hash: string
+}
+
+const toLogEntry = (r: LogRecord): LogEntry => ({
+  seq: r.seq, at: r.at, direction: r.direction, party: r.party, kind: r.kind, messageId: r.message_id, contentHash: r.content_hash,
+  body: r.body, signature: r.signature, prevHash: r.prev_hash, hash: r.hash
+})
 
 interface DossierRecord {
   ma_ho_so: string
@@ -302,6 +337,12 @@ export class SqliteStore implements Store {
   readonly #synchronous: 'full' | 'normal'
   readonly #facts: FactsDeriver | undefined
   #queue: Pending[] = []
+  /**
+   * The message log's last entry, read once per group commit inside its write lock (the
+   * operator commands may have appended from another process) and advanced by each append.
+   */
+  #tip = { seq: 0, hash: GENESIS }
+  #tipRead = false
   #scheduled = false
   #closed = false
   #s!: ReturnType<SqliteStore['prepare']>
@@ -326,6 +367,8 @@ export class SqliteStore implements Store {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `The database was written by a newer gateway (schema ${version}); upgrade the gateway.`)
     }
     db.exec(schema)
+    // version 6: each outbox unit names the member its message came from (its message-log policy applies to what is sent).
+    if (!(db.pragma('table_info(outbox)') as Array<{ name: string }>).some((c) => c.name === 'sender')) db.exec('ALTER TABLE outbox ADD COLUMN sender TEXT')
     // version 5: the province (Hnn) of each dossier's agency, indexed, so a province-wide query needs no full scan.
     if (!(db.pragma('table_info(dossier_facts)') as Array<{ name: string }>).some((c) => c.name === 'province')) {
       db.exec(`ALTER TABLE dossier_facts ADD COLUMN province TEXT NOT NULL DEFAULT '';
@@ -338,10 +381,35 @@ export class SqliteStore implements Store {
       CREATE INDEX IF NOT EXISTS dossier_facts_province ON dossier_facts (province, received_at, ended_at, ${counted});
       CREATE INDEX IF NOT EXISTS dossier_facts_province_ended ON dossier_facts (province, ended_at, received_at, ${counted});
       CREATE INDEX IF NOT EXISTS dossier_facts_province_open ON dossier_facts (province, received_at, ${counted}) WHERE ended_at IS NULL;`)
-    db.pragma(`user_version = ${SCHEMA_VERSION}`)
     this.#s = this.prepare()
+    if (version < 6 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined)) this.#migrateMessages()
+    db.pragma(`user_version = ${SCHEMA_VERSION}`)
     // Units claimed when the process died may or may not have reached the destination.
     db.prepare("UPDATE outbox SET state = 'pending', uncertain = 1 WHERE state = 'inflight'").run()
+  }
+
+
+  /** Version 5 kept inbound bodies in a plain table: they enter the chained log in the order they came. */
+  #migrateMessages (): void {
+    const rows = this.#db.prepare<[], { id: string, received_at: number, sender: string, kind: string, content_hash: string, body: string }>(
+      'SELECT * FROM messages ORDER BY received_at, id').all()
+    this.#tipRead = false
+    this.#db.transaction(() => {
+      this.#appendLog(rows.map((r) => ({ at: r.received_at, direction: 'in', party: r.sender, kind: r.kind, messageId: r.id, contentHash: r.content_hash, body: r.body, signature: null })))
+      this.#db.exec('DROP TABLE messages')
+    })()
+  }
+
+  /** Appends to the log; call inside a write transaction. */
+  #appendLog (items: readonly LogAppend[]): LogEntry[] {
+    if (!this.#tipRead) {
+      this.#tip = this.#s.logTip.get() ?? { seq: 0, hash: GENESIS }
+      this.#tipRead = true
+    }
+    const entries = chain(this.#tip, items)
+    for (const e of entries) this.#s.logPut.run(e.seq, e.at, e.direction, e.party, e.kind, e.messageId, e.contentHash, e.body, e.signature, e.prevHash, e.hash)
+    if (entries.length > 0) this.#tip = { seq: entries[entries.length - 1]!.seq, hash: entries[entries.length - 1]!.hash }
+    return entries
   }
 
   private prepare () {
@@ -350,7 +418,13 @@ export class SqliteStore implements Store {
       idemGet: db.prepare<[string], { content_hash: string, reply: string }>('SELECT content_hash, reply FROM idempotency WHERE key = ?'),
       idemPut: db.prepare('INSERT INTO idempotency (key, content_hash, reply, created_at) VALUES (?, ?, ?, ?)'),
       idemPurge: db.prepare('DELETE FROM idempotency WHERE created_at < ?'),
-      msgPut: db.prepare('INSERT INTO messages (id, received_at, sender, kind, content_hash, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      logPut: db.prepare(`INSERT INTO message_log (seq, at, direction, party, kind, message_id, content_hash, body, signature, prev_hash, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      logTip: db.prepare<[], { seq: number, hash: string }>('SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1'),
+      logRange: db.prepare<{ fromSeq: number, toSeq: number, fromAt: number, toAt: number }, LogRecord>(
+        'SELECT * FROM message_log WHERE seq BETWEEN @fromSeq AND @toSeq AND at BETWEEN @fromAt AND @toAt ORDER BY seq'),
+      checkpointPut: db.prepare('INSERT OR REPLACE INTO log_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)'),
+      checkpointRange: db.prepare<[number, number], Checkpoint>('SELECT seq, hash, at, signature FROM log_checkpoints WHERE seq BETWEEN ? AND ? ORDER BY seq'),
       dossierGet: db.prepare<[string], DossierRecord>('SELECT * FROM dossiers WHERE ma_ho_so = ?'),
       dossierState: db.prepare<[string], { owner: string, state: number }>('SELECT owner, state FROM dossiers WHERE ma_ho_so = ?'),
       dossierPut: db.prepare(`INSERT INTO dossiers (ma_ho_so, owner, ma_tthc, state, last_event_at, record, version, created_at, updated_at)
@@ -361,8 +435,8 @@ export class SqliteStore implements Store {
         VALUES (@maHoSo, @messageId, @kind, @at, @receivedAt, @fromState, @toState, @applied, @sender)`),
       eventsOf: db.prepare<[string], { ma_ho_so: string, message_id: string, kind: 'dossier' | 'progress', at: number, received_at: number, from_state: number | null, to_state: number, applied: number, sender: string }>(
         'SELECT * FROM dossier_events WHERE ma_ho_so = ? ORDER BY id'),
-      outboxPut: db.prepare(`INSERT INTO outbox (destination, ma_ho_so, message_id, op, payload, state, next_at, created_at)
-        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`),
+      outboxPut: db.prepare(`INSERT INTO outbox (destination, ma_ho_so, message_id, op, payload, state, next_at, created_at, sender)
+        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`),
       claimable: db.prepare<{ d: string, now: number, limit: number }, OutboxRecord>(`
         SELECT o.* FROM outbox o
         WHERE o.destination = @d AND o.state = 'pending' AND o.next_at <= @now
@@ -446,6 +520,7 @@ export class SqliteStore implements Store {
     this.#queue = []
     if (batch.length === 0) return
     const outcomes: Array<{ ok: true, value: unknown } | { ok: false, err: unknown }> = []
+    this.#tipRead = false
     try {
       this.#db.transaction(() => {
         for (const p of batch) {
@@ -486,7 +561,7 @@ export class SqliteStore implements Store {
         if (r !== undefined) current.set(id, toRow(r))
       }
       const { change, outbox } = input.plan(current)
-      s.msgPut.run(input.messageId, input.receivedAt, input.sender, input.kind, input.contentHash, input.body)
+      this.#appendLog([{ at: input.receivedAt, direction: 'in', party: input.sender, kind: input.kind, messageId: input.messageId, contentHash: input.contentHash, body: input.body, signature: input.signature ?? null }])
       for (const row of change.rows) {
         s.dossierPut.run({ ...row, record: JSON.stringify(row.record) })
       }
@@ -499,7 +574,7 @@ export class SqliteStore implements Store {
         }
       }
       for (const o of outbox) {
-        s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt)
+        s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt, input.sender)
       }
       s.idemPut.run(input.idempotencyKey, input.contentHash, JSON.stringify(input.reply), input.receivedAt)
       return { replayed: false, reply: input.reply }
@@ -516,6 +591,7 @@ export class SqliteStore implements Store {
           destination: r.destination,
           maHoSo: r.ma_ho_so,
           messageId: r.message_id,
+          sender: r.sender ?? '',
           op: r.op,
           payload: JSON.parse(r.payload),
           attempts: r.attempts + 1,
@@ -827,6 +903,29 @@ export class SqliteStore implements Store {
 
   purgeIdempotency (olderThan: number): Promise<number> {
     return this.#write(() => this.#s.idemPurge.run(olderThan).changes)
+  }
+
+  appendLog (items: readonly LogAppend[]): Promise<LogEntry[]> {
+    return this.#write(() => this.#appendLog(items))
+  }
+
+  async logTip (): Promise<{ seq: number, hash: string }> {
+    // The committed tip: a write still queued has not advanced it.
+    return this.#s.logTip.get() ?? { seq: 0, hash: GENESIS }
+  }
+
+  async readLog (range: LogRange): Promise<LogEntry[]> {
+    return this.#s.logRange.all({
+      fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? Number.MAX_SAFE_INTEGER, fromAt: range.fromAt ?? 0, toAt: range.toAt ?? Number.MAX_SAFE_INTEGER
+    }).map(toLogEntry)
+  }
+
+  saveCheckpoint (c: Checkpoint): Promise<void> {
+    return this.#write(() => { this.#s.checkpointPut.run(c.seq, c.hash, c.at, c.signature) })
+  }
+
+  async checkpoints (fromSeq: number, toSeq: number): Promise<Checkpoint[]> {
+    return this.#s.checkpointRange.all(fromSeq, toSeq)
   }
 
   async ping (): Promise<boolean> {

@@ -7,6 +7,7 @@ import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, LedgerChange } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
+import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
 
 export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
 
@@ -37,8 +38,10 @@ export interface AcceptInput {
   idempotencyKey: string
   /** SHA-256 of the body: a reused key with another body is refused. */
   contentHash: string
-  /** The raw body, for the message log. */
-  body: string
+  /** The raw body, for the message log; null when the member's bodies are kept as digests only. */
+  body: string | null
+  /** The member's detached JWS over the body, when the request was signed (kept in the message log). */
+  signature?: string | null
   /** Dossiers the message touches; their current rows are handed to `plan`. */
   maHoSo: string[]
   reply: AcceptReply
@@ -275,8 +278,28 @@ export interface IndicatorStore {
   dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]>
 }
 
+/** Which log entries to read: by sequence number or by time (ms), bounds included. */
+export interface LogRange {
+  fromSeq?: number
+  toSeq?: number
+  fromAt?: number
+  toAt?: number
+}
+
+/** The tamper-evident message log (gateway/crypto/message-log.ts): accept() appends inbound entries itself. */
+export interface MessageLogStore {
+  /** Appends entries (outbound messages), chained after the current tip, in one atomic write. */
+  appendLog (items: readonly LogAppend[]): Promise<LogEntry[]>
+  /** The last entry's sequence number and hash ({0, GENESIS} for an empty log). */
+  logTip (): Promise<{ seq: number, hash: string }>
+  readLog (range: LogRange): Promise<LogEntry[]>
+  saveCheckpoint (c: Checkpoint): Promise<void>
+  /** Checkpoints with seq in [fromSeq, toSeq]. */
+  checkpoints (fromSeq: number, toSeq: number): Promise<Checkpoint[]>
+}
+
 /** Persistent state of the gateway. */
-export interface Store extends PaymentStore, IndicatorStore {
+export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
   readonly kind: string
   /** Creates the schema and recovers from a crash (claimed units become uncertain). */
   init (): Promise<void>

@@ -1,0 +1,127 @@
+/**
+ * The gateway's signing side, assembled from the config: its identity (key and chain),
+ * the trust store for member signatures, the crypto pool, the batch signer for receipts
+ * and delivered messages, and the signed checkpoints of the message log.
+ *
+ * In the dev profile a missing PKI folder is created on first start (`lgsp certs init`),
+ * so receipts keep verifying across restarts; in production the identity must exist.
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Pki, loadIdentity, type Identity } from '../../certs/pki.js'
+import { TrustStore } from '../../certs/trust.js'
+import type { OutboundMeta, OutboundSigner } from '../../adapters/registry.js'
+import type { GatewayConfig } from '../../schemas/types.js'
+import { lgspError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { Periodic } from '../periodic.js'
+import type { Store } from '../store/types.js'
+import { BatchSigner, type BatchSignature } from './batch-signer.js'
+import { InboundVerifier } from './inbound.js'
+import { sha256Hex, signCheckpoint } from './message-log.js'
+import { CryptoPool } from './pool.js'
+
+/** Headers that carry a delivered message's signature. */
+export const OUTBOUND_SIGNATURE = 'x-lgsp-signature'
+export const OUTBOUND_PROOF = 'x-lgsp-signature-proof'
+
+
+export const proofHeader = (s: BatchSignature): Record<string, string> => s.proof === undefined
+  ? { [OUTBOUND_SIGNATURE]: s.signature }
+  : { [OUTBOUND_SIGNATURE]: s.signature, [OUTBOUND_PROOF]: Buffer.from(JSON.stringify(s.proof)).toString('base64url') }
+
+/** The gateway identity named by the config, creating the dev PKI when allowed. */
+export function gatewayIdentity (config: GatewayConfig, logger?: Logger): { identity: Identity, trust: TrustStore } {
+  const pki = new Pki(config.pki.dir)
+  const keyPath = config.pki.gatewayKeyPath ?? join(pki.dir, 'gateway', 'key.pem')
+  const chainPath = config.pki.gatewayChainPath ?? join(pki.dir, 'gateway', 'chain.pem')
+  if (!existsSync(keyPath) || !existsSync(chainPath)) {
+    if (config.profile !== 'dev' || config.pki.gatewayKeyPath !== undefined) {
+      throw lgspError('LGSP_ERR_CONFIG_INVALID', `The gateway's signing key or certificate is missing (${keyPath}, ${chainPath}): run "lgsp certs init" or set pki.gatewayKeyPath and pki.gatewayChainPath.`)
+    }
+    pki.init()
+    logger?.warn({ dir: pki.dir }, 'created a development CA and gateway certificate (dev profile); use a real CA in production')
+  }
+  let identity: Identity
+  try {
+    identity = loadIdentity(keyPath, chainPath)
+  } catch (err) {
+    throw lgspError('LGSP_ERR_CONFIG_INVALID', `The gateway's signing identity cannot be read: ${(err as Error).message}`)
+  }
+  const trustDir = config.pki.trustDir ?? pki.trustDir
+  return { identity, trust: existsSync(trustDir) ? TrustStore.fromDir(trustDir) : new TrustStore() }
+}
+
+export class GatewaySigning implements OutboundSigner {
+  readonly identity: Identity
+  readonly trust: TrustStore
+  readonly pool: CryptoPool
+  readonly batch: BatchSigner
+  readonly verifier: InboundVerifier
+  readonly #store: Store
+  readonly #log: Logger
+  readonly #checkpoints: Periodic
+  /** Members whose bodies the log keeps as digests only; what is sent on their behalf too. */
+  readonly #digestOnly: Set<string>
+  #lastCheckpoint = -1
+
+  constructor (config: GatewayConfig, store: Store, logger: Logger) {
+    const { identity, trust } = gatewayIdentity(config, logger)
+    this.identity = identity
+    this.trust = trust
+    this.#store = store
+    this.#log = logger
+    this.#digestOnly = new Set(config.members.filter((m) => !m.logBodies).map((m) => m.id))
+    const s = config.signatures
+    this.pool = new CryptoPool({
+      keyPem: identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      certPem: identity.chain[0]!.toString(),
+      threads: s.poolThreads,
+      thresholdBytes: s.poolThresholdBytes
+    })
+    this.batch = new BatchSigner({ identity, pool: this.pool, batchMax: s.batchMax, concurrency: s.poolThreads })
+    this.verifier = new InboundVerifier(trust, this.pool)
+    this.#checkpoints = new Periodic('message log checkpoint', config.messageLog.checkpointSeconds * 1000, () => this.checkpoint(), logger)
+  }
+
+  start (): void {
+    this.#checkpoints.start()
+  }
+
+  /** Signs the log's current tip when it moved since the last checkpoint. */
+  async checkpoint (): Promise<boolean> {
+    const tip = await this.#store.logTip()
+    if (tip.seq === 0 || tip.seq === this.#lastCheckpoint) return false
+    await this.#store.saveCheckpoint(signCheckpoint(tip, this.identity))
+    this.#lastCheckpoint = tip.seq
+    this.#log.debug({ seq: tip.seq }, 'message log checkpoint')
+    return true
+  }
+
+  async sign (body: string, meta: OutboundMeta): Promise<Record<string, string>> {
+    const s = await this.batch.sign(body)
+    const headers = proofHeader(s)
+    // Write-ahead: the message is in the log before it leaves.
+    await this.logSent(body, meta, headers[OUTBOUND_PROOF] === undefined ? s.signature : `${s.signature} ${headers[OUTBOUND_PROOF]}`)
+    return headers
+  }
+
+  /** Writes a sent message to the log (XML destinations, whose signature is inside the body, call it directly). */
+  async logSent (body: string, meta: OutboundMeta, signature: string | null): Promise<void> {
+    const keep = meta.sender === undefined || !this.#digestOnly.has(meta.sender)
+    await this.#store.appendLog([{
+      at: Date.now(), direction: 'out', party: meta.destination, kind: meta.op, messageId: meta.messageId, contentHash: sha256Hex(body), body: keep ? body : null, signature
+    }])
+  }
+
+  /** Stops the checkpoints, writes the last one (the store must still be open) and stops the pool. */
+  async close (): Promise<void> {
+    await this.#checkpoints.stop()
+    try {
+      await this.checkpoint()
+    } catch (err) {
+      this.#log.error({ err }, 'final message log checkpoint failed')
+    }
+    await this.pool.close()
+  }
+}
