@@ -94,6 +94,8 @@ export class SimServer {
   readonly #sockets = new Set<Socket>()
   #port = 0
   #host = '127.0.0.1'
+  /** Requests that carried the gateway's signature (X-Lgsp-Signature), as received: what a receiver keeps to check it (the last 10,000). */
+  readonly signed: Array<{ path: string, raw: string, signature: string, proof: string | undefined }> = []
   /** Requests seen, and how many were hit by each effect. */
   readonly counters: Record<Effect | 'requests', number> = { requests: 0, pass: 0, error: 0, hang: 0, slow: 0, drop: 0 }
 
@@ -136,6 +138,12 @@ export class SimServer {
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
     const raw = Buffer.concat(chunks).toString('utf8')
+    const signature = req.headers['x-lgsp-signature']
+    if (typeof signature === 'string') {
+      const proof = req.headers['x-lgsp-signature-proof']
+      this.signed.push({ path: url.pathname, raw, signature, proof: typeof proof === 'string' ? proof : undefined })
+      if (this.signed.length > 10_000) this.signed.shift()
+    }
     const send = (r: SimReply): void => {
       if (res.destroyed) return
       res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers })

@@ -12,7 +12,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto'
 import forge from 'node-forge'
-import { certificatesFromPem, TrustStore } from './trust.js'
+import { certificatesFromPem, PkiError, TrustStore } from './trust.js'
+
+export { PkiError } from './trust.js'
 import { generateKey, issueCertificate, issueCrl, keyToPem, type KeyKind } from './x509.js'
 
 export interface Identity {
@@ -56,7 +58,7 @@ export class Pki {
 
   /** Creates the development CA (RSA-2048), its empty CRL and the gateway's RSA-2048 certificate; issues the members given. */
   init (members: ReadonlyArray<{ id: string, kind?: KeyKind }> = []): void {
-    if (this.exists) throw new TypeError(`${this.dir} already holds a CA; use "lgsp certs issue" to add members.`)
+    if (this.exists) throw new PkiError(`${this.dir} already holds a CA; use "lgsp certs issue" to add members.`)
     for (const d of ['ca', 'trust', 'gateway', 'members']) mkdirSync(join(this.dir, d), { recursive: true })
     const { privateKey, publicKey } = generateKey('rsa')
     const certPem = issueCertificate({ subject: { commonName: 'LGSP Development CA' }, publicKey, selfKey: privateKey, ca: true, pathLen: 1, days: CA_DAYS })
@@ -74,7 +76,7 @@ export class Pki {
   }
 
   #ca (): { cert: X509Certificate, key: KeyObject } {
-    if (!this.exists) throw new TypeError(`No CA in ${this.dir}: run "lgsp certs init" first.`)
+    if (!this.exists) throw new PkiError(`No CA in ${this.dir}: run "lgsp certs init" first.`)
     return {
       cert: new X509Certificate(readFileSync(join(this.dir, 'ca', 'ca.cert.pem'))),
       key: createPrivateKey(readFileSync(join(this.dir, 'ca', 'ca.key.pem')))
@@ -104,10 +106,10 @@ export class Pki {
     return { key: privateKey, certPem }
   }
 
-  /** Issues a member certificate (subject CN = the member id), replacing any earlier files of that member. */
-  issueMember (id: string, kind: KeyKind = 'ec', options: { days?: number, notBefore?: Date } = {}): Identity {
-    if (!ID.test(id)) throw new TypeError(`"${id}" is not a member id.`)
-    const { key, certPem } = this.#issue(id, kind, options.days, options.notBefore)
+  /** Issues a member certificate (subject CN = the member id unless given), replacing any earlier files of that member. */
+  issueMember (id: string, kind: KeyKind = 'ec', options: { days?: number, notBefore?: Date, commonName?: string } = {}): Identity {
+    if (!ID.test(id)) throw new PkiError(`"${id}" is not a member id.`)
+    const { key, certPem } = this.#issue(options.commonName ?? id, kind, options.days, options.notBefore)
     const caPem = readFileSync(join(this.dir, 'ca', 'ca.cert.pem'), 'utf8')
     return this.#saveMember(id, key, [certPem, caPem].join(''))
   }
@@ -126,7 +128,7 @@ export class Pki {
   revoke (memberOrSerial: string, at = new Date()): string[] {
     const list = this.#issued()
     const hit = list.filter((i) => i.revokedAt === undefined && (i.member === memberOrSerial || i.serial === memberOrSerial.toUpperCase()))
-    if (hit.length === 0) throw new TypeError(`No unrevoked certificate of "${memberOrSerial}" in ${this.dir}.`)
+    if (hit.length === 0) throw new PkiError(`No unrevoked certificate of "${memberOrSerial}" in ${this.dir}.`)
     for (const i of hit) i.revokedAt = at.toISOString()
     this.#saveIssued(list)
     this.#publishCrl()
@@ -136,7 +138,7 @@ export class Pki {
   /** Adds a CA certificate (PEM bundle) to the trust store. */
   trust (name: string, pem: string): number {
     const certs = certificatesFromPem(pem)
-    if (certs.length === 0) throw new TypeError('No certificate in that file.')
+    if (certs.length === 0) throw new PkiError('No certificate in that file.')
     mkdirSync(this.trustDir, { recursive: true })
     writeFileSync(join(this.trustDir, `${name}.pem`), certs.map((c) => c.toString()).join(''))
     return certs.length
@@ -160,11 +162,11 @@ export class Pki {
    * file join the trust store; otherwise the chain must already lead to a trusted CA.
    */
   importPkcs12 (id: string, p12: Buffer, password: string, options: { trustIssuers?: boolean } = {}): Identity & { subject: string } {
-    if (!ID.test(id)) throw new TypeError(`"${id}" is not a member id.`)
+    if (!ID.test(id)) throw new PkiError(`"${id}" is not a member id.`)
     const { key, chain } = readPkcs12(p12, password)
     if (options.trustIssuers === true && chain.length > 1) this.trust(`${id}-issuers`, chain.slice(1).map((c) => c.toString()).join(''))
     const result = this.trustStore().validate(chain)
-    if (!result.ok) throw new TypeError(`The certificate in that file does not validate (${result.reason}: ${result.detail}); add its CA with --trust-issuers or "lgsp certs trust".`)
+    if (!result.ok) throw new PkiError(`The certificate in that file does not validate (${result.reason}: ${result.detail}); add its CA with --trust-issuers or "lgsp certs trust".`)
     const saved = this.#saveMember(id, key, chain.map((c) => c.toString()).join(''))
     return { ...saved, subject: chain[0]!.subject.replace(/\n/g, ', ') }
   }
@@ -172,9 +174,9 @@ export class Pki {
 
 export function loadIdentity (keyPath: string, chainPath: string): Identity {
   const chain = certificatesFromPem(readFileSync(chainPath, 'utf8'))
-  if (chain.length === 0) throw new TypeError(`No certificate in ${chainPath}.`)
+  if (chain.length === 0) throw new PkiError(`No certificate in ${chainPath}.`)
   const key = createPrivateKey(readFileSync(keyPath))
-  if (!chain[0]!.checkPrivateKey(key)) throw new TypeError(`${keyPath} is not the key of the first certificate in ${chainPath}.`)
+  if (!chain[0]!.checkPrivateKey(key)) throw new PkiError(`${keyPath} is not the key of the first certificate in ${chainPath}.`)
   return { key, chain }
 }
 
@@ -184,7 +186,7 @@ export function readPkcs12 (data: Buffer, password: string): Identity {
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary'))), false, password)
   } catch (err) {
-    throw new TypeError(`Cannot open the PKCS#12 file (${(err as Error).message}); check the password.`)
+    throw new PkiError(`Cannot open the PKCS#12 file (${(err as Error).message}); check the password.`)
   }
   let key: KeyObject | undefined
   const certs: X509Certificate[] = []
@@ -203,10 +205,10 @@ export function readPkcs12 (data: Buffer, password: string): Identity {
       }
     }
   }
-  if (key === undefined) throw new TypeError('The PKCS#12 file holds no private key.')
+  if (key === undefined) throw new PkiError('The PKCS#12 file holds no private key.')
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' })
   const leaf = certs.find((c) => c.publicKey.export({ type: 'spki', format: 'der' }).equals(spki))
-  if (leaf === undefined) throw new TypeError('The PKCS#12 file holds no certificate for its key.')
+  if (leaf === undefined) throw new PkiError('The PKCS#12 file holds no certificate for its key.')
   const chain = [leaf]
   for (let c = leaf; chain.length <= certs.length;) {
     const next = certs.find((x) => !chain.includes(x) && c.checkIssued(x))

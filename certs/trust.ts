@@ -11,6 +11,9 @@ import { join } from 'node:path'
 import { verify, X509Certificate } from 'node:crypto'
 import { normalSerial, parseCrl, profileOf, type Crl } from './x509.js'
 
+/** A PKI operation that cannot be done as asked; its message says why and what to do. */
+export class PkiError extends Error {}
+
 export type ChainFailure = 'malformed' | 'untrusted' | 'expired' | 'revoked'
 
 export type ChainResult =
@@ -59,7 +62,7 @@ export class TrustStore {
   addCrl (data: Buffer | string, issuers: readonly X509Certificate[] = []): void {
     const crl = parseCrl(data)
     const ca = [...this.#anchors, ...issuers].find((c) => verify('sha256', crl.tbs, c.publicKey, crl.signature))
-    if (ca === undefined) throw new TypeError('the CRL is not signed by a CA of the trust store')
+    if (ca === undefined) throw new PkiError('the CRL is not signed by a CA of the trust store')
     const prev = this.#crls.get(ca.fingerprint256)
     if (prev === undefined || prev.thisUpdate <= crl.thisUpdate) this.#crls.set(ca.fingerprint256, crl)
   }

@@ -12,11 +12,27 @@
  *   lgsp indicators --agency A --period P [--drill]     Decision 766 figures (P: 2024-02, 2024-Q1, 2024)
  *   lgsp reconcile --agency A --period P [--repair]      compare with DVCQG (dry run unless --repair)
  *   lgsp members hash-secret                   reads a secret on stdin, prints clientSecretHash
+ *   lgsp certs init [--members a,b] [--key ec|rsa]   development CA, gateway certificate, member certificates
+ *   lgsp certs issue MEMBER [--key ec|rsa] [--days N]
+ *   lgsp certs revoke MEMBER|SERIAL            and republish the CRL
+ *   lgsp certs import MEMBER FILE.p12 [--password-env VAR] [--trust-issuers]
+ *   lgsp certs trust CA.pem [--name NAME]      add a CA to the trust store
+ *   lgsp verify RECEIPT.json [--cert PEM] [--body FILE]   check a 202 receipt offline
+ *   lgsp log verify [--archive FILE] [--cert PEM]          check the message log (or an archive)
+ *   lgsp log export --from ISO --to ISO --out FILE        archive entries, checkpoints, certificates
  *
+ * PKI commands use --dir, else the config's pki.dir (./data/pki when there is no config).
  * The operator commands open the store named by the config directly, so they work while
  * the gateway runs (SQLite WAL) and while it is stopped.
  */
+import { X509Certificate } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { Pki, PkiError } from '../certs/pki.js'
+import type { KeyKind } from '../certs/x509.js'
+import { GENESIS, readArchive, verifyLog, writeArchive } from './crypto/message-log.js'
+import { verifyReceipt, type Receipt } from './crypto/receipts.js'
 import { loadConfig } from './config.js'
 import { runDemo } from './demo.js'
 import { LgspError } from './errors.js'
@@ -29,7 +45,7 @@ import { Statistics } from './statistics.js'
 import { vnDate } from './ledger/dates.js'
 import { lgspError } from './errors.js'
 
-const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret> [--config FILE]`
+const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret|certs init|certs issue|certs revoke|certs import|certs trust|verify|log verify|log export> [--config FILE]`
 
 const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`) }
 
@@ -57,11 +73,27 @@ async function main (argv: string[]): Promise<number> {
       agency: { type: 'string' },
       period: { type: 'string', default: vnDate().slice(0, 7) },
       drill: { type: 'boolean', default: false },
-      repair: { type: 'boolean', default: false }
+      repair: { type: 'boolean', default: false },
+      dir: { type: 'string' },
+      members: { type: 'string' },
+      key: { type: 'string', default: 'ec' },
+      days: { type: 'string' },
+      'password-env': { type: 'string' },
+      'trust-issuers': { type: 'boolean', default: false },
+      name: { type: 'string' },
+      cert: { type: 'string' },
+      body: { type: 'string' },
+      archive: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' }
     }
   })
   const [cmd, sub, arg] = positionals
   const file = values.config
+  if (cmd === 'certs') return await certsCommand(sub, positionals.slice(2), values, file)
+  if (cmd === 'verify') return verifyCommand(sub, values, file)
+  if (cmd === 'log') return await logCommand(sub, values, file)
   switch (`${cmd ?? ''} ${cmd === 'dlq' || cmd === 'members' || cmd === 'payments' ? sub ?? '' : ''}`.trim()) {
     case 'start': {
       const gateway = await startGateway(loadConfig(file))
@@ -138,7 +170,128 @@ async function main (argv: string[]): Promise<number> {
   }
 }
 
+type Values = Record<string, string | boolean | undefined>
+
+/** The PKI folder: --dir, else the config's, else the default. */
+function pkiOf (values: Values, file: string): Pki {
+  if (typeof values.dir === 'string') return new Pki(values.dir)
+  return new Pki(existsSync(file) ? loadConfig(file).pki.dir : './data/pki')
+}
+
+const keyKind = (v: unknown): KeyKind => {
+  if (v !== 'ec' && v !== 'rsa') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', '--key is ec (ECDSA P-256) or rsa (RSA-2048).')
+  return v
+}
+
+async function readStdin (): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+async function certsCommand (sub: string | undefined, args: string[], values: Values, file: string): Promise<number> {
+  const pki = pkiOf(values, file)
+  switch (sub) {
+    case 'init': {
+      const ids = typeof values.members === 'string'
+        ? values.members.split(',').map((m) => m.trim()).filter((m) => m !== '')
+        : existsSync(file) ? loadConfig(file).members.map((m) => m.id) : []
+      pki.init(ids.map((id) => ({ id, kind: keyKind(values.key) })))
+      out({ dir: pki.dir, gateway: pki.gateway().chain[0]!.fingerprint256, members: ids })
+      return 0
+    }
+    case 'issue': {
+      if (args[0] === undefined) { out(usage); return 2 }
+      const id = pki.issueMember(args[0], keyKind(values.key), typeof values.days === 'string' ? { days: Number(values.days) } : {})
+      out({ member: args[0], serial: id.chain[0]!.serialNumber, validTo: id.chain[0]!.validTo, dir: join(pki.dir, 'members', args[0]) })
+      return 0
+    }
+    case 'revoke':
+      if (args[0] === undefined) { out(usage); return 2 }
+      out({ revoked: pki.revoke(args[0]), crl: join(pki.dir, 'ca', 'ca.crl.pem') })
+      return 0
+    case 'import': {
+      if (args[0] === undefined || args[1] === undefined) { out(usage); return 2 }
+      // The password comes from an environment variable or stdin, never from the command line (ps, shell history).
+      const password = typeof values['password-env'] === 'string' ? process.env[values['password-env']] ?? '' : await readStdin()
+      const r = pki.importPkcs12(args[0], readFileSync(args[1]), password, { trustIssuers: values['trust-issuers'] === true })
+      out({ member: args[0], subject: r.subject, chain: r.chain.length, key: r.key.asymmetricKeyType })
+      return 0
+    }
+    case 'trust': {
+      if (args[0] === undefined) { out(usage); return 2 }
+      const n = pki.trust(typeof values.name === 'string' ? values.name : basename(args[0]).replace(/\.(pem|crt|cer)$/, ''), readFileSync(args[0], 'utf8'))
+      out({ trusted: n, dir: pki.trustDir })
+      return 0
+    }
+    default:
+      out(usage)
+      return 2
+  }
+}
+
+/** The gateway certificate an offline check trusts: --cert, else the PKI folder's. */
+function gatewayCert (values: Values, file: string): X509Certificate {
+  const path = typeof values.cert === 'string' ? values.cert : join(pkiOf(values, file).dir, 'gateway', 'cert.pem')
+  return new X509Certificate(readFileSync(path))
+}
+
+function verifyCommand (path: string | undefined, values: Values, file: string): number {
+  if (path === undefined) { out(usage); return 2 }
+  const receipt = JSON.parse(readFileSync(path, 'utf8')) as Receipt & { receipt?: Receipt }
+  // A whole 202 reply is accepted too: its receipt is checked.
+  const r = receipt.receipt ?? receipt
+  const check = verifyReceipt(r, gatewayCert(values, file), typeof values.body === 'string' ? readFileSync(values.body) : undefined)
+  out(check.ok ? { ok: true, batched: check.batched, messageId: r.statement.messageId, receivedAt: r.statement.receivedAt, sender: r.statement.sender } : check)
+  return check.ok ? 0 : 1
+}
+
+async function logCommand (sub: string | undefined, values: Values, file: string): Promise<number> {
+  if (sub === 'verify' && typeof values.archive === 'string') {
+    const a = readArchive(readFileSync(values.archive, 'utf8'))
+    // The auditor's own copy of the gateway certificate, when given, replaces the archive's.
+    const certs = typeof values.cert === 'string' ? [gatewayCert(values, file)] : a.certificates
+    const report = verifyLog(a.entries, a.checkpoints, certs, a.header.anchor)
+    out({ ...report, certificates: certs.map((c) => c.fingerprint256) })
+    return report.ok ? 0 : 1
+  }
+  if (sub === 'verify') {
+    const report = await withStore(file, async (s) => verifyLog(await s.readLog({}), await s.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)]))
+    out(report)
+    return report.ok ? 0 : 1
+  }
+  if (sub === 'export') {
+    if (typeof values.out !== 'string') { out(usage); return 2 }
+    const from = typeof values.from === 'string' ? Date.parse(values.from) : 0
+    const to = typeof values.to === 'string' ? Date.parse(values.to) : Date.now()
+    if (Number.isNaN(from) || Number.isNaN(to)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', '--from and --to are ISO dates or times.')
+    const target = values.out
+    const written = await withStore(file, async (s) => {
+      const entries = await s.readLog({ fromAt: from, toAt: to })
+      const first = entries[0]
+      const last = entries[entries.length - 1]
+      // Entries up to the first checkpoint after the range, so that every exported entry is under a signature.
+      const after = last === undefined ? [] : (await s.checkpoints(last.seq, Number.MAX_SAFE_INTEGER)).slice(0, 1)
+      const tail = after[0] === undefined || last === undefined ? [] : await s.readLog({ fromSeq: last.seq + 1, toSeq: after[0].seq })
+      const all = [...entries, ...tail]
+      const checkpoints = first === undefined ? [] : await s.checkpoints(first.seq, all[all.length - 1]!.seq)
+      const anchor = first === undefined ? GENESIS : first.prevHash
+      writeFileSync(target, writeArchive({
+        format: 'lgsp-log-archive/v1', createdAt: new Date().toISOString(), anchor, fromSeq: first?.seq ?? null, toSeq: all[all.length - 1]?.seq ?? null,
+        certificates: [gatewayCert(values, file).toString()]
+      }, all, checkpoints))
+      return { entries: all.length, checkpoints: checkpoints.length }
+    })
+    out({ out: target, ...written })
+    return 0
+  }
+  out(usage)
+  return 2
+}
+
 main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exitCode = code }, (err: unknown) => {
-  process.stderr.write(err instanceof LgspError ? `lgsp: ${err.code}: ${err.message}\n` : `lgsp: ${(err as Error).stack ?? String(err)}\n`)
+  process.stderr.write(err instanceof LgspError
+    ? `lgsp: ${err.code}: ${err.message}\n`
+    : err instanceof PkiError ? `lgsp: ${err.message}\n` : `lgsp: ${(err as Error).stack ?? String(err)}\n`)
   process.exitCode = 1
 })

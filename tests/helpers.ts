@@ -48,22 +48,27 @@ export function testPki (): Pki {
   return new Pki(pkiDir)
 }
 
+/** The test members as config entries (tests that change one member map over them). */
+export function testMemberList (): Array<Record<string, unknown> & { id: string }> {
+  const m = members
+  return [
+    { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },
+    { id: m.vertical.id, name: 'GPLX (test)', clientSecret: m.vertical.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
+    { id: m.reader.id, name: 'Portal (test)', clientSecret: m.reader.secret, read: 'all' },
+    { id: m.operator.id, name: 'Operator (test)', clientSecret: m.operator.secret, admin: true, read: 'all' },
+    { id: m.disabled.id, name: 'Disabled (test)', clientSecret: m.disabled.secret, enabled: false, messageKinds: ['dossier'], destinations: ['dvcqg'] }
+  ]
+}
+
 /** A config document for tests: fast retries, short timeouts, both simulators. */
 export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: string, extra: Record<string, unknown> = {}, paygov?: PaygovSimulator): Record<string, unknown> {
-  const m = members
   return {
     profile: 'dev',
     http: { host: '127.0.0.1', port: 0 },
     store: { path: join(dir, 'lgsp.db'), synchronous: 'normal' },
     pki: { dir: testPki().dir },
     auth: { tokenSecret: 'test-token-secret-0123456789abcdef-xyz', tokenTtlSeconds: 300 },
-    members: [
-      { id: m.onestop.id, name: 'One-stop (test)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg', 'onestop'], defaultDestinations: ['dvcqg'], read: 'own' },
-      { id: m.vertical.id, name: 'GPLX (test)', clientSecret: m.vertical.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
-      { id: m.reader.id, name: 'Portal (test)', clientSecret: m.reader.secret, read: 'all' },
-      { id: m.operator.id, name: 'Operator (test)', clientSecret: m.operator.secret, admin: true, read: 'all' },
-      { id: m.disabled.id, name: 'Disabled (test)', clientSecret: m.disabled.secret, enabled: false, messageKinds: ['dossier'], destinations: ['dvcqg'] }
-    ],
+    members: testMemberList(),
     destinations: {
       dvcqg: { adapter: 'dvcqg', url: dvcqgUrl, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } },
       onestop: { adapter: 'onestop', url: onestopUrl, token: 'onestop-dev-webhook-key', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } }

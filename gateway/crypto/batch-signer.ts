@@ -6,7 +6,8 @@
  * (up to batchMax). When the gateway is idle a batch holds one message, and its signature
  * is a plain detached JWS over the message itself.
  *
- * A batch signature is a detached JWS whose payload is the root in lowercase hex, with
+ * A batch signature is a detached JWS whose payload is `<batch size>:<root in lowercase
+ * hex>` (the size is signed, as a CT tree head signs its tree size), with
  * `"lgsp_merkle": "rfc9162-sha256"` in its protected header; the proof gives the leaf's
  * index, the batch size and the audit path (base64url hashes).
  */
@@ -97,7 +98,7 @@ export class BatchSigner {
         w.resolve({ signature: await this.#jws(w.data, {}) })
       } else {
         const { root, paths } = buildTree(batch.map((w) => leafHash(w.data)))
-        const signature = await this.#jws(Buffer.from(root.toString('hex')), { [MERKLE_PARAM]: MERKLE_SCHEME })
+        const signature = await this.#jws(batchPayload(batch.length, root), { [MERKLE_PARAM]: MERKLE_SCHEME })
         batch.forEach((w, index) => w.resolve({ signature, proof: { index, size: batch.length, path: paths[index]!.map((h) => h.toString('base64url')) } }))
       }
       this.stats.signatures++
@@ -115,6 +116,9 @@ export class BatchSigner {
     return `${headerB64}..${sig.toString('base64url')}`
   }
 }
+
+/** What a batch signature signs: the batch size and the Merkle root. */
+export const batchPayload = (size: number, root: Buffer): Buffer => Buffer.from(`${size}:${root.toString('hex')}`)
 
 export type BatchCheck = { ok: true, batched: boolean } | { ok: false, reason: string }
 
@@ -135,7 +139,7 @@ export function verifyBatchSignature (data: Buffer | string, s: BatchSignature, 
     if (jws.header[MERKLE_PARAM] !== MERKLE_SCHEME) return { ok: false, reason: `unknown Merkle scheme ${String(jws.header[MERKLE_PARAM])}` }
     const root = rootFromPath(leafHash(data), s.proof.index, s.proof.size, s.proof.path.map((p) => Buffer.from(p, 'base64url')))
     if (root === undefined) return { ok: false, reason: 'the inclusion proof does not fit the batch size' }
-    payload = Buffer.from(root.toString('hex'))
+    payload = batchPayload(s.proof.size, root)
   }
   if (!verifyDetached(jws, payload, cert.publicKey)) {
     return { ok: false, reason: s.proof === undefined ? 'the signature does not match the message' : 'the message is not in the signed batch (the proof leads to another root)' }

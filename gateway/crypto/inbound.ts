@@ -51,13 +51,19 @@ export interface VerifiedSignature {
 }
 
 export class InboundVerifier {
-  readonly #trust: TrustStore
+  #trust: TrustStore
   readonly #pool: CryptoPool | undefined
   readonly #chains = new Map<string, ChainVerdict>()
 
   constructor (trust: TrustStore, pool?: CryptoPool) {
     this.#trust = trust
     this.#pool = pool
+  }
+
+  /** Replaces the trust store (CA certificates and CRLs reloaded from disk); cached chain checks are dropped. */
+  setTrust (trust: TrustStore): void {
+    this.#trust = trust
+    this.#chains.clear()
   }
 
   /**
@@ -78,6 +84,9 @@ export class InboundVerifier {
       throw err
     }
     const verdict = this.#chain(jws, now)
+    const alg = jws.header.alg
+    const kind = verdict.key.asymmetricKeyType
+    if ((alg === 'ES256') !== (kind === 'ec')) throw lgspError('LGSP_ERR_SIGNATURE_MALFORMED', `X-Lgsp-Signature: alg ${alg} does not fit a ${kind ?? 'unknown'} key.`)
     const subjects = member.signature?.subjects ?? [member.id]
     if (!subjects.includes(verdict.commonName)) {
       throw lgspError('LGSP_ERR_SIGNATURE_WRONG_MEMBER', `The certificate is issued to "${verdict.commonName}", not to member ${member.id}.`)
@@ -103,9 +112,6 @@ export class InboundVerifier {
     }
     const result = this.#trust.validate(chain, now)
     if (!result.ok) throw lgspError(REASON_CODES[result.reason], result.detail)
-    const alg = jws.header.alg
-    const kind = result.leaf.publicKey.asymmetricKeyType
-    if ((alg === 'ES256') !== (kind === 'ec')) throw lgspError('LGSP_ERR_SIGNATURE_MALFORMED', `X-Lgsp-Signature: alg ${alg} does not fit a ${kind ?? 'unknown'} key.`)
     const verdict: ChainVerdict = {
       key: result.leaf.publicKey,
       commonName: commonNameOf(result.leaf),

@@ -25,6 +25,8 @@ import { CryptoPool } from './pool.js'
 export const OUTBOUND_SIGNATURE = 'x-lgsp-signature'
 export const OUTBOUND_PROOF = 'x-lgsp-signature-proof'
 
+const TRUST_RELOAD_MS = 60_000
+
 
 export const proofHeader = (s: BatchSignature): Record<string, string> => s.proof === undefined
   ? { [OUTBOUND_SIGNATURE]: s.signature }
@@ -61,6 +63,7 @@ export class GatewaySigning implements OutboundSigner {
   readonly #store: Store
   readonly #log: Logger
   readonly #checkpoints: Periodic
+  readonly #trustReload: Periodic | undefined
   /** Members whose bodies the log keeps as digests only; what is sent on their behalf too. */
   readonly #digestOnly: Set<string>
   #lastCheckpoint = -1
@@ -82,10 +85,16 @@ export class GatewaySigning implements OutboundSigner {
     this.batch = new BatchSigner({ identity, pool: this.pool, batchMax: s.batchMax, concurrency: s.poolThreads })
     this.verifier = new InboundVerifier(trust, this.pool)
     this.#checkpoints = new Periodic('message log checkpoint', config.messageLog.checkpointSeconds * 1000, () => this.checkpoint(), logger)
+    // CA certificates and CRLs are read again every minute: a revocation published by the CA takes effect without a restart.
+    const trustDir = config.pki.trustDir ?? new Pki(config.pki.dir).trustDir
+    this.#trustReload = existsSync(trustDir)
+      ? new Periodic('trust store reload', TRUST_RELOAD_MS, async () => { this.verifier.setTrust(TrustStore.fromDir(trustDir)) }, logger)
+      : undefined
   }
 
   start (): void {
     this.#checkpoints.start()
+    this.#trustReload?.start()
   }
 
   /** Signs the log's current tip when it moved since the last checkpoint. */
@@ -116,6 +125,7 @@ export class GatewaySigning implements OutboundSigner {
 
   /** Stops the checkpoints, writes the last one (the store must still be open) and stops the pool. */
   async close (): Promise<void> {
+    await this.#trustReload?.stop()
     await this.#checkpoints.stop()
     try {
       await this.checkpoint()

@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { TaxAdapter, TaxSimulator, type TaxNoticeRow } from '../../adapters/tax/index.js'
 import { devSigningIdentity } from '../../certs/dev-identity.js'
+import { verifyXmlEnveloped } from '../../gateway/crypto/xml-signature.js'
 import { hoso, startStack, tempDir, waitFor, type Stack } from '../helpers.js'
 
 const run = promisify(execFile)
@@ -120,4 +121,32 @@ t.test('signed SOAP requests verify with xmlsec1; a flipped byte does not', asyn
   t.equal(await verify(request.replace('Nguyễn Văn A', 'Nguyễn Văn B')), false, 'a changed body fails')
   const i = request.indexOf("<SignatureValue>") + 20
   t.equal(await verify(request.slice(0, i) + (request[i] === 'A' ? 'B' : 'A') + request.slice(i + 1)), false, 'a flipped byte in the signature fails')
+})
+
+t.test('with signature "enveloped", the whole envelope carries an XML-DSig enveloped signature that xmlsec1 verifies with no Id declarations', async (t) => {
+  const dir = tempDir(t)
+  const tax = await new TaxSimulator().start()
+  t.teardown(() => tax.stop())
+  const id = devSigningIdentity('lgsp-tax-enveloped')
+  const adapter = new TaxAdapter('tax', { url: tax.url, ...id, timeoutMs: 2000, signature: 'enveloped' }, 'm')
+  t.match(await adapter.deliver({ id: 1, maHoSo: land(2).MaHoSo, messageId: 'm', op: 'submit', payload: { maHoSo: land(2).MaHoSo, maTTHC: LAND, nguoiNop: 'Trần Thị B', ngayNop: '20240201080000' }, attempts: 1, uncertain: false }), { ok: true })
+  const request = tax.requests.at(-1)!
+  t.match(request, /<ds:Reference URI="">/)
+  t.match(request, /Transform Algorithm="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#enveloped-signature"/)
+  t.notMatch(request, /wsse:Security/, 'no WS-Security header in this mode')
+  t.ok(verifyXmlEnveloped(request, id.certPem), 'xml-crypto verifies it')
+  writeFileSync(join(dir, 'cert.pem'), id.certPem)
+  const verify = async (xml: string): Promise<boolean> => {
+    writeFileSync(join(dir, 'request.xml'), xml)
+    try {
+      await run('xmlsec1', ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'), join(dir, 'request.xml')])
+      return true
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') throw new Error('xmlsec1 is not installed: `apt-get install -y xmlsec1` (.ci/run does it)')
+      return false
+    }
+  }
+  t.equal(await verify(request), true, 'xmlsec1 accepts it')
+  t.equal(await verify(request.replace('Trần Thị B', 'Trần Thị C')), false, 'a changed byte in the body fails')
+  t.equal(await verify(request.replace('<soap:Envelope', '<soap:Envelope data-x="1"')), false, 'an added attribute on the envelope fails')
 })
