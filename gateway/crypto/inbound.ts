@@ -101,7 +101,8 @@ export class InboundVerifier {
   #chain (jws: ParsedJws, now: number): ChainVerdict {
     const x5c = jws.header.x5c
     if (x5c === undefined || x5c.length === 0) throw lgspError('LGSP_ERR_SIGNATURE_MALFORMED', 'X-Lgsp-Signature: x5c (the certificate chain) is required.')
-    const cacheKey = x5c.join(',')
+    // The header text names the chain (and is already a string): no joined copy of x5c per request.
+    const cacheKey = jws.headerB64
     const cached = this.#chains.get(cacheKey)
     if (cached !== undefined && now - cached.checkedAt < CACHE_MS && now <= cached.validUntil) return cached
     let chain: X509Certificate[]

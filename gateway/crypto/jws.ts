@@ -66,12 +66,18 @@ export function signDetached (payload: Buffer | string, key: KeyObject, options:
 
 const B64URL = /^[A-Za-z0-9_-]+$/
 
+/** Protected headers already read, by their base64url text: a member sends the same one with every request. */
+const headers = new Map<string, JwsHeader>()
+
 /** Reads a compact detached JWS; throws JwsFormatError when it is not one this gateway accepts. */
 export function parseDetached (compact: string): ParsedJws {
   const parts = compact.split('.')
   if (parts.length !== 3 || parts[1] !== '') throw new JwsFormatError('not a compact JWS with a detached payload (header..signature)')
   const [headerB64, , sigB64] = parts as [string, string, string]
-  if (!B64URL.test(headerB64) || !B64URL.test(sigB64)) throw new JwsFormatError('the header or signature is not base64url')
+  if (!B64URL.test(sigB64)) throw new JwsFormatError('the signature is not base64url')
+  const known = headers.get(headerB64)
+  if (known !== undefined) return withSignature(known, headerB64, sigB64)
+  if (!B64URL.test(headerB64)) throw new JwsFormatError('the header is not base64url')
   let header: JwsHeader
   try {
     header = JSON.parse(Buffer.from(headerB64, 'base64url').toString('utf8')) as JwsHeader
@@ -85,18 +91,31 @@ export function parseDetached (compact: string): ParsedJws {
   if (header.crit !== undefined && (!Array.isArray(header.crit) || header.crit.some((c) => c !== 'b64'))) throw new JwsFormatError('crit may list only b64')
   if (header.b64 === false && header.crit?.includes('b64') !== true) throw new JwsFormatError('b64:false must be listed in crit')
   if (header.x5c !== undefined && (!Array.isArray(header.x5c) || header.x5c.some((c) => typeof c !== 'string'))) throw new JwsFormatError('x5c must be an array of base64 certificates')
+  if (headers.size >= 256) headers.clear()
+  headers.set(headerB64, header)
+  return withSignature(header, headerB64, sigB64)
+}
+
+function withSignature (header: JwsHeader, headerB64: string, sigB64: string): ParsedJws {
   const signature = Buffer.from(sigB64, 'base64url')
   if (header.alg === 'ES256' && signature.length !== 64) throw new JwsFormatError('an ES256 signature is 64 bytes (r || s)')
   return { header, headerB64, signature }
 }
 
-/** Checks a parsed JWS against the payload and a public key. */
-export function verifyDetached (jws: ParsedJws, payload: Buffer | string, key: KeyObject): boolean {
-  const input = signingInput(jws.headerB64, payload, jws.header.b64 !== false)
+/** The signing input of a parsed JWS over a payload. */
+export const inputOf = (jws: ParsedJws, payload: Buffer | string): Buffer => signingInput(jws.headerB64, payload, jws.header.b64 !== false)
+
+/** Checks a signature over a ready signing input. */
+export function verifyInput (alg: JwsAlg, input: Buffer, signature: Buffer, key: KeyObject): boolean {
   try {
-    return cryptoVerify('sha256', input, keyInput<VerifyKeyObjectInput>(jws.header.alg, key), jws.signature)
+    return cryptoVerify('sha256', input, keyInput<VerifyKeyObjectInput>(alg, key), signature)
   } catch {
     // A key of the wrong kind for alg (an RSA key with ES256): not a valid signature.
     return false
   }
+}
+
+/** Checks a parsed JWS against the payload and a public key. */
+export function verifyDetached (jws: ParsedJws, payload: Buffer | string, key: KeyObject): boolean {
+  return verifyInput(jws.header.alg, inputOf(jws, payload), jws.signature, key)
 }

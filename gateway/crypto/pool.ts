@@ -7,8 +7,14 @@ import { join } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { Piscina } from 'piscina'
 import { projectRoot } from '../paths.js'
-import type { JwsAlg, ParsedJws } from './jws.js'
-import type { CryptoTask } from './worker.js'
+import { inputOf, type JwsAlg, type ParsedJws } from './jws.js'
+import type { CryptoTask, VerifyItem } from './worker.js'
+
+interface PendingVerify {
+  item: VerifyItem
+  resolve: (ok: boolean) => void
+  reject: (err: unknown) => void
+}
 
 export interface CryptoPoolOptions {
   /** The gateway's signing key and certificate (PEM), handed to each thread once. */
@@ -22,6 +28,10 @@ export interface CryptoPoolOptions {
 export class CryptoPool {
   readonly #pool: Piscina
   readonly thresholdBytes: number
+  /** Verifications wait for the end of the event-loop turn and go to a thread together: one message for many. */
+  #verifies: PendingVerify[] = []
+  /** SPKI DER of keys already exported (a member's key is exported once). */
+  readonly #spki = new WeakMap<KeyObject, Buffer>()
 
   constructor (o: CryptoPoolOptions) {
     this.thresholdBytes = o.thresholdBytes
@@ -39,9 +49,26 @@ export class CryptoPool {
     return Buffer.from(await this.#pool.run({ op: 'sign', alg, input } satisfies CryptoTask) as Uint8Array)
   }
 
-  async verify (jws: ParsedJws, payload: string, key: KeyObject): Promise<boolean> {
-    const task: CryptoTask = { op: 'verify', header: jws.header, headerB64: jws.headerB64, payload, signature: jws.signature, spki: key.export({ type: 'spki', format: 'der' }) }
-    return await this.#pool.run(task) as boolean
+  verify (jws: ParsedJws, payload: string, key: KeyObject): Promise<boolean> {
+    const input = inputOf(jws, payload)
+    let spki = this.#spki.get(key)
+    if (spki === undefined) {
+      spki = key.export({ type: 'spki', format: 'der' })
+      this.#spki.set(key, spki)
+    }
+    const item: VerifyItem = { alg: jws.header.alg, input, signature: jws.signature, spki }
+    return new Promise((resolve, reject) => {
+      if (this.#verifies.length === 0) setImmediate(this.#flushVerifies)
+      this.#verifies.push({ item, resolve, reject })
+    })
+  }
+
+  readonly #flushVerifies = (): void => {
+    const batch = this.#verifies
+    this.#verifies = []
+    this.#pool.run({ op: 'verify', items: batch.map((b) => b.item) } satisfies CryptoTask).then(
+      (oks) => batch.forEach((b, i) => b.resolve((oks as boolean[])[i] === true)),
+      (err: unknown) => { for (const b of batch) b.reject(err) })
   }
 
   /** An enveloped XML-DSig signature (exc-c14n, RSA-SHA256) over a whole document. */

@@ -82,7 +82,7 @@ export class GatewaySigning implements OutboundSigner {
       threads: s.poolThreads,
       thresholdBytes: s.poolThresholdBytes
     })
-    this.batch = new BatchSigner({ identity, pool: this.pool, batchMax: s.batchMax, concurrency: s.poolThreads })
+    this.batch = new BatchSigner({ identity, pool: this.pool, batchMax: s.batchMax, concurrency: s.poolThreads, intervalMs: s.batchIntervalMs })
     this.verifier = new InboundVerifier(trust, this.pool)
     this.#checkpoints = new Periodic('message log checkpoint', config.messageLog.checkpointSeconds * 1000, () => this.checkpoint(), logger)
     // CA certificates and CRLs are read again every minute: a revocation published by the CA takes effect without a restart.

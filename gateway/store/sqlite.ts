@@ -10,6 +10,7 @@
  * (A savepoint per write would also isolate unexpected errors, but costs two statements per
  * message: measured at about 15% of intake throughput.)
  */
+import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -62,11 +63,16 @@ CREATE TABLE IF NOT EXISTS message_log (
   message_id TEXT NOT NULL,
   content_hash TEXT NOT NULL,
   body TEXT,                      -- NULL: kept as a digest only
-  signature TEXT,
+  signature TEXT,                 -- a JWS; '~<sha256 of its header>..' when the header is in jws_headers
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS message_log_at ON message_log (at);
+-- A member sends the same protected header (with its certificate chain, ~3 KB) on every request: kept once, referenced by hash.
+CREATE TABLE IF NOT EXISTS jws_headers (
+  hash TEXT PRIMARY KEY,
+  header TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log_checkpoints (
   seq INTEGER PRIMARY KEY,
   hash TEXT NOT NULL,
@@ -293,10 +299,14 @@ interface LogRecord {
   hash: string
 }
 
-const toLogEntry = (r: LogRecord): LogEntry => ({
+const toLogEntry = (r: LogRecord, header: (hash: string) => string | undefined): LogEntry => ({
   seq: r.seq, at: r.at, direction: r.direction, party: r.party, kind: r.kind, messageId: r.message_id, contentHash: r.content_hash,
-  body: r.body, signature: r.signature, prevHash: r.prev_hash, hash: r.hash
+  // A referenced header that is gone leaves the reference: the entry then fails its hash, as any changed entry does.
+  body: r.body, signature: r.signature?.startsWith('~') === true ? `${header(r.signature.slice(1, 65)) ?? r.signature.slice(0, 65)}${r.signature.slice(65)}` : r.signature, prevHash: r.prev_hash, hash: r.hash
 })
+
+/** Headers longer than this are stored once in jws_headers. */
+const SHARED_HEADER_MIN = 256
 
 interface DossierRecord {
   ma_ho_so: string
@@ -343,6 +353,8 @@ export class SqliteStore implements Store {
    */
   #tip = { seq: 0, hash: GENESIS }
   #tipRead = false
+  /** Protected headers known to be in jws_headers: header text → its hash. */
+  readonly #headers = new Map<string, string>()
   #scheduled = false
   #closed = false
   #s!: ReturnType<SqliteStore['prepare']>
@@ -407,9 +419,26 @@ export class SqliteStore implements Store {
       this.#tipRead = true
     }
     const entries = chain(this.#tip, items)
-    for (const e of entries) this.#s.logPut.run(e.seq, e.at, e.direction, e.party, e.kind, e.messageId, e.contentHash, e.body, e.signature, e.prevHash, e.hash)
+    for (const e of entries) this.#s.logPut.run(e.seq, e.at, e.direction, e.party, e.kind, e.messageId, e.contentHash, e.body, this.#storedSignature(e.signature), e.prevHash, e.hash)
     if (entries.length > 0) this.#tip = { seq: entries[entries.length - 1]!.seq, hash: entries[entries.length - 1]!.hash }
     return entries
+  }
+
+  /** A JWS as stored: a long protected header is replaced by a reference to its single copy. */
+  #storedSignature (signature: string | null): string | null {
+    if (signature === null) return null
+    const dot = signature.indexOf('..')
+    if (dot < SHARED_HEADER_MIN) return signature
+    const header = signature.slice(0, dot)
+    let hash = this.#headers.get(header)
+    if (hash === undefined) {
+      hash = createHash('sha256').update(header).digest('hex')
+      // Inside the transaction: if it rolls back, the next use inserts the header again.
+      this.#s.headerPut.run(hash, header)
+      if (this.#headers.size >= 1024) this.#headers.clear()
+      this.#headers.set(header, hash)
+    }
+    return `~${hash}${signature.slice(dot)}`
   }
 
   private prepare () {
@@ -420,6 +449,8 @@ export class SqliteStore implements Store {
       idemPurge: db.prepare('DELETE FROM idempotency WHERE created_at < ?'),
       logPut: db.prepare(`INSERT INTO message_log (seq, at, direction, party, kind, message_id, content_hash, body, signature, prev_hash, hash)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      headerPut: db.prepare('INSERT OR IGNORE INTO jws_headers (hash, header) VALUES (?, ?)'),
+      headerGet: db.prepare<[string], { header: string }>('SELECT header FROM jws_headers WHERE hash = ?'),
       logTip: db.prepare<[], { seq: number, hash: string }>('SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1'),
       logRange: db.prepare<{ fromSeq: number, toSeq: number, fromAt: number, toAt: number }, LogRecord>(
         'SELECT * FROM message_log WHERE seq BETWEEN @fromSeq AND @toSeq AND at BETWEEN @fromAt AND @toAt ORDER BY seq'),
@@ -534,7 +565,9 @@ export class SqliteStore implements Store {
         }
       }).immediate()
     } catch (err) {
-      // A write or COMMIT failed (disk full, I/O error): the batch rolled back, nothing is durable.
+      // A write or COMMIT failed (disk full, I/O error): the batch rolled back, nothing is durable,
+      // not even the headers it stored.
+      this.#headers.clear()
       for (const p of batch) p.reject(err)
       return
     }
@@ -917,7 +950,7 @@ export class SqliteStore implements Store {
   async readLog (range: LogRange): Promise<LogEntry[]> {
     return this.#s.logRange.all({
       fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? Number.MAX_SAFE_INTEGER, fromAt: range.fromAt ?? 0, toAt: range.toAt ?? Number.MAX_SAFE_INTEGER
-    }).map(toLogEntry)
+    }).map((r) => toLogEntry(r, (hash) => this.#s.headerGet.get(hash)?.header))
   }
 
   saveCheckpoint (c: Checkpoint): Promise<void> {

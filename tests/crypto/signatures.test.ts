@@ -6,11 +6,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { Pki } from '../../certs/pki.js'
-import { batchPayload, verifyBatchSignature } from '../../gateway/crypto/batch-signer.js'
+import { batchPayload, verifyBatchSignature, type InclusionProof } from '../../gateway/crypto/batch-signer.js'
 import { leafHash, rootFromPath } from '../../gateway/crypto/merkle.js'
 import { signDetached } from '../../gateway/crypto/jws.js'
 import { sha256Hex } from '../../gateway/crypto/message-log.js'
-import { verifyReceipt, type Receipt } from '../../gateway/crypto/receipts.js'
+import { canonicalJson, verifyReceipt, type Receipt } from '../../gateway/crypto/receipts.js'
 import { projectRoot } from '../../gateway/paths.js'
 import { hoso, members, startStack, tempDir, testConfigDocument, testMemberList, testPki, waitFor, type Stack } from '../helpers.js'
 
@@ -25,6 +25,13 @@ async function openssl (args: string[]): Promise<boolean> {
     if ((err as { code?: string }).code === 'ENOENT') throw new Error('openssl is not installed: `apt-get install -y openssl` (.ci/run does it)')
     return false
   }
+}
+
+/** What openssl must check: alone, the message itself; in a batch, the batch size and the Merkle root its proof leads to. */
+function signedPayload (message: string, proof: InclusionProof | undefined): string {
+  if (proof === undefined) return message
+  const root = rootFromPath(leafHash(message), proof.index, proof.size, proof.path.map((x) => Buffer.from(x, 'base64url')))
+  return batchPayload(proof.size, root!).toString()
 }
 
 const x5c = (chain: readonly X509Certificate[]): string[] => chain.map((c) => c.raw.toString('base64'))
@@ -132,27 +139,20 @@ t.test('openssl interop: a request signed with openssl is accepted, the gateway\
   const onestop = pki.member(members.onestop.id)
   const res = await postSigned(s, body, signDetached(body, onestop.key, { x5c: x5c(onestop.chain) }))
   const receipt = res.json().receipt as Receipt
-  t.equal(receipt.proof, undefined, 'alone, a receipt has a plain signature')
   const [rh, , rs] = receipt.signature.split('.') as [string, string, string]
-  const { canonicalJson } = await import('../../gateway/crypto/receipts.js')
   writeFileSync(join(dir, 'gw.pem'), s.gateway.signing.identity.chain[0]!.publicKey.export({ type: 'spki', format: 'pem' }))
   writeFileSync(join(dir, 'r.sig'), Buffer.from(rs, 'base64url'))
-  writeFileSync(join(dir, 'r.in'), `${rh}.${canonicalJson(receipt.statement)}`)
-  t.equal(await openssl(['dgst', '-sha256', '-verify', join(dir, 'gw.pem'), '-signature', join(dir, 'r.sig'), join(dir, 'r.in')]), true, 'openssl verifies the receipt')
-  writeFileSync(join(dir, 'r.in'), `${rh}.${canonicalJson({ ...receipt.statement, sender: 'someone' })}`)
+  writeFileSync(join(dir, 'r.in'), `${rh}.${signedPayload(canonicalJson(receipt.statement), receipt.proof)}`)
+  t.equal(await openssl(['dgst', '-sha256', '-verify', join(dir, 'gw.pem'), '-signature', join(dir, 'r.sig'), join(dir, 'r.in')]), true, `openssl verifies the receipt${receipt.proof === undefined ? '' : ' (batched)'}`)
+  writeFileSync(join(dir, 'r.in'), `${rh}.${signedPayload(canonicalJson({ ...receipt.statement, sender: 'someone' }), receipt.proof)}`)
   t.equal(await openssl(['dgst', '-sha256', '-verify', join(dir, 'gw.pem'), '-signature', join(dir, 'r.sig'), join(dir, 'r.in')]), false, 'and refuses it for another statement')
 
   // A delivered message: DVCQG received it with X-Lgsp-Signature over the exact bytes.
   await waitFor('signed deliveries at DVCQG', () => s.dvcqg.server.signed.length >= 3)
   for (const sent of s.dvcqg.server.signed.slice(0, 3)) {
     const [dh, , ds] = sent.signature.split('.') as [string, string, string]
-    // Alone, the signature covers the message; in a batch, the batch size and Merkle root the message's proof leads to.
-    const signed = (raw: string): string => {
-      if (sent.proof === undefined) return raw
-      const p = JSON.parse(Buffer.from(sent.proof, 'base64url').toString('utf8')) as { index: number, size: number, path: string[] }
-      const root = rootFromPath(leafHash(raw), p.index, p.size, p.path.map((x) => Buffer.from(x, 'base64url')))
-      return batchPayload(p.size, root!).toString()
-    }
+    const proof = sent.proof === undefined ? undefined : JSON.parse(Buffer.from(sent.proof, 'base64url').toString('utf8')) as InclusionProof
+    const signed = (raw: string): string => signedPayload(raw, proof)
     writeFileSync(join(dir, 'd.sig'), Buffer.from(ds, 'base64url'))
     writeFileSync(join(dir, 'd.in'), `${dh}.${signed(sent.raw)}`)
     t.equal(await openssl(['dgst', '-sha256', '-verify', join(dir, 'gw.pem'), '-signature', join(dir, 'd.sig'), join(dir, 'd.in')]), true, `openssl verifies a delivered message${sent.proof === undefined ? '' : ' (batched)'}`)
