@@ -18,8 +18,8 @@
  *   lgsp certs import MEMBER FILE.p12 [--password-env VAR] [--trust-issuers]
  *   lgsp certs trust CA.pem [--name NAME]      add a CA to the trust store
  *   lgsp verify RECEIPT.json [--cert PEM] [--body FILE]   check a 202 receipt offline
- *   lgsp log verify [--archive FILE] [--cert PEM]          check the message log (or an archive)
- *   lgsp log export --from ISO --to ISO --out FILE        archive entries, checkpoints, certificates
+ *   lgsp log verify [--db FILE | --archive FILE] [--cert PEM]   check the message log (or an archive)
+ *   lgsp log export --from ISO --to ISO --out FILE [--db FILE]  archive entries, checkpoints, certificates
  *
  * PKI commands use --dir, else the config's pki.dir (./data/pki when there is no config).
  * The operator commands open the store named by the config directly, so they work while
@@ -33,6 +33,7 @@ import { Pki, PkiError } from '../certs/pki.js'
 import type { KeyKind } from '../certs/x509.js'
 import { GENESIS, readArchive, verifyLog, writeArchive } from './crypto/message-log.js'
 import { verifyReceipt, type Receipt } from './crypto/receipts.js'
+import { SqliteStore } from './store/sqlite.js'
 import { loadConfig } from './config.js'
 import { runDemo } from './demo.js'
 import { LgspError } from './errors.js'
@@ -49,8 +50,9 @@ const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|que
 
 const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`) }
 
-async function withStore<T> (file: string, fn: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> {
-  const store = openStore(loadConfig(file))
+async function withStore<T> (file: string, fn: (store: ReturnType<typeof openStore>) => Promise<T>, db?: string): Promise<T> {
+  // --db opens a SQLite file directly (an auditor's copy, the demo's data/lgsp.db), without a config.
+  const store = db === undefined ? openStore(loadConfig(file)) : new SqliteStore({ path: db, synchronous: 'full' })
   await store.init()
   try {
     return await fn(store)
@@ -86,7 +88,8 @@ async function main (argv: string[]): Promise<number> {
       archive: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
-      out: { type: 'string' }
+      out: { type: 'string' },
+      db: { type: 'string' }
     }
   })
   const [cmd, sub, arg] = positionals
@@ -246,6 +249,8 @@ function verifyCommand (path: string | undefined, values: Values, file: string):
   return check.ok ? 0 : 1
 }
 
+const dbOf = (values: Values): string | undefined => typeof values.db === 'string' ? values.db : undefined
+
 async function logCommand (sub: string | undefined, values: Values, file: string): Promise<number> {
   if (sub === 'verify' && typeof values.archive === 'string') {
     const a = readArchive(readFileSync(values.archive, 'utf8'))
@@ -256,7 +261,7 @@ async function logCommand (sub: string | undefined, values: Values, file: string
     return report.ok ? 0 : 1
   }
   if (sub === 'verify') {
-    const report = await withStore(file, async (s) => verifyLog(await s.readLog({}), await s.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)]))
+    const report = await withStore(file, async (s) => verifyLog(await s.readLog({}), await s.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)]), dbOf(values))
     out(report)
     return report.ok ? 0 : 1
   }
@@ -281,7 +286,7 @@ async function logCommand (sub: string | undefined, values: Values, file: string
         certificates: [gatewayCert(values, file).toString()]
       }, all, checkpoints))
       return { entries: all.length, checkpoints: checkpoints.length }
-    })
+    }, dbOf(values))
     out({ out: target, ...written })
     return 0
   }

@@ -244,3 +244,16 @@ t.test('the message log holds every message in and out, and lgsp log verify / ex
   db.close()
   t.match(await lgsp('log', 'verify'), { code: 1, out: { ok: false, problems: [{ kind: 'changed', seq: 3 }] } })
 })
+
+t.test('a signed checkpoint is written at shutdown, covering every entry', async (t) => {
+  const s = await startStack(t)
+  for (let i = 0; i < 3; i++) await s.post('onestop', '/v1/dossiers', hoso(400 + i))
+  await waitFor('delivered', () => s.dvcqg.dossiers.size === 3)
+  await s.gateway.close()
+  const db = new Database(join(s.dir, 'lgsp.db'), { readonly: true })
+  const last = db.prepare('SELECT max(seq) AS seq FROM message_log').get() as { seq: number }
+  const cp = db.prepare('SELECT seq FROM log_checkpoints ORDER BY seq DESC LIMIT 1').get() as { seq: number } | undefined
+  db.close()
+  t.equal(last.seq, 6, 'three in, three out')
+  t.equal(cp?.seq, 6)
+})

@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import { lgspError } from '../../gateway/errors.js'
 import { planDossiers } from '../../gateway/ledger/plan.js'
 import type { AcceptInput, Store } from '../../gateway/store/types.js'
+import { GENESIS, sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
 import { hoso } from '../helpers.js'
 
 export interface StoreFactory {
@@ -176,5 +177,34 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     await store.accept(input)
     t.equal(await store.purgeIdempotency(input.receivedAt + 1), 1)
     t.equal((await store.accept({ ...acceptOf(50, { key: 'old' }), contentHash: 'new' })).replayed, false)
+  })
+
+  t.test(`${name}: the message log chains accepts and sent messages, keeps long signature headers intact, and survives a restart`, async (t) => {
+    const store = await factory.open(t)
+    t.same(await store.logTip(), { seq: 0, hash: GENESIS })
+    const longHeader = Buffer.from(JSON.stringify({ alg: 'ES256', x5c: ['A'.repeat(1500), 'B'.repeat(1500)] })).toString('base64url')
+    const signature = `${longHeader}..${'s'.repeat(86)}`
+    // Real digests, so that the verifier can check the bodies too.
+    const real = (i: AcceptInput): AcceptInput => ({ ...i, contentHash: sha256Hex(i.body ?? '') })
+    await store.accept({ ...real(acceptOf(60)), signature })
+    await store.accept({ ...acceptOf(61), body: null })
+    await Promise.all([store.accept(real(acceptOf(62))), store.appendLog([{ at: now, direction: 'out', party: 'dvcqg', kind: 'dossier', messageId: 'm-out', contentHash: sha256Hex('{"x":1}'), body: '{"x":1}', signature: `${longHeader}..other` }])])
+    const log = await store.readLog({})
+    t.same(log.map((e) => e.seq), [1, 2, 3, 4])
+    t.equal(log[0]!.signature, signature, 'a long header comes back as sent')
+    t.equal(log[1]!.body, null, 'a digest-only entry')
+    t.equal(log.find((e) => e.direction === 'out')?.signature, `${longHeader}..other`)
+    const report = verifyLog(log, [], [])
+    t.same(report.problems, [], 'the chain verifies')
+    t.same(await store.logTip(), { seq: 4, hash: log[3]!.hash })
+    t.same((await store.readLog({ fromSeq: 2, toSeq: 3 })).map((e) => e.seq), [2, 3])
+    await store.saveCheckpoint({ seq: 4, hash: log[3]!.hash, at: now, signature: 'sig' })
+    const reopened = await factory.reopen(t, store)
+    t.same(await reopened.checkpoints(0, 10), [{ seq: 4, hash: log[3]!.hash, at: now, signature: 'sig' }])
+    await reopened.accept(acceptOf(63))
+    const after = await reopened.readLog({ fromSeq: 5 })
+    t.equal(after[0]!.prevHash, log[3]!.hash, 'the chain goes on after a restart')
+    await t.rejects(reopened.accept({ ...acceptOf(64), plan: () => { throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND') } }))
+    t.equal((await reopened.logTip()).seq, 5, 'a refused accept logs nothing')
   })
 }
