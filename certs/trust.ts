@@ -114,4 +114,12 @@ export class TrustStore {
   crlOf (ca: X509Certificate): Crl | undefined {
     return this.#crls.get(ca.fingerprint256)
   }
+
+  /** Trust anchors whose CRL is past its nextUpdate: still applied, but the CA has published a newer one. */
+  staleCrls (at = Date.now()): string[] {
+    return this.#anchors.filter((a) => {
+      const next = this.#crls.get(a.fingerprint256)?.nextUpdate
+      return next !== undefined && next.getTime() < at
+    }).map((a) => a.subject.replace(/\n/g, ', '))
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * The crypto worker pool (piscina): the gateway's signatures, verification of large
- * request bodies, and XML canonicalisation and signing, so that RSA arithmetic and c14n of
- * big documents never hold the event loop.
+ * The crypto worker pool (piscina): the gateway's RSA signatures and the checks of member
+ * signatures, so that RSA and ECDSA arithmetic never holds the event loop. (XML signatures
+ * are made inside the soap client's synchronous postProcess hook, on the event loop: SOAP
+ * requests are a few kilobytes; large XML coming in is parsed in adapters/xml's pool.)
  */
 import { join } from 'node:path'
 import type { KeyObject } from 'node:crypto'
@@ -17,9 +18,8 @@ interface PendingVerify {
 }
 
 export interface CryptoPoolOptions {
-  /** The gateway's signing key and certificate (PEM), handed to each thread once. */
+  /** The gateway's signing key (PEM), handed to each thread once. */
   keyPem?: string
-  certPem?: string
   threads: number
   /** Bodies from this size on are verified in the pool. */
   thresholdBytes: number
@@ -41,7 +41,7 @@ export class CryptoPool {
       minThreads: o.threads,
       maxThreads: o.threads,
       idleTimeout: 60_000,
-      workerData: { keyPem: o.keyPem, certPem: o.certPem }
+      workerData: { keyPem: o.keyPem }
     })
   }
 
@@ -69,11 +69,6 @@ export class CryptoPool {
     this.#pool.run({ op: 'verify', items: batch.map((b) => b.item) } satisfies CryptoTask).then(
       (oks) => batch.forEach((b, i) => b.resolve((oks as boolean[])[i] === true)),
       (err: unknown) => { for (const b of batch) b.reject(err) })
-  }
-
-  /** An enveloped XML-DSig signature (exc-c14n, RSA-SHA256) over a whole document. */
-  async signXml (xml: string): Promise<string> {
-    return await this.#pool.run({ op: 'xml', xml } satisfies CryptoTask) as string
   }
 
   async close (): Promise<void> {

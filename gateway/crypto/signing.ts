@@ -78,7 +78,6 @@ export class GatewaySigning implements OutboundSigner {
     const s = config.signatures
     this.pool = new CryptoPool({
       keyPem: identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      certPem: identity.chain[0]!.toString(),
       threads: s.poolThreads,
       thresholdBytes: s.poolThresholdBytes
     })
@@ -88,8 +87,16 @@ export class GatewaySigning implements OutboundSigner {
     // CA certificates and CRLs are read again every minute: a revocation published by the CA takes effect without a restart.
     const trustDir = config.pki.trustDir ?? new Pki(config.pki.dir).trustDir
     this.#trustReload = existsSync(trustDir)
-      ? new Periodic('trust store reload', TRUST_RELOAD_MS, async () => { this.verifier.setTrust(TrustStore.fromDir(trustDir)) }, logger)
+      ? new Periodic('trust store reload', TRUST_RELOAD_MS, async () => { this.verifier.setTrust(this.#checked(TrustStore.fromDir(trustDir))) }, logger)
       : undefined
+    this.#checked(trust)
+  }
+
+  /** Warns about CRLs past their nextUpdate (they still apply: a stale list beats none). */
+  #checked (trust: TrustStore): TrustStore {
+    const stale = trust.staleCrls()
+    if (stale.length > 0) this.#log.warn({ cas: stale }, 'CRL past its nextUpdate: fetch the CA\'s current CRL into the trust folder')
+    return trust
   }
 
   start (): void {

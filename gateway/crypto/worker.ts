@@ -1,14 +1,13 @@
 /**
- * Piscina worker for the crypto pool: RSA/ECDSA signatures and verification of large
- * payloads, and XML signing, off the event loop. The gateway's key comes once, in
+ * Piscina worker for the crypto pool: the gateway's signatures and checks of member
+ * signatures, off the event loop. The gateway's key comes once, in
  * workerData, and is parsed once per thread (a PEM parsed per call halves RSA speed).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
 import { workerData } from 'node:worker_threads'
 import { signInput, verifyInput, type JwsAlg } from './jws.js'
-import { signXmlEnveloped } from './xml-signature.js'
 
-const data = (workerData ?? {}) as { keyPem?: string, certPem?: string }
+const data = (workerData ?? {}) as { keyPem?: string }
 const key: KeyObject | undefined = data.keyPem === undefined ? undefined : createPrivateKey(data.keyPem)
 
 /** One signature to check: the JWS signing input made by the caller (one buffer to copy, not a header object to clone). */
@@ -17,7 +16,6 @@ export interface VerifyItem { alg: JwsAlg, input: Uint8Array, signature: Uint8Ar
 export type CryptoTask =
   | { op: 'sign', alg: JwsAlg, input: Uint8Array }
   | { op: 'verify', items: VerifyItem[] }
-  | { op: 'xml', xml: string, rootId?: string }
 
 /** Public keys by their SPKI (base64): members sign many requests with one certificate. */
 const keys = new Map<string, KeyObject>()
@@ -32,16 +30,13 @@ const publicKey = (spki: Uint8Array): KeyObject => {
   return k
 }
 
-export default function run (task: CryptoTask): Uint8Array | boolean[] | string {
+export default function run (task: CryptoTask): Uint8Array | boolean[] {
   switch (task.op) {
     case 'sign':
       if (key === undefined) throw new TypeError('the crypto pool has no signing key')
       return signInput(task.alg, Buffer.from(task.input), key)
     case 'verify':
       return task.items.map((v) => verifyInput(v.alg, Buffer.from(v.input), Buffer.from(v.signature), publicKey(v.spki)))
-    case 'xml':
-      if (key === undefined || data.certPem === undefined) throw new TypeError('the crypto pool has no signing key')
-      return signXmlEnveloped(task.xml, key, data.certPem)
   }
 }
 

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Pki } from '../../certs/pki.js'
-import { profileOf } from '../../certs/x509.js'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
+import { TrustStore } from '../../certs/trust.js'
+import { issueCrl, profileOf } from '../../certs/x509.js'
 import { tempDir } from '../helpers.js'
 
 const run = promisify(execFile)
@@ -79,4 +81,17 @@ t.test('imports a PKCS#12 file made by openssl, RSA or ECDSA, and refuses a wron
   await run('openssl', ['pkcs12', '-export', '-inkey', join(foreign.dir, 'members', 'm', 'key.pem'), '-in', join(foreign.dir, 'members', 'm', 'chain.pem'), '-out', p12, '-passout', 'pass:pw'])
   t.throws(() => pki.importPkcs12('m', readFileSync(p12), 'pw'), /does not validate \(untrusted/)
   t.equal(pki.importPkcs12('m', readFileSync(p12), 'pw', { trustIssuers: true }).chain.length, 2, 'with --trust-issuers its CA joins the trust store')
+})
+
+t.test('a CRL past its nextUpdate is still applied, and reported as stale', async (t) => {
+  const pki = new Pki(tempDir(t))
+  pki.init([{ id: 'm' }])
+  const ca = { cert: new X509Certificate(readFileSync(join(pki.dir, 'ca', 'ca.cert.pem'))), key: createPrivateKey(readFileSync(join(pki.dir, 'ca', 'ca.key.pem'))) }
+  const m = pki.member('m')
+  const trust = new TrustStore()
+  trust.addAnchor(ca.cert)
+  trust.addCrl(issueCrl(ca, [{ serial: m.chain[0]!.serialNumber, at: new Date() }], 30, new Date(Date.now() - 40 * 86_400_000)))
+  t.match(trust.validate(m.chain), { ok: false, reason: 'revoked' })
+  t.same(trust.staleCrls(), ['C=VN, O=LGSP (development), CN=LGSP Development CA'])
+  t.same(pki.trustStore().staleCrls(), [], 'a fresh CRL is not stale')
 })
