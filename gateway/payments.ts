@@ -69,7 +69,7 @@ export class Payments {
 
   // ---- POST /v1/payments -------------------------------------------------------------
 
-  async request (member: Member, body: unknown, raw: string, idempotencyKey: string | undefined, ip: string): Promise<{ replayed: boolean, reply: PaymentReply }> {
+  async request (member: Member, body: unknown, raw: string, idempotencyKey: string | undefined, ip: string, signature?: string): Promise<{ replayed: boolean, reply: PaymentReply }> {
     requireKind(member, 'payment')
     checkSchema(validators.paymentRequest, body)
     const req = body as PaymentRequest
@@ -97,6 +97,8 @@ export class Payments {
     // A repeat whose INIT went through gets the same answer; one whose INIT failed tries again.
     if (!created && payment.status !== 'created' && payment.status !== 'init_failed') return { replayed: true, reply: this.#reply(payment) }
     if (created) {
+      // The request is an inbound message: into the message log, under the payment's reference.
+      await this.#store.appendLog([{ at: now, direction: 'in', party: member.id, kind: 'payment-request', messageId: payment.reference, contentHash, body: member.logBodies ? raw : null, signature: signature ?? null }])
       const paid = await this.#store.paidPaymentOf(req.MaHoSo)
       if (paid !== undefined) {
         await this.#store.setPaymentInit(payment.reference, { error: 'dossier already paid' }, now)
@@ -144,7 +146,7 @@ export class Payments {
     return this.#callbackReply(resultCode, errorTable[code].title, code)
   }
 
-  async callback (body: unknown, sourceIp: string): Promise<CallbackReply> {
+  async callback (body: unknown, sourceIp: string, raw = JSON.stringify(body)): Promise<CallbackReply> {
     const allow = this.#cfg.callbackAllowFrom
     if (allow.length > 0 && !allow.includes(sourceIp)) {
       this.#log.warn({ code: 'LGSP_ERR_CALLBACK_SOURCE' }, 'callback refused')
@@ -158,6 +160,8 @@ export class Payments {
     }
     // A duplicate is the same reference, transaction and result: it gets the first reply.
     const key = `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}`
+    // Every genuine callback (checksum good), duplicates included, is an inbound message of the log.
+    await this.#store.appendLog([{ at: Date.now(), direction: 'in', party: PAYGOV_SENDER, kind: 'payment-callback', messageId: key, contentHash: sha256(raw), body: raw, signature: null }])
     const earlier = await this.#store.callbackReply(key)
     if (earlier !== undefined) return earlier as CallbackReply
     const { reply, applied } = await this.#applyCallback(ipn)
@@ -221,7 +225,8 @@ export class Payments {
       kind: 'payment',
       // One effect per payment, whoever applies it (callback, settlement, recovery).
       idempotencyKey: `${PAYGOV_SENDER}:effect:${p.reference}`,
-      contentHash: p.reference,
+      contentHash: sha256(JSON.stringify(notice)),
+      idempotencyHash: p.reference,
       body: JSON.stringify(notice),
       maHoSo: [p.maHoSo],
       reply: { messageId, receivedAt: new Date(now).toISOString(), destinations },

@@ -17,7 +17,7 @@ import type { DvcqgAdapter } from '../adapters/dvcqg/index.js'
 import type { GatewayConfig, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
-import { unitsFor } from './intake.js'
+import { sha256, unitsFor } from './intake.js'
 import { formatDvcqgDate, vnDate } from './ledger/dates.js'
 import { computeIndicators, parsePeriod, scoreIndicators, type IndicatorReport } from './ledger/indicators.js'
 import type { DossierRow } from './ledger/plan.js'
@@ -179,7 +179,8 @@ export class Statistics {
       sender: RECONCILER,
       kind: 'dossier',
       idempotencyKey: `${RECONCILER}:${row.maHoSo}:${row.version}:${kinds}`,
-      contentHash: `${row.maHoSo}:${row.version}:${kinds}`,
+      contentHash: sha256(JSON.stringify(d)),
+      idempotencyHash: `${row.maHoSo}:${row.version}:${kinds}`,
       body: JSON.stringify(d),
       maHoSo: [row.maHoSo],
       reply: { messageId, receivedAt: new Date(now).toISOString(), destinations: [destination] },

@@ -4,6 +4,7 @@
  * computation written here from the rules (not by calling the gateway's code).
  */
 import t from 'tap'
+import { verifyLog } from '../gateway/crypto/message-log.js'
 import { formatDvcqgDate } from '../gateway/ledger/dates.js'
 import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { startStack, waitFor } from './helpers.js'
@@ -216,4 +217,9 @@ t.test(`a month of ${N} dossiers: DVCQG ends equal to the ledger, indicators equ
   t.equal((await reconcile(true)).repaired, 0, 'repeating the repair queues nothing twice')
   await waitFor('repairs delivered', async () => (await reconcile(false)).differences.length === 0, 30_000)
   t.equal(s.dvcqg.repeats, 0)
+  // The whole month in the message log, repairs included, verifies: bodies against their digests, links, order.
+  await s.gateway.signing.checkpoint()
+  const log = await s.gateway.store.readLog({})
+  const report = verifyLog(log, await s.gateway.store.checkpoints(0, Number.MAX_SAFE_INTEGER), [s.gateway.signing.identity.chain[0]!])
+  t.match(report, { ok: true, problems: [], uncovered: 0 }, `${log.length} entries verify`)
 })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import t from 'tap'
 import { request } from 'undici'
 import { checksum, sign } from '../adapters/paygov/index.js'
+import { verifyLog } from '../gateway/crypto/message-log.js'
 import { formatDvcqgDate } from '../gateway/ledger/dates.js'
 import type { Payment } from '../gateway/store/types.js'
 import { hoso, startStack, waitFor, type Stack } from './helpers.js'
@@ -66,6 +67,11 @@ t.test('paying a dossier: request, URL, callback, and both the one-stop and DVCQ
   const twice = await s.post('onestop', '/v1/payments', { MaHoSo: maHoSo, MaDonVi: '000.00.01.H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 1000 }] })
   t.equal(twice.statusCode, 409)
   t.equal(twice.json().code, 'LGSP_ERR_PAYMENT_ALREADY_PAID')
+
+  // The message log holds the request, PayGov's callback and the effect, and it all verifies (bodies included).
+  const log = await s.gateway.store.readLog({})
+  t.ok(['payment-request', 'payment-callback', 'payment'].every((k) => log.some((e) => e.direction === 'in' && e.kind === k)), 'request, callback and effect are logged')
+  t.same(verifyLog(log, [], []).problems, [])
 })
 
 t.test('payment requests that are refused', async (t) => {

@@ -11,7 +11,7 @@ export function paymentRoutes (app: FastifyInstance, auth: Authenticate, payment
     if (req.rawBody === undefined) throw lgspError('LGSP_ERR_REQUEST_MEDIA_TYPE')
     const key = req.headers['idempotency-key']
     if (Array.isArray(key)) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
-    const result = await payments.request(memberOf(req), req.body, req.rawBody, key, req.ip)
+    const result = await payments.request(memberOf(req), req.body, req.rawBody, key, req.ip, req.signature)
     reply.code(result.replayed ? 200 : 201).header('location', `/v1/payments/${result.reply.MaThamChieu}`)
     if (result.replayed) reply.header('idempotent-replayed', 'true')
     return result.reply
@@ -34,7 +34,7 @@ export function paymentRoutes (app: FastifyInstance, auth: Authenticate, payment
 
   // PayGov authenticates by checksum (and optionally by source address), not by bearer token.
   app.post('/v1/callbacks/paygov', async (req, reply) => {
-    const result = await payments.callback(req.body, req.ip)
+    const result = await payments.callback(req.body, req.ip, req.rawBody)
     return reply.code(result.status).send(result.body)
   })
 }

@@ -581,9 +581,10 @@ export class SqliteStore implements Store {
   accept (input: AcceptInput): Promise<AcceptResult> {
     return this.#write((): AcceptResult => {
       const s = this.#s
+      const matchHash = input.idempotencyHash ?? input.contentHash
       const seen = s.idemGet.get(input.idempotencyKey)
       if (seen !== undefined) {
-        if (seen.content_hash !== input.contentHash) {
+        if (seen.content_hash !== matchHash) {
           throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different message; use a new key.')
         }
         return { replayed: true, reply: JSON.parse(seen.reply) as AcceptResult['reply'] }
@@ -609,7 +610,7 @@ export class SqliteStore implements Store {
       for (const o of outbox) {
         s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt, input.sender)
       }
-      s.idemPut.run(input.idempotencyKey, input.contentHash, JSON.stringify(input.reply), input.receivedAt)
+      s.idemPut.run(input.idempotencyKey, matchHash, JSON.stringify(input.reply), input.receivedAt)
       return { replayed: false, reply: input.reply }
     })
   }

@@ -36,8 +36,13 @@ export interface AcceptInput {
   kind: MessageKind
   /** Sender-scoped key: the Idempotency-Key header or a hash of sender, MaHoSo and content. */
   idempotencyKey: string
-  /** SHA-256 of the body: a reused key with another body is refused. */
+  /** SHA-256 (hex) of the body, as the message log records it: a reused key with another body is refused. */
   contentHash: string
+  /**
+   * What a repeat of the key must match instead of contentHash: for messages the gateway makes
+   * itself (a payment's effect, a repair), whose body may be rebuilt differently by a repeat.
+   */
+  idempotencyHash?: string
   /** The raw body, for the message log; null when the member's bodies are kept as digests only. */
   body: string | null
   /** The member's detached JWS over the body, when the request was signed (kept in the message log). */
