@@ -7,6 +7,7 @@
  *   BENCH_SKIP_INDICATORS  skip the 1M-dossier indicator queries
  *   BENCH_ONLY=signed      only the echo, unsigned and signed intake
  *   BENCH_POOL_THRESHOLD, BENCH_POOL_THREADS   override signatures.poolThresholdBytes / poolThreads (experiments)
+ *   BENCH_NO_RECEIPTS      signed intake without receipts (what the member signature check costs alone)
  *   BENCH_NODE_ARGS        extra node flags for the gateway processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *
  * Intake here is the whole accept path: bearer token check, JSON Schema validation, the
@@ -147,7 +148,7 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
     indicators: { enabled: o.indicators },
     pki: { dir: pki.dir },
     signatures: {
-      receipts: o.signed,
+      receipts: o.signed && process.env.BENCH_NO_RECEIPTS === undefined,
       ...(process.env.BENCH_POOL_THRESHOLD === undefined ? {} : { poolThresholdBytes: Number(process.env.BENCH_POOL_THRESHOLD) }),
       ...(process.env.BENCH_POOL_THREADS === undefined ? {} : { poolThreads: Number(process.env.BENCH_POOL_THREADS) })
     },
