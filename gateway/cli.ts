@@ -20,6 +20,7 @@
  *   lgsp verify RECEIPT.json [--cert PEM] [--body FILE]   check a 202 receipt offline
  *   lgsp log verify [--db FILE | --archive FILE] [--cert PEM]   check the message log (or an archive)
  *   lgsp log export --from ISO --to ISO --out FILE [--db FILE]  archive entries, checkpoints, certificates
+ *   lgsp log show --message ID [--db FILE]      who sent what: a message's entries, signatures checked again
  *
  * PKI commands use --dir, else the config's pki.dir (./data/pki when there is no config).
  * The operator commands open the store named by the config directly, so they work while
@@ -31,6 +32,7 @@ import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Pki, PkiError } from '../certs/pki.js'
 import type { KeyKind } from '../certs/x509.js'
+import { evidenceOf } from './crypto/evidence.js'
 import { GENESIS, readArchive, verifyLog, writeArchive } from './crypto/message-log.js'
 import { verifyReceipt, type Receipt } from './crypto/receipts.js'
 import { SqliteStore } from './store/sqlite.js'
@@ -46,7 +48,7 @@ import { Statistics } from './statistics.js'
 import { vnDate } from './ledger/dates.js'
 import { lgspError } from './errors.js'
 
-const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret|certs init|certs issue|certs revoke|certs import|certs trust|verify|log verify|log export> [--config FILE]`
+const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret|certs init|certs issue|certs revoke|certs import|certs trust|verify|log verify|log export|log show> [--config FILE]`
 
 const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`) }
 
@@ -89,7 +91,8 @@ async function main (argv: string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       out: { type: 'string' },
-      db: { type: 'string' }
+      db: { type: 'string' },
+      message: { type: 'string' }
     }
   })
   const [cmd, sub, arg] = positionals
@@ -264,6 +267,15 @@ async function logCommand (sub: string | undefined, values: Values, file: string
     const report = await withStore(file, async (s) => verifyLog(await s.readLog({}), await s.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)]), dbOf(values))
     out(report)
     return report.ok ? 0 : 1
+  }
+  if (sub === 'show') {
+    const id = typeof values.message === 'string' ? values.message : undefined
+    if (id === undefined) { out(usage); return 2 }
+    const pki = pkiOf(values, file)
+    const trust = existsSync(pki.trustDir) ? pki.trustStore() : undefined
+    const entries = await withStore(file, (s) => s.readLog({ messageId: id }), dbOf(values))
+    out(entries.map((e) => evidenceOf(e, gatewayCert(values, file), trust)))
+    return entries.length > 0 ? 0 : 1
   }
   if (sub === 'export') {
     if (typeof values.out !== 'string') { out(usage); return 2 }

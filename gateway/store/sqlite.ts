@@ -454,6 +454,8 @@ export class SqliteStore implements Store {
       logTip: db.prepare<[], { seq: number, hash: string }>('SELECT seq, hash FROM message_log ORDER BY seq DESC LIMIT 1'),
       logRange: db.prepare<{ fromSeq: number, toSeq: number, fromAt: number, toAt: number }, LogRecord>(
         'SELECT * FROM message_log WHERE seq BETWEEN @fromSeq AND @toSeq AND at BETWEEN @fromAt AND @toAt ORDER BY seq'),
+      // No index on message_id: it would cost every accept for an operator's occasional look-up.
+      logOfMessage: db.prepare<[string], LogRecord>('SELECT * FROM message_log WHERE message_id = ? ORDER BY seq'),
       checkpointPut: db.prepare('INSERT OR REPLACE INTO log_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)'),
       checkpointRange: db.prepare<[number, number], Checkpoint>('SELECT seq, hash, at, signature FROM log_checkpoints WHERE seq BETWEEN ? AND ? ORDER BY seq'),
       dossierGet: db.prepare<[string], DossierRecord>('SELECT * FROM dossiers WHERE ma_ho_so = ?'),
@@ -949,9 +951,11 @@ export class SqliteStore implements Store {
   }
 
   async readLog (range: LogRange): Promise<LogEntry[]> {
+    const header = (hash: string): string | undefined => this.#s.headerGet.get(hash)?.header
+    if (range.messageId !== undefined) return this.#s.logOfMessage.all(range.messageId).map((r) => toLogEntry(r, header))
     return this.#s.logRange.all({
       fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? Number.MAX_SAFE_INTEGER, fromAt: range.fromAt ?? 0, toAt: range.toAt ?? Number.MAX_SAFE_INTEGER
-    }).map((r) => toLogEntry(r, (hash) => this.#s.headerGet.get(hash)?.header))
+    }).map((r) => toLogEntry(r, header))
   }
 
   saveCheckpoint (c: Checkpoint): Promise<void> {

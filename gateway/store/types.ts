@@ -283,12 +283,14 @@ export interface IndicatorStore {
   dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]>
 }
 
-/** Which log entries to read: by sequence number or by time (ms), bounds included. */
+/** Which log entries to read: by sequence number or by time (ms), bounds included; or one message's entries. */
 export interface LogRange {
   fromSeq?: number
   toSeq?: number
   fromAt?: number
   toAt?: number
+  /** Only this message's entries (its arrival and what was sent for it); an operator's query, not indexed. */
+  messageId?: string
 }
 
 /** The tamper-evident message log (gateway/crypto/message-log.ts): accept() appends inbound entries itself. */

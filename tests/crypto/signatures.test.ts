@@ -238,6 +238,16 @@ t.test('the message log holds every message in and out, and lgsp log verify / ex
   writeFileSync(receiptFile, JSON.stringify({ ...digestOnly.json(), receipt: { ...digestOnly.json().receipt, statement: { ...digestOnly.json().receipt.statement, receivedAt: '2020-01-01T00:00:00.000Z' } } }))
   t.match(await lgsp('verify', receiptFile), { code: 1, out: { ok: false } })
 
+  // Who sent what: the first signed dossier, in and out, signatures checked again.
+  const first = log.find((e) => e.direction === 'in' && e.party === members.onestop.id)!
+  const shown = await lgsp('log', 'show', '--message', first.messageId)
+  t.match(shown, { code: 0, out: [
+    { direction: 'in', party: members.onestop.id, signature: { checked: true, valid: true, signer: /CN=onestop-test/, alg: 'ES256', chain: 'trusted at the time of the entry' } },
+    { direction: 'out', party: 'dvcqg', signature: { checked: true, valid: true, signer: /CN=lgsp-gateway/ } }
+  ] })
+  t.match(await lgsp('log', 'show', '--message', digestOnly.json().messageId), { code: 0, out: [{ signature: { checked: false, reason: 'not signed' } }, { signature: { checked: false, reason: /digest only/ } }] })
+  t.match(await lgsp('log', 'show', '--message', 'no-such-message'), { code: 1, out: [] })
+
   // Someone edits the database behind the gateway's back.
   const db = new Database(join(s.dir, 'lgsp.db'))
   db.prepare("UPDATE message_log SET body = replace(body, 'H56', 'H99') WHERE seq = 3").run()

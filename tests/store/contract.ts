@@ -198,6 +198,7 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.same(report.problems, [], 'the chain verifies')
     t.same(await store.logTip(), { seq: 4, hash: log[3]!.hash })
     t.same((await store.readLog({ fromSeq: 2, toSeq: 3 })).map((e) => e.seq), [2, 3])
+    t.same((await store.readLog({ messageId: 'm-out' })).map((e) => [e.direction, e.party]), [['out', 'dvcqg']], 'one message\'s entries')
     await store.saveCheckpoint({ seq: 4, hash: log[3]!.hash, at: now, signature: 'sig' })
     const reopened = await factory.reopen(t, store)
     t.same(await reopened.checkpoints(0, 10), [{ seq: 4, hash: log[3]!.hash, at: now, signature: 'sig' }])
