@@ -66,7 +66,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   await store.init()
   const signing = new GatewaySigning(config, store, logger)
   const adapters = new AdapterRegistry(config.destinations, {
-    identity: { keyPem: signing.identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: signing.identity.chain[0]!.toString() },
+    identity: { keyPem: signing.keyPem, certPem: signing.certPem },
     ...(config.signatures.outbound ? { signer: signing } : {})
   })
   const unrouted = catalogue.unroutedSystems(adapters.names)

@@ -33,7 +33,7 @@ export const proofHeader = (s: BatchSignature): Record<string, string> => s.proo
   : { [OUTBOUND_SIGNATURE]: s.signature, [OUTBOUND_PROOF]: Buffer.from(JSON.stringify(s.proof)).toString('base64url') }
 
 /** The gateway identity named by the config, creating the dev PKI when allowed. */
-export function gatewayIdentity (config: GatewayConfig, logger?: Logger): { identity: Identity, trust: TrustStore } {
+export function gatewayIdentity (config: GatewayConfig, logger?: Logger): { identity: Identity, trust: TrustStore, trustDir: string } {
   const pki = new Pki(config.pki.dir)
   const keyPath = config.pki.gatewayKeyPath ?? join(pki.dir, 'gateway', 'key.pem')
   const chainPath = config.pki.gatewayChainPath ?? join(pki.dir, 'gateway', 'chain.pem')
@@ -51,11 +51,14 @@ export function gatewayIdentity (config: GatewayConfig, logger?: Logger): { iden
     throw lgspError('LGSP_ERR_CONFIG_INVALID', `The gateway's signing identity cannot be read: ${(err as Error).message}`)
   }
   const trustDir = config.pki.trustDir ?? pki.trustDir
-  return { identity, trust: existsSync(trustDir) ? TrustStore.fromDir(trustDir) : new TrustStore() }
+  return { identity, trust: existsSync(trustDir) ? TrustStore.fromDir(trustDir) : new TrustStore(), trustDir }
 }
 
 export class GatewaySigning implements OutboundSigner {
   readonly identity: Identity
+  /** The identity as PEM, for what parses it itself (the pool's threads, the SOAP client). */
+  readonly keyPem: string
+  readonly certPem: string
   readonly trust: TrustStore
   readonly pool: CryptoPool
   readonly batch: BatchSigner
@@ -69,15 +72,17 @@ export class GatewaySigning implements OutboundSigner {
   #lastCheckpoint = -1
 
   constructor (config: GatewayConfig, store: Store, logger: Logger) {
-    const { identity, trust } = gatewayIdentity(config, logger)
+    const { identity, trust, trustDir } = gatewayIdentity(config, logger)
     this.identity = identity
+    this.keyPem = identity.key.export({ type: 'pkcs8', format: 'pem' }).toString()
+    this.certPem = identity.chain[0]!.toString()
     this.trust = trust
     this.#store = store
     this.#log = logger
     this.#digestOnly = new Set(config.members.filter((m) => !m.logBodies).map((m) => m.id))
     const s = config.signatures
     this.pool = new CryptoPool({
-      keyPem: identity.key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      keyPem: this.keyPem,
       threads: s.poolThreads,
       thresholdBytes: s.poolThresholdBytes
     })
@@ -85,7 +90,6 @@ export class GatewaySigning implements OutboundSigner {
     this.verifier = new InboundVerifier(trust, this.pool)
     this.#checkpoints = new Periodic('message log checkpoint', config.messageLog.checkpointSeconds * 1000, () => this.checkpoint(), logger)
     // CA certificates and CRLs are read again every minute: a revocation published by the CA takes effect without a restart.
-    const trustDir = config.pki.trustDir ?? new Pki(config.pki.dir).trustDir
     this.#trustReload = existsSync(trustDir)
       ? new Periodic('trust store reload', TRUST_RELOAD_MS, async () => { this.verifier.setTrust(this.#checked(TrustStore.fromDir(trustDir))) }, logger)
       : undefined
