@@ -130,6 +130,17 @@ export class BatchSigner {
   }
 }
 
+/** An inclusion proof as one header value: base64url of its JSON (X-Lgsp-Signature-Proof). */
+export const encodeProof = (p: InclusionProof): string => Buffer.from(JSON.stringify(p)).toString('base64url')
+export const decodeProof = (text: string): InclusionProof => JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as InclusionProof
+
+/** A batch signature as one text (the message log's signature field): the JWS, then a space and the encoded proof when batched. */
+export const formatSignature = (s: BatchSignature): string => s.proof === undefined ? s.signature : `${s.signature} ${encodeProof(s.proof)}`
+export function parseSignature (text: string): BatchSignature {
+  const [signature, proof] = text.split(' ') as [string, string | undefined]
+  return proof === undefined ? { signature } : { signature, proof: decodeProof(proof) }
+}
+
 /** What a batch signature signs: the batch size and the Merkle root. */
 export const batchPayload = (size: number, root: Buffer): Buffer => Buffer.from(`${size}:${root.toString('hex')}`)
 

@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { TrustStore } from '../../certs/trust.js'
-import { verifyBatchSignature, type InclusionProof } from './batch-signer.js'
+import { parseSignature, verifyBatchSignature } from './batch-signer.js'
 import { parseDetached, verifyDetached } from './jws.js'
 import type { LogEntry } from './message-log.js'
 
@@ -31,11 +31,9 @@ export function evidenceOf (e: LogEntry, gatewayCert: X509Certificate, trust?: T
   if (e.signature === null) return { ...base, signature: { checked: false, reason: 'not signed' } }
   if (e.body === null) return { ...base, signature: { checked: false, reason: 'the body is kept as a digest only: the signature cannot be checked again here' } }
   if (e.direction === 'out') {
-    // Outbound: "<jws>" or "<jws> <base64url proof>" (see GatewaySigning.sign).
-    const [jws, proofB64] = e.signature.split(' ') as [string, string | undefined]
-    const proof = proofB64 === undefined ? undefined : JSON.parse(Buffer.from(proofB64, 'base64url').toString('utf8')) as InclusionProof
-    const check = verifyBatchSignature(e.body, proof === undefined ? { signature: jws } : { signature: jws, proof }, gatewayCert)
-    return { ...base, signature: { checked: true, valid: check.ok, signer: subjectOf(gatewayCert), certificate: gatewayCert.fingerprint256, batched: proof !== undefined } }
+    const signed = parseSignature(e.signature)
+    const check = verifyBatchSignature(e.body, signed, gatewayCert)
+    return { ...base, signature: { checked: true, valid: check.ok, signer: subjectOf(gatewayCert), certificate: gatewayCert.fingerprint256, batched: signed.proof !== undefined } }
   }
   try {
     const jws = parseDetached(e.signature)

@@ -53,7 +53,7 @@ export type ReceiptCheck = { ok: true, batched: boolean } | { ok: false, reason:
 /** Checks a receipt against the gateway's certificate and, when given, the body that was sent. */
 export function verifyReceipt (receipt: Receipt, cert: X509Certificate, body?: Buffer | string): ReceiptCheck {
   if (receipt?.statement?.type !== RECEIPT_TYPE || typeof receipt.signature !== 'string') return { ok: false, reason: 'not an lgsp receipt' }
-  const check = verifyBatchSignature(canonicalJson(receipt.statement), receipt.proof === undefined ? { signature: receipt.signature } : { signature: receipt.signature, proof: receipt.proof }, cert)
+  const check = verifyBatchSignature(canonicalJson(receipt.statement), receipt, cert)
   if (!check.ok) return check
   if (body !== undefined && createHash('sha256').update(body).digest('hex') !== receipt.statement.contentSha256) {
     return { ok: false, reason: 'the body given is not the one the receipt is for (SHA-256 differs)' }

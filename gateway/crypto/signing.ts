@@ -16,7 +16,7 @@ import { lgspError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { Periodic } from '../periodic.js'
 import type { Store } from '../store/types.js'
-import { BatchSigner, type BatchSignature } from './batch-signer.js'
+import { BatchSigner, encodeProof, formatSignature, type BatchSignature } from './batch-signer.js'
 import { InboundVerifier } from './inbound.js'
 import { sha256Hex, signCheckpoint } from './message-log.js'
 import { CryptoPool } from './pool.js'
@@ -30,7 +30,7 @@ const TRUST_RELOAD_MS = 60_000
 
 export const proofHeader = (s: BatchSignature): Record<string, string> => s.proof === undefined
   ? { [OUTBOUND_SIGNATURE]: s.signature }
-  : { [OUTBOUND_SIGNATURE]: s.signature, [OUTBOUND_PROOF]: Buffer.from(JSON.stringify(s.proof)).toString('base64url') }
+  : { [OUTBOUND_SIGNATURE]: s.signature, [OUTBOUND_PROOF]: encodeProof(s.proof) }
 
 /** The gateway identity named by the config, creating the dev PKI when allowed. */
 export function gatewayIdentity (config: GatewayConfig, logger?: Logger): { identity: Identity, trust: TrustStore, trustDir: string } {
@@ -122,7 +122,7 @@ export class GatewaySigning implements OutboundSigner {
     const s = await this.batch.sign(body)
     const headers = proofHeader(s)
     // Write-ahead: the message is in the log before it leaves.
-    await this.logSent(body, meta, headers[OUTBOUND_PROOF] === undefined ? s.signature : `${s.signature} ${headers[OUTBOUND_PROOF]}`)
+    await this.logSent(body, meta, formatSignature(s))
     return headers
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { Pki } from '../../certs/pki.js'
-import { batchPayload, verifyBatchSignature, type InclusionProof } from '../../gateway/crypto/batch-signer.js'
+import { batchPayload, decodeProof, verifyBatchSignature, type InclusionProof } from '../../gateway/crypto/batch-signer.js'
 import { leafHash, rootFromPath } from '../../gateway/crypto/merkle.js'
 import { signDetached } from '../../gateway/crypto/jws.js'
 import { sha256Hex } from '../../gateway/crypto/message-log.js'
@@ -151,7 +151,7 @@ t.test('openssl interop: a request signed with openssl is accepted, the gateway\
   await waitFor('signed deliveries at DVCQG', () => s.dvcqg.server.signed.length >= 3)
   for (const sent of s.dvcqg.server.signed.slice(0, 3)) {
     const [dh, , ds] = sent.signature.split('.') as [string, string, string]
-    const proof = sent.proof === undefined ? undefined : JSON.parse(Buffer.from(sent.proof, 'base64url').toString('utf8')) as InclusionProof
+    const proof = sent.proof === undefined ? undefined : decodeProof(sent.proof)
     const signed = (raw: string): string => signedPayload(raw, proof)
     writeFileSync(join(dir, 'd.sig'), Buffer.from(ds, 'base64url'))
     writeFileSync(join(dir, 'd.in'), `${dh}.${signed(sent.raw)}`)
@@ -183,8 +183,7 @@ t.test('under load receipts share a batch signature; every proof verifies, a mes
   // Deliveries are signed too; batched ones carry their proof.
   await waitFor('120 signed deliveries', () => s.dvcqg.server.signed.length >= 120)
   for (const m of s.dvcqg.server.signed) {
-    const proof = m.proof === undefined ? undefined : JSON.parse(Buffer.from(m.proof, 'base64url').toString('utf8'))
-    const check = verifyBatchSignature(m.raw, proof === undefined ? { signature: m.signature } : { signature: m.signature, proof }, cert)
+    const check = verifyBatchSignature(m.raw, m.proof === undefined ? { signature: m.signature } : { signature: m.signature, proof: decodeProof(m.proof) }, cert)
     if (!check.ok) t.fail(`delivery to ${m.path} does not verify: ${check.reason}`)
   }
   t.pass('every delivered message verifies')
