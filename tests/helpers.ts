@@ -2,7 +2,9 @@
  * Test helpers: a gateway on a real SQLite file in a temporary folder, real simulators on
  * loopback port 0, log lines captured from a sink, and fixtures in DVCQG's field names.
  */
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -29,6 +31,22 @@ export function tempDir (t: Test, prefix = 'lgsp-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
+}
+
+const execFileAsync = promisify(execFile)
+
+/**
+ * Runs an independent tool (openssl, xmlsec1): true when it exits 0, false when it refuses.
+ * A missing tool fails the test with how to install it; it never passes as a refusal.
+ */
+export async function toolAccepts (tool: string, args: string[]): Promise<boolean> {
+  try {
+    await execFileAsync(tool, args)
+    return true
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') throw new Error(`${tool} is not installed: \`apt-get install -y ${tool}\` (.ci/run and tests/tools.sh do it)`)
+    return false
+  }
 }
 
 let pkiDir: string | undefined

@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { TaxAdapter, TaxSimulator, type TaxNoticeRow } from '../../adapters/tax/index.js'
 import { devSigningIdentity } from '../../certs/dev-identity.js'
 import { verifyXmlEnveloped } from '../../gateway/crypto/xml-signature.js'
-import { hoso, startStack, tempDir, waitFor, type Stack } from '../helpers.js'
+import { hoso, startStack, tempDir, toolAccepts, waitFor, type Stack } from '../helpers.js'
 
-const run = promisify(execFile)
 const LAND = '1.004227.000.00.00.H56'
 const land = (n: number): ReturnType<typeof hoso> => hoso(n, { MaTTHC: LAND, TenTTHC: 'Đăng ký, cấp giấy chứng nhận quyền sử dụng đất lần đầu', TrichYeuHoSo: 'Thửa đất số 125, tờ bản đồ 18' })
 
@@ -17,13 +14,7 @@ function xmlsecVerifier (dir: string, certPem: string, extra: string[]): (xml: s
   writeFileSync(join(dir, 'cert.pem'), certPem)
   return async (xml) => {
     writeFileSync(join(dir, 'request.xml'), xml)
-    try {
-      await run('xmlsec1', ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'), ...extra, join(dir, 'request.xml')])
-      return true
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') throw new Error('xmlsec1 is not installed: `apt-get install -y xmlsec1` (.ci/run does it)')
-      return false
-    }
+    return await toolAccepts('xmlsec1', ['--verify', '--pubkey-cert-pem', join(dir, 'cert.pem'), ...extra, join(dir, 'request.xml')])
   }
 }
 

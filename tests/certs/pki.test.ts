@@ -7,19 +7,13 @@ import { Pki } from '../../certs/pki.js'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { TrustStore } from '../../certs/trust.js'
 import { issueCrl, profileOf } from '../../certs/x509.js'
-import { tempDir } from '../helpers.js'
+import { tempDir, toolAccepts } from '../helpers.js'
 
 const run = promisify(execFile)
 
 /** openssl verify with the CRL; true when it accepts the certificate. */
 async function opensslVerify (pki: Pki, certPath: string): Promise<boolean> {
-  try {
-    await run('openssl', ['verify', '-CAfile', join(pki.dir, 'ca', 'ca.cert.pem'), '-crl_check', '-CRLfile', join(pki.dir, 'ca', 'ca.crl.pem'), certPath])
-    return true
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new Error('openssl is not installed: `apt-get install -y openssl` (.ci/run does it)')
-    return false
-  }
+  return await toolAccepts('openssl', ['verify', '-CAfile', join(pki.dir, 'ca', 'ca.cert.pem'), '-crl_check', '-CRLfile', join(pki.dir, 'ca', 'ca.crl.pem'), certPath])
 }
 
 t.test('certs init makes a CA, a gateway certificate and RSA and ECDSA member certificates that openssl accepts', async (t) => {

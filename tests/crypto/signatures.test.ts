@@ -12,20 +12,12 @@ import { signDetached } from '../../gateway/crypto/jws.js'
 import { sha256Hex } from '../../gateway/crypto/message-log.js'
 import { canonicalJson, verifyReceipt, type Receipt } from '../../gateway/crypto/receipts.js'
 import { projectRoot } from '../../gateway/paths.js'
-import { hoso, members, startStack, tempDir, testConfigDocument, testMemberList, testPki, waitFor, type Stack } from '../helpers.js'
+import { hoso, members, startStack, tempDir, testConfigDocument, testMemberList, testPki, toolAccepts, waitFor, type Stack } from '../helpers.js'
 
 const run = promisify(execFile)
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
 
-async function openssl (args: string[]): Promise<boolean> {
-  try {
-    await run('openssl', args)
-    return true
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new Error('openssl is not installed: `apt-get install -y openssl` (.ci/run does it)')
-    return false
-  }
-}
+const openssl = (args: string[]): Promise<boolean> => toolAccepts('openssl', args)
 
 /** What openssl must check: alone, the message itself; in a batch, the batch size and the Merkle root its proof leads to. */
 function signedPayload (message: string, proof: InclusionProof | undefined): string {
