@@ -202,15 +202,17 @@ export function scoreIndicators (agency: string, period: Period, c: IndicatorCou
   }
 }
 
-/** Computes the report from the facts of the agency's dossiers (all those that may matter for the period). */
-export function computeIndicators (agency: string, period: Period, facts: readonly DossierFacts[], drill = false): IndicatorReport {
+type IndicatorParts = Record<IndicatorKey, { num: DossierFacts[], den: DossierFacts[] }>
+
+/** The dossiers behind each indicator over [from, to), and their counts (the rules both stores' counts follow). */
+export function countIndicators (period: Pick<Period, 'from' | 'to'>, facts: readonly DossierFacts[]): { counts: IndicatorCounts, parts: IndicatorParts } {
   const inPeriod = (t: number | null): boolean => t !== null && t >= period.from && t < period.to
   const received = facts.filter((f) => inPeriod(f.receivedAt))
   // Judged this period: ended in it, or unfinished at its end (received before it ended); not withdrawn.
   const judged = facts.filter((f) => f.state !== 7 && f.dueAt !== null && f.receivedAt !== null && f.receivedAt < period.to &&
     (inPeriod(f.endedAt) || f.endedAt === null || f.endedAt >= period.to))
   const feeBearing = received.filter((f) => f.feeBearing)
-  const parts: Record<IndicatorKey, { num: DossierFacts[], den: DossierFacts[] }> = {
+  const parts: IndicatorParts = {
     dossierSync: { num: received.filter((f) => f.synced), den: received },
     onTime: { num: judged.filter((f) => onTime(f, period.to)), den: judged },
     onlineSubmission: { num: received.filter((f) => f.online), den: received },
@@ -229,6 +231,12 @@ export function computeIndicators (agency: string, period: Period, facts: readon
     judged: judged.length,
     onTime: parts.onTime.num.length
   }
+  return { counts, parts }
+}
+
+/** Computes the report from the facts of the agency's dossiers (all those that may matter for the period). */
+export function computeIndicators (agency: string, period: Period, facts: readonly DossierFacts[], drill = false): IndicatorReport {
+  const { counts, parts } = countIndicators(period, facts)
   const names = (xs: DossierFacts[]): string[] => xs.map((f) => f.maHoSo).sort()
   const lists = drill ? Object.fromEntries(indicatorDefs.map((d) => [d.key, { numerator: names(parts[d.key].num), denominator: names(parts[d.key].den) }])) as Record<IndicatorKey, { numerator: string[], denominator: string[] }> : undefined
   return scoreIndicators(agency, period, counts, lists)

@@ -10,7 +10,6 @@
  * (A savepoint per write would also isolate unexpected errors, but costs two statements per
  * message: measured at about 15% of intake throughput.)
  */
-import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -18,10 +17,12 @@ import { LgspError, lgspError } from '../errors.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
+import { keyReused, provinceOf, settlementReport, unitViews } from './shared.js'
+import { restoreSignature, shortenSignature } from './jws-headers.js'
 import { chain, GENESIS, type Checkpoint, type LogAppend, type LogEntry } from '../crypto/message-log.js'
 import type {
   AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
-  LogRange, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store, UnitView
+  LogRange, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store
 } from './types.js'
 
 export interface SqliteStoreOptions {
@@ -40,12 +41,6 @@ const toFacts = (r: FactsRecord): DossierFacts => ({
   maHoSo: r[0], agency: r[1], maTTHC: r[2], state: r[3], receivedAt: r[4], dueAt: r[5], endedAt: r[6], supplements: r[7], pausedMs: r[8], pauseSince: r[9],
   online: r[10] === 1, feeBearing: r[11] === 1, paidOnline: r[12] === 1, digitised: r[13] === 1, reuse: r[14] === 1, synced: r[15] === 1
 })
-
-/** Hnn of an agency code such as 000.00.01.H56 ('' when it has none). */
-const provinceOf = (agency: string): string => {
-  const i = agency.indexOf('.H')
-  return i < 0 ? '' : agency.slice(i + 1)
-}
 
 const factsParams = (f: DossierFacts): unknown[] => [f.maHoSo, f.agency, f.maTTHC, f.state, f.receivedAt, f.dueAt, f.endedAt, f.supplements, f.pausedMs, f.pauseSince,
   Number(f.online), Number(f.feeBearing), Number(f.paidOnline), Number(f.digitised), Number(f.reuse), Number(f.synced)]
@@ -301,12 +296,8 @@ interface LogRecord {
 
 const toLogEntry = (r: LogRecord, header: (hash: string) => string | undefined): LogEntry => ({
   seq: r.seq, at: r.at, direction: r.direction, party: r.party, kind: r.kind, messageId: r.message_id, contentHash: r.content_hash,
-  // A referenced header that is gone leaves the reference: the entry then fails its hash, as any changed entry does.
-  body: r.body, signature: r.signature?.startsWith('~') === true ? `${header(r.signature.slice(1, 65)) ?? r.signature.slice(0, 65)}${r.signature.slice(65)}` : r.signature, prevHash: r.prev_hash, hash: r.hash
+  body: r.body, signature: restoreSignature(r.signature, header), prevHash: r.prev_hash, hash: r.hash
 })
-
-/** Headers longer than this are stored once in jws_headers. */
-const SHARED_HEADER_MIN = 256
 
 interface DossierRecord {
   ma_ho_so: string
@@ -326,7 +317,6 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
-const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
 
 const toRow = (r: DossierRecord): DossierRow => ({
   maHoSo: r.ma_ho_so,
@@ -353,8 +343,8 @@ export class SqliteStore implements Store {
    */
   #tip = { seq: 0, hash: GENESIS }
   #tipRead = false
-  /** Protected headers known to be in jws_headers: header text → its hash. */
-  readonly #headers = new Map<string, string>()
+  /** Protected headers known to be in jws_headers. */
+  readonly #headers = new Set<string>()
   #scheduled = false
   #closed = false
   #s!: ReturnType<SqliteStore['prepare']>
@@ -426,19 +416,14 @@ export class SqliteStore implements Store {
 
   /** A JWS as stored: a long protected header is replaced by a reference to its single copy. */
   #storedSignature (signature: string | null): string | null {
-    if (signature === null) return null
-    const dot = signature.indexOf('..')
-    if (dot < SHARED_HEADER_MIN) return signature
-    const header = signature.slice(0, dot)
-    let hash = this.#headers.get(header)
-    if (hash === undefined) {
-      hash = createHash('sha256').update(header).digest('hex')
+    const { stored, header } = shortenSignature(signature)
+    if (header !== undefined && !this.#headers.has(header.text)) {
       // Inside the transaction: if it rolls back, the next use inserts the header again.
-      this.#s.headerPut.run(hash, header)
+      this.#s.headerPut.run(header.hash, header.text)
       if (this.#headers.size >= 1024) this.#headers.clear()
-      this.#headers.set(header, hash)
+      this.#headers.add(header.text)
     }
-    return `~${hash}${signature.slice(dot)}`
+    return stored
   }
 
   private prepare () {
@@ -587,7 +572,7 @@ export class SqliteStore implements Store {
       const seen = s.idemGet.get(input.idempotencyKey)
       if (seen !== undefined) {
         if (seen.content_hash !== matchHash) {
-          throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different message; use a new key.')
+          throw keyReused('message')
         }
         return { replayed: true, reply: JSON.parse(seen.reply) as AcceptResult['reply'] }
       }
@@ -682,25 +667,11 @@ export class SqliteStore implements Store {
       applied: e.applied === 1,
       sender: e.sender
     }))
-    const deliveries: Record<string, UnitView[]> = {}
-    const push = (dest: string, u: UnitView): void => { (deliveries[dest] ??= []).push(u) }
-    for (const d of s.deliveriesOf.all(maHoSo)) {
-      push(d.destination, {
-        id: d.id, messageId: d.message_id, op: d.op, state: d.outcome, attempts: d.attempts,
-        lastErrorCode: null, lastError: null, nextAttemptAt: null, deliveredAt: iso(d.finished_at)
-      })
-    }
-    const deadSeen = new Set<string>()
-    for (const o of s.outboxOf.all(maHoSo)) {
-      let state: UnitView['state'] = o.state === 'pending' ? (o.attempts > 0 ? 'retrying' : 'pending') : o.state
-      if (o.state === 'pending' && deadSeen.has(o.destination)) state = 'blocked'
-      if (o.state === 'dead') deadSeen.add(o.destination)
-      push(o.destination, {
-        id: o.id, messageId: o.message_id, op: o.op, state, attempts: o.attempts,
-        lastErrorCode: o.last_error_code, lastError: o.last_error,
-        nextAttemptAt: o.state === 'pending' ? iso(o.next_at) : null, deliveredAt: null
-      })
-    }
+    const finished = s.deliveriesOf.all(maHoSo).map((d) => ({ ...d, messageId: d.message_id, finishedAt: d.finished_at }))
+    const open = s.outboxOf.all(maHoSo).map((o) => ({
+      id: o.id, destination: o.destination, messageId: o.message_id, op: o.op, state: o.state, attempts: o.attempts, nextAt: o.next_at, lastErrorCode: o.last_error_code, lastError: o.last_error
+    }))
+    const deliveries = unitViews(finished, open)
     return { row: toRow(r), history, deliveries }
   }
 
@@ -765,7 +736,7 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const seen = this.#s.payByKey.get(p.idempotencyKey)
       if (seen !== undefined) {
-        if (seen.content_hash !== p.contentHash) throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different payment request; use a new key.')
+        if (seen.content_hash !== p.contentHash) throw keyReused('payment request')
         return { created: false, payment: toPayment(seen) }
       }
       this.#s.payPut.run({ ...p, fees: JSON.stringify(p.fees) })
@@ -831,24 +802,12 @@ export class SqliteStore implements Store {
   }
 
   async settlement (from: number, to: number): Promise<SettlementReport> {
-    const sum = (items: Array<{ amount: number }>): { count: number, amount: number } =>
-      ({ count: items.length, amount: items.reduce((a, p) => a + p.amount, 0) })
     const payments = this.#s.payInRange.all(from, to).map(toPayment)
     const anomalies: CallbackAnomaly[] = this.#s.anomaliesInRange.all(from, to).map((a) => ({
       kind: a.kind, key: a.key, reference: a.reference, transactionCode: a.transaction_code, amount: a.amount,
       resultCode: a.result_code, detail: a.detail, receivedAt: a.received_at
     }))
-    return {
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      paid: sum(payments.filter((p) => p.status === 'paid')),
-      pending: sum(payments.filter((p) => p.status === 'pending' || p.status === 'created')),
-      failed: sum(payments.filter((p) => p.status === 'failed' || p.status === 'init_failed')),
-      orphans: sum(anomalies.filter((a) => a.kind === 'orphan')),
-      mismatches: sum(anomalies.filter((a) => a.kind === 'mismatch')),
-      payments: payments.map((p) => ({ reference: p.reference, maHoSo: p.maHoSo, amount: p.amount, status: p.status, transactionCode: p.transactionCode, resultSource: p.resultSource })),
-      anomalies
-    }
+    return settlementReport(from, to, payments, anomalies)
   }
 
   async awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]> {

@@ -1,0 +1,796 @@
+/**
+ * The shared store for several gateway instances: Redis (the `redis` package), behind the
+ * same Store contract as the embedded SQLite store (tests/store/contract.ts runs on both).
+ *
+ * Accepts: queued and committed once per round trip, like SQLite's group commit. The batch
+ * reads its idempotency keys, dossier rows and facts, runs each message's plan in order, and
+ * one Lua script (scripts.ts COMMIT) writes them: idempotency key (expiring on the retention
+ * horizon), ledger, facts, outbox units and stream tokens, and message-log entries. The
+ * script checks that nothing it relies on changed since the read (a key now taken, a dossier
+ * version moved by another instance, the log tip) and stops at the first message that fails;
+ * the messages before it are committed, the rest go again with the next round trip.
+ *
+ * Message log: one hash chain per instance (as each X-Road security server keeps its own),
+ * because Lua in Redis has no SHA-256 to extend a shared chain inside the atomic step. The
+ * instance name is held as a lease while the process runs, so two live processes never
+ * write one chain; each chain is verified on its own (`lgsp log verify --chain`).
+ *
+ * Deliveries: see scripts.ts. Each destination's streams are partitioned by a hash of
+ * MaHoSo, and each partition is leased to one instance at a time, which keeps a dossier's
+ * order across instances; a crashed instance's claimed entries are reclaimed by XAUTOCLAIM
+ * after `claimTimeoutMs` and delivered again as uncertain.
+ */
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import { createClient, createCluster, createSentinel, ErrorReply } from 'redis'
+import { LgspError, lgspError } from '../../errors.js'
+import { countIndicators, type DossierFacts, type IndicatorCounts } from '../../ledger/indicators.js'
+import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
+import type { DossierState } from '../../ledger/state-machine.js'
+import { chain, GENESIS, type Checkpoint, type LogAppend, type LogEntry } from '../../crypto/message-log.js'
+import { restoreSignature, shortenSignature } from '../jws-headers.js'
+import { keyReused, provinceOf, settlementReport, unitViews, type FinishedUnit, type OpenUnit } from '../shared.js'
+import type {
+  AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, Completion, DeadFilter, DeadLetter, DossierView, FactsDeriver, IndicatorRevision,
+  LogRange, NewPayment, OutboxItem, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store
+} from '../types.js'
+import * as scripts from './scripts.js'
+
+export interface RedisStoreOptions {
+  /** redis://[user:password@]host:port[/db] (rediss:// for TLS); ignored when sentinel or cluster is given. */
+  url: string
+  /** Sentinel: the master's name and the sentinels (host:port). */
+  sentinel?: { name: string, nodes: string[] }
+  /** Cluster: seed nodes (redis:// URLs). */
+  cluster?: { nodes: string[] }
+  /** Key namespace: every key is `{namespace}:…` (one hash slot). */
+  namespace: string
+  /** This instance: its message-log chain and its consumer name (unique among live instances). */
+  instance: string
+  /** Delivery partitions per destination; fixed when the namespace is first used. */
+  partitions: number
+  /** Partition and instance leases expire after this long without renewal. */
+  leaseMs: number
+  /** A claimed unit idle this long is reclaimed by another instance (longer than any delivery attempt). */
+  claimTimeoutMs: number
+  /** Idempotency keys expire after this long (the retention horizon). */
+  idempotencyMs: number
+  connectTimeoutMs: number
+  facts?: FactsDeriver
+}
+
+type Reply = null | string | number | Reply[]
+
+/** What the store uses of a client, whichever kind. */
+interface Connection { connect: () => Promise<unknown>, close: () => Promise<unknown>, destroy: () => void, on: (e: 'error', f: (err: unknown) => void) => unknown }
+
+/** The one client call the store needs: a raw command, routed to the namespace's slot. */
+type Send = (args: string[]) => Promise<Reply>
+
+interface AcceptJob { kind: 'accept', input: AcceptInput, resolve: (r: AcceptResult) => void, reject: (e: unknown) => void }
+interface AppendJob { kind: 'append', items: readonly LogAppend[], resolve: (r: LogEntry[]) => void, reject: (e: unknown) => void }
+type Job = AcceptJob | AppendJob
+
+/** FNV-1a: the delivery partition of a dossier. */
+export function partitionOf (maHoSo: string, partitions: number): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < maHoSo.length; i++) h = Math.imul(h ^ maHoSo.charCodeAt(i), 0x01000193)
+  return (h >>> 0) % partitions
+}
+
+const unavailable = (err: unknown): LgspError => lgspError('LGSP_ERR_SERVER_UNAVAILABLE', `The shared store (Redis) did not answer: ${(err as Error).message}`)
+
+const num = (v: string | undefined): number => v === undefined || v === '' ? 0 : Number(v)
+
+/** A flat [field, value, …] reply as an object. */
+const fieldsOf = (flat: Reply): Record<string, string> => {
+  const out: Record<string, string> = {}
+  const a = flat as string[]
+  for (let i = 0; i + 1 < a.length; i += 2) out[a[i]!] = a[i + 1]!
+  return out
+}
+
+interface PaymentRecord extends Payment { idempotencyKey: string, contentHash: string }
+
+const toPayment = ({ idempotencyKey: _k, contentHash: _h, ...p }: PaymentRecord): Payment => p
+
+export class RedisStore implements Store {
+  readonly kind = 'redis'
+  /** Deliveries by other instances arrive without a notification: workers poll this often. */
+  readonly pollIntervalMs = 100
+  readonly #o: RedisStoreOptions
+  readonly #p: string
+  readonly #anchor: string
+  readonly #client: Connection
+  readonly #send: Send
+  /** This process's lease token on its instance name. */
+  readonly #token = randomBytes(8).toString('hex')
+  #up = false
+  #closed = false
+  #heartbeat: NodeJS.Timeout | undefined
+  readonly #sha = new Map<string, string>()
+  // Group commit of accepts and log appends (one COMMIT script per round trip, one at a time).
+  #queue: Job[] = []
+  #flushing = false
+  #tip: { seq: number, hash: string } | undefined
+  // Deliveries: leased partitions per destination, and when each was last renewed.
+  readonly #leases = new Map<string, { parts: number[], at: number }>()
+  /** Partitions whose own pending entries (from before a restart) were taken back. */
+  readonly #recovered = new Set<string>()
+  readonly #autoclaimAt = new Map<string, number>()
+
+  constructor (options: RedisStoreOptions) {
+    this.#o = options
+    this.#p = `{${options.namespace}}:`
+    this.#anchor = `${this.#p}anchor`
+    // The first connection must succeed at once (a clear start-up error); later ones are retried.
+    const reconnectStrategy = (retries: number, cause: Error): number | Error =>
+      this.#closed ? new Error('closed') : !this.#up ? cause : Math.min(100 * 2 ** retries, 2000)
+    const socket = { connectTimeout: options.connectTimeoutMs, reconnectStrategy }
+    const common = { RESP: 2 as const, disableOfflineQueue: true }
+    if (options.cluster !== undefined) {
+      const c = createCluster({ rootNodes: options.cluster.nodes.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true } })
+      this.#client = c as unknown as Connection
+      this.#send = (args) => c.sendCommand(this.#anchor, false, args) as Promise<Reply>
+    } else if (options.sentinel !== undefined) {
+      const s = createSentinel({
+        name: options.sentinel.name,
+        sentinelRootNodes: options.sentinel.nodes.map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1] ?? 26379) })),
+        nodeClientOptions: { socket, ...common }
+      })
+      this.#client = s as unknown as Connection
+      this.#send = (args) => s.sendCommand(false, args) as Promise<Reply>
+    } else {
+      const c = createClient({ url: options.url, socket, ...common })
+      this.#client = c as unknown as Connection
+      this.#send = (args) => c.sendCommand(args) as Promise<Reply>
+    }
+    // Errors surface through the commands that fail (and readiness); an unhandled 'error' would crash the process.
+    this.#client.on('error', () => {})
+  }
+
+  /** Where the store points, for messages (no password). */
+  get target (): string {
+    if (this.#o.cluster !== undefined) return `cluster ${this.#o.cluster.nodes.map((u) => u.replace(/\/\/[^@]*@/, '//')).join(', ')}`
+    if (this.#o.sentinel !== undefined) return `sentinel ${this.#o.sentinel.name} at ${this.#o.sentinel.nodes.join(', ')}`
+    return this.#o.url.replace(/\/\/[^@]*@/, '//')
+  }
+
+  async #cmd (args: Array<string | number>): Promise<Reply> {
+    if (this.#closed) throw lgspError('LGSP_ERR_SERVER_UNAVAILABLE', 'The store is closed.')
+    try {
+      return await this.#send(args.map(String))
+    } catch (err) {
+      // A script's own error or a wrong command is a bug; a Redis loading its data or failing over is an outage.
+      if (err instanceof ErrorReply && !/^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(err.message)) throw err
+      throw unavailable(err)
+    }
+  }
+
+  /** Runs a script by its SHA (loading it on first use or after a Redis restart). */
+  async #script (name: keyof typeof scripts, args: Array<string | number>): Promise<Reply> {
+    const body = scripts[name]
+    let sha = this.#sha.get(name)
+    if (sha === undefined) {
+      sha = await this.#cmd(['SCRIPT', 'LOAD', body]) as string
+      this.#sha.set(name, sha)
+    }
+    try {
+      return await this.#cmd(['EVALSHA', sha, 1, this.#anchor, this.#p, ...args])
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      return await this.#cmd(['EVAL', body, 1, this.#anchor, this.#p, ...args])
+    }
+  }
+
+  #key (...parts: Array<string | number>): string {
+    return this.#p + parts.join(':')
+  }
+
+  async init (): Promise<void> {
+    try {
+      await this.#client.connect()
+    } catch (err) {
+      throw lgspError('LGSP_ERR_CONFIG_INVALID', `The store is Redis at ${this.target}, which cannot be reached: ${(err as Error).message}. Start Redis, or fix store.redis (LGSP_REDIS_URL).`)
+    }
+    this.#up = true
+    const meta = this.#key('meta')
+    await this.#cmd(['HSETNX', meta, 'partitions', this.#o.partitions])
+    const partitions = Number(await this.#cmd(['HGET', meta, 'partitions']))
+    if (partitions !== this.#o.partitions) {
+      throw lgspError('LGSP_ERR_CONFIG_INVALID', `store.redis.partitions is ${this.#o.partitions}, but namespace "${this.#o.namespace}" was created with ${partitions}; partitions cannot change while the namespace holds data.`)
+    }
+    await this.#holdInstance()
+    this.#heartbeat = setInterval(() => { this.#renewInstance().catch(() => {}) }, Math.max(50, this.#o.leaseMs / 3))
+    this.#heartbeat.unref()
+  }
+
+  /** Takes this instance's name; waits for a lease left by a killed predecessor to expire. */
+  async #holdInstance (): Promise<void> {
+    const deadline = Date.now() + this.#o.leaseMs + 1000
+    while (Number(await this.#script('HOLD', [`inst:${this.#o.instance}`, this.#token, this.#o.leaseMs])) !== 1) {
+      if (Date.now() > deadline) {
+        throw lgspError('LGSP_ERR_CONFIG_INVALID', `Another running gateway uses the instance name "${this.#o.instance}" on this Redis; give each instance its own (store.redis.instance or LGSP_INSTANCE).`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  async #renewInstance (): Promise<void> {
+    await this.#script('HOLD', [`inst:${this.#o.instance}`, this.#token, this.#o.leaseMs])
+  }
+
+  /** Named lease for a job only one instance runs at a time (pollers, settlement): true while held. */
+  async lease (name: string, ttlMs: number): Promise<boolean> {
+    return Number(await this.#script('HOLD', [`job:${name}`, `${this.#o.instance}/${this.#token}`, ttlMs])) === 1
+  }
+
+  // ---- accept and the message log: group commit -------------------------------------------
+
+  accept (input: AcceptInput): Promise<AcceptResult> {
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'accept', input, resolve, reject }))
+  }
+
+  appendLog (items: readonly LogAppend[]): Promise<LogEntry[]> {
+    return new Promise((resolve, reject) => this.#enqueue({ kind: 'append', items, resolve, reject }))
+  }
+
+  #enqueue (job: Job): void {
+    if (this.#closed) {
+      job.reject(lgspError('LGSP_ERR_SERVER_UNAVAILABLE', 'The store is closed.'))
+      return
+    }
+    this.#queue.push(job)
+    if (!this.#flushing) {
+      this.#flushing = true
+      setImmediate(() => { void this.#flush() })
+    }
+  }
+
+  async #flush (): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue
+      this.#queue = []
+      let retry: Job[]
+      try {
+        retry = await this.#commit(batch)
+      } catch (err) {
+        // Nothing of an unanswered batch is known to be written: the callers get the error, and
+        // the tip is read again (a COMMIT that did run has moved it).
+        this.#tip = undefined
+        for (const j of batch) j.reject(err instanceof LgspError ? err : unavailable(err))
+        retry = []
+      }
+      this.#queue = [...retry, ...this.#queue]
+    }
+    this.#flushing = false
+  }
+
+  /** Commits what it can of a batch; returns the jobs to try again. */
+  async #commit (batch: Job[]): Promise<Job[]> {
+    this.#tip ??= await this.#readTip()
+    const accepts = batch.filter((j): j is AcceptJob => j.kind === 'accept')
+    const ids = [...new Set(accepts.flatMap((j) => j.input.maHoSo))]
+    const [seen, rows, facts, synced] = await Promise.all([
+      Promise.all(accepts.map((j) => this.#cmd(['GET', this.#key('idem', j.input.idempotencyKey)]))),
+      Promise.all(ids.map((id) => this.#cmd(['HMGET', this.#key('d', id), 'v', 'row']))),
+      this.#o.facts === undefined ? [] : Promise.all(ids.map((id) => this.#cmd(['GET', this.#key('f', id)]))),
+      this.#o.facts === undefined || ids.length === 0 ? [] : this.#cmd(['SMISMEMBER', this.#key('synced'), ...ids])
+    ])
+    const seenOf = new Map(accepts.map((j, i) => [j, seen[i] as string | null]))
+    const current = new Map<string, DossierRow>()
+    const version = new Map<string, string>()
+    const factsOf = new Map<string, DossierFacts>()
+    ids.forEach((id, i) => {
+      const [v, row] = rows[i] as [string | null, string | null]
+      version.set(id, v ?? '0')
+      if (row !== null) current.set(id, JSON.parse(row) as DossierRow)
+      const f = (facts as Array<string | null>)[i]
+      if (f !== null && f !== undefined) factsOf.set(id, { ...JSON.parse(f) as DossierFacts, synced: (synced as number[])[i] === 1 })
+    })
+    const ops: unknown[] = []
+    const committed: Array<{ job: Job, result: unknown }> = []
+    const later: Job[] = []
+    const keys = new Set<string>()
+    let tip = this.#tip
+    for (const job of batch) {
+      if (later.length > 0 && job.kind === 'accept' && job.input.maHoSo.some((id) => later.some((l) => l.kind === 'accept' && l.input.maHoSo.includes(id)))) {
+        later.push(job)
+        continue
+      }
+      let items: LogAppend[]
+      let op: Record<string, unknown> = { t: 'l' }
+      let result: unknown
+      if (job.kind === 'accept') {
+        const input = job.input
+        const matchHash = input.idempotencyHash ?? input.contentHash
+        const first = seenOf.get(job)
+        if (first !== null && first !== undefined) {
+          this.#answerRepeat(job, first)
+          continue
+        }
+        // A second use of a key in one batch waits for the first to commit.
+        if (keys.has(input.idempotencyKey)) { later.push(job); continue }
+        let plan: ReturnType<AcceptInput['plan']>
+        try {
+          plan = input.plan(new Map(input.maHoSo.flatMap((id) => current.has(id) ? [[id, current.get(id)!]] : [])))
+        } catch (err) {
+          job.reject(err)
+          continue
+        }
+        keys.add(input.idempotencyKey)
+        const checks = input.maHoSo.map((id) => [id, version.get(id) ?? '0'])
+        const factRows: string[][] = []
+        for (const row of plan.change.rows) {
+          current.set(row.maHoSo, row)
+          version.set(row.maHoSo, String(row.version))
+          if (this.#o.facts !== undefined) {
+            const f = this.#o.facts(factsOf.get(row.maHoSo), row, plan.change.events.filter((e) => e.maHoSo === row.maHoSo))
+            factsOf.set(row.maHoSo, f)
+            factRows.push([row.maHoSo, JSON.stringify(f), provinceOf(f.agency)])
+          }
+        }
+        items = [{ at: input.receivedAt, direction: 'in', party: input.sender, kind: input.kind, messageId: input.messageId, contentHash: input.contentHash, body: input.body, signature: input.signature ?? null }]
+        op = {
+          t: 'a',
+          key: input.idempotencyKey,
+          idem: `${matchHash}\n${JSON.stringify(input.reply)}`,
+          ttl: this.#o.idempotencyMs,
+          at: input.receivedAt,
+          checks,
+          rows: plan.change.rows.map((r) => [r.maHoSo, String(r.version), JSON.stringify(r)]),
+          events: plan.change.events.map((e) => [e.maHoSo, JSON.stringify(e)]),
+          facts: factRows,
+          units: plan.outbox.map((o) => [o.destination, String(partitionOf(o.maHoSo, this.#o.partitions)), o.maHoSo, input.messageId, input.sender, o.op, JSON.stringify(o.payload)])
+        }
+        result = { replayed: false, reply: input.reply }
+      } else {
+        items = [...job.items]
+      }
+      const entries = chain(tip, items)
+      const headers: string[][] = []
+      const stored = entries.map((e) => {
+        const s = shortenSignature(e.signature)
+        if (s.header !== undefined) headers.push([s.header.hash, s.header.text])
+        return JSON.stringify({ ...e, signature: s.stored })
+      })
+      const next = entries.length > 0 ? { seq: entries.at(-1)!.seq, hash: entries.at(-1)!.hash } : tip
+      ops.push({ ...op, headers, log: stored, prev: `${tip.seq} ${tip.hash}`, tip: `${next.seq} ${next.hash}` })
+      committed.push({ job, result: job.kind === 'accept' ? result : entries })
+      tip = next
+    }
+    if (ops.length === 0) return later
+    const reply = await this.#script('COMMIT', [this.#o.instance, JSON.stringify(ops)]) as [number, string?, string?]
+    const done = Number(reply[0])
+    if (done > 0) {
+      const entries = (ops[done - 1] as { tip: string }).tip.split(' ')
+      this.#tip = { seq: Number(entries[0]), hash: entries[1]! }
+    }
+    for (const c of committed.slice(0, done)) (c.job.resolve as (v: unknown) => void)(c.result)
+    if (done === committed.length) return later
+    // The first that could not go in: a repeat answers now; the rest go again, re-read and re-chained.
+    const stopped = committed[done]!
+    const rest = committed.slice(done + 1).map((c) => c.job)
+    if (reply[1] === 'replay' && stopped.job.kind === 'accept') {
+      this.#answerRepeat(stopped.job, reply[2]!)
+      return [...rest, ...later]
+    }
+    if (reply[1] === 'tip') this.#tip = parseTip(reply[2]!)
+    return [stopped.job, ...rest, ...later]
+  }
+
+  /** A repeat of a committed key: the first reply, or a refusal if the content differs. */
+  #answerRepeat (job: AcceptJob, stored: string): void {
+    const nl = stored.indexOf('\n')
+    if (stored.slice(0, nl) !== (job.input.idempotencyHash ?? job.input.contentHash)) job.reject(keyReused('message'))
+    else job.resolve({ replayed: true, reply: JSON.parse(stored.slice(nl + 1)) as AcceptResult['reply'] })
+  }
+
+  async #readTip (): Promise<{ seq: number, hash: string }> {
+    const t = await this.#cmd(['GET', this.#key('logtip', this.#o.instance)]) as string | null
+    return t === null ? { seq: 0, hash: GENESIS } : parseTip(t)
+  }
+
+  async logTip (): Promise<{ seq: number, hash: string }> {
+    return await this.#readTip()
+  }
+
+  /** The message-log chains in this namespace (one per instance that ever wrote). */
+  async chains (): Promise<string[]> {
+    return ((await this.#cmd(['SMEMBERS', this.#key('chains')])) as string[]).sort()
+  }
+
+  /** The same store, reading another instance's chain (for lgsp log verify/export/show). */
+  async readChain (chainName: string, range: LogRange): Promise<LogEntry[]> {
+    const key = this.#key('log', chainName)
+    const from = Math.max(1, range.fromSeq ?? 1)
+    const to = range.toSeq ?? Number(await this.#cmd(['LLEN', key]))
+    const raw: string[] = []
+    for (let s = from; s <= to; s += 10_000) raw.push(...(await this.#cmd(['LRANGE', key, s - 1, Math.min(to, s + 9_999) - 1]) as string[]))
+    let entries = raw.map((r) => JSON.parse(r) as LogEntry)
+    if (range.fromAt !== undefined) entries = entries.filter((e) => e.at >= range.fromAt!)
+    if (range.toAt !== undefined) entries = entries.filter((e) => e.at <= range.toAt!)
+    if (range.messageId !== undefined) entries = entries.filter((e) => e.messageId === range.messageId)
+    const hashes = [...new Set(entries.flatMap((e) => e.signature?.startsWith('~') === true ? [e.signature.slice(1, 65)] : []))]
+    const headers = new Map<string, string>()
+    if (hashes.length > 0) {
+      const got = await this.#cmd(['HMGET', this.#key('jwsh'), ...hashes]) as Array<string | null>
+      hashes.forEach((h, i) => { if (got[i] !== null) headers.set(h, got[i]!) })
+    }
+    return entries.map((e) => ({ ...e, signature: restoreSignature(e.signature, (h) => headers.get(h)) }))
+  }
+
+  readLog (range: LogRange): Promise<LogEntry[]> {
+    return this.readChain(this.#o.instance, range)
+  }
+
+  async saveCheckpoint (c: Checkpoint): Promise<void> {
+    const key = this.#key('cp', this.#o.instance)
+    await this.#cmd(['ZREMRANGEBYSCORE', key, c.seq, c.seq])
+    await this.#cmd(['ZADD', key, c.seq, JSON.stringify(c)])
+  }
+
+  checkpoints (fromSeq: number, toSeq: number): Promise<Checkpoint[]> {
+    return this.checkpointsOf(this.#o.instance, fromSeq, toSeq)
+  }
+
+  async checkpointsOf (chainName: string, fromSeq: number, toSeq: number): Promise<Checkpoint[]> {
+    const raw = await this.#cmd(['ZRANGEBYSCORE', this.#key('cp', chainName), fromSeq, toSeq]) as string[]
+    return raw.map((r) => JSON.parse(r) as Checkpoint)
+  }
+
+  // ---- deliveries ------------------------------------------------------------------------
+
+  /** The partitions of a destination this instance leases now (renewed every third of the lease). */
+  async #leased (destination: string, now: number): Promise<number[]> {
+    const held = this.#leases.get(destination)
+    if (held !== undefined && now - held.at < this.#o.leaseMs / 3) return held.parts
+    const parts = (await this.#script('LEASE', [destination, this.#o.instance, now, this.#o.leaseMs, this.#o.partitions]) as number[]).map(Number)
+    this.#leases.set(destination, { parts, at: now })
+    return parts
+  }
+
+  async claim (destination: string, limit: number, now: number): Promise<OutboxItem[]> {
+    const parts = await this.#leased(destination, now)
+    if (parts.length === 0 || limit <= 0) return []
+    // Start at a different partition each time, so that no partition waits behind the others.
+    const start = Math.floor(Math.random() * parts.length)
+    const args: Array<string | number> = []
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[(start + i) % parts.length]!
+      const k = `${destination}:${p}`
+      let mode = 'n'
+      if (!this.#recovered.has(k)) {
+        mode = 'r'
+        this.#recovered.add(k)
+        this.#autoclaimAt.set(k, now)
+      } else if (now - (this.#autoclaimAt.get(k) ?? 0) >= this.#o.claimTimeoutMs / 2) {
+        mode = 'a'
+        this.#autoclaimAt.set(k, now)
+      }
+      args.push(p, mode)
+    }
+    const items = await this.#script('CLAIM', [destination, this.#o.instance, now, limit, this.#o.claimTimeoutMs, ...args]) as Reply[][]
+    return items.map((raw) => {
+      const id = Number(raw[0])
+      const u = fieldsOf(raw.slice(1))
+      return {
+        id,
+        destination: u.d!,
+        maHoSo: u.m!,
+        messageId: u.msg!,
+        sender: u.snd ?? '',
+        op: u.op!,
+        payload: JSON.parse(u.pl!),
+        attempts: num(u.n),
+        uncertain: u.un === '1',
+        createdAt: num(u.ca)
+      }
+    })
+  }
+
+  async complete (completions: readonly Completion[]): Promise<void> {
+    if (completions.length === 0) return
+    await this.#script('COMPLETE', [this.#o.instance, Date.now(), JSON.stringify(completions)])
+  }
+
+  async nextDueAt (destination: string): Promise<number | undefined> {
+    const parts = this.#leases.get(destination)?.parts ?? []
+    if (parts.length === 0) return undefined
+    const r = await this.#script('NEXT_DUE', [destination, Date.now(), ...parts])
+    return r === null ? undefined : Number(r)
+  }
+
+  async #destinations (): Promise<string[]> {
+    return ((await this.#cmd(['SMEMBERS', this.#key('dests')])) as string[]).sort()
+  }
+
+  async #unit (id: number | string): Promise<Record<string, string> | undefined> {
+    const u = fieldsOf(await this.#cmd(['HGETALL', this.#key('u', id)]))
+    return u.d === undefined ? undefined : u
+  }
+
+  async listDead (filter: DeadFilter): Promise<DeadLetter[]> {
+    const ids = await this.#cmd(['ZRANGE', this.#key('dead'), 0, -1]) as string[]
+    const out: DeadLetter[] = []
+    for (const id of ids) {
+      if (out.length >= (filter.limit ?? 100)) break
+      const u = await this.#unit(id)
+      if (u === undefined || (filter.destination !== undefined && u.d !== filter.destination) || (filter.maHoSo !== undefined && u.m !== filter.maHoSo)) continue
+      const queued = Number(await this.#cmd(['LLEN', this.#key('dq', u.d!, u.m!)]))
+      out.push({
+        id: Number(id), destination: u.d!, maHoSo: u.m!, messageId: u.msg!, op: u.op!, attempts: num(u.n),
+        code: u.ec ?? '', error: u.er ?? '', createdAt: num(u.ca), failedAt: num(u.fa), blocked: Math.max(0, queued - 1)
+      })
+    }
+    return out
+  }
+
+  async replayDead (id: number, now: number): Promise<boolean> {
+    return Number(await this.#script('REPLAY', [id, now])) === 1
+  }
+
+  async discardDead (id: number, now: number, reason: string): Promise<boolean> {
+    return Number(await this.#script('DISCARD', [id, now, reason])) === 1
+  }
+
+  async queueStats (): Promise<QueueStats[]> {
+    const now = Date.now()
+    return await Promise.all((await this.#destinations()).map(async (destination) => {
+      const s = fieldsOf(await this.#cmd(['HGETALL', this.#key('stats', destination)]))
+      const oldest = await this.#cmd(['ZRANGE', this.#key('open', destination), 0, 0, 'WITHSCORES']) as string[]
+      return {
+        destination,
+        pending: num(s.pending),
+        inflight: num(s.inflight),
+        dead: num(s.dead),
+        delivered: num(s.delivered),
+        oldestAgeMs: oldest[1] === undefined ? 0 : Math.max(0, now - Number(oldest[1]))
+      }
+    }))
+  }
+
+  async awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]> {
+    const key = this.#key('aw', destination, op)
+    const out: string[] = []
+    for (let start = 0; out.length < limit; start += 200) {
+      const ids = await this.#cmd(['ZRANGE', key, start, start + 199]) as string[]
+      if (ids.length === 0) break
+      for (const id of ids) {
+        const events = await this.#cmd(['LRANGE', this.#key('ev', id), 0, -1]) as string[]
+        if (!events.some((e) => (JSON.parse(e) as DossierEvent).kind === kind)) out.push(id)
+        if (out.length >= limit) break
+      }
+    }
+    return out
+  }
+
+  // ---- dossiers ---------------------------------------------------------------------------
+
+  async getDossier (maHoSo: string): Promise<DossierView | undefined> {
+    const row = await this.#cmd(['HGET', this.#key('d', maHoSo), 'row']) as string | null
+    if (row === null) return undefined
+    const history = (await this.#cmd(['LRANGE', this.#key('ev', maHoSo), 0, -1]) as string[]).map((e) => JSON.parse(e) as DossierEvent)
+    const finished = (await this.#cmd(['LRANGE', this.#key('dl', maHoSo), 0, -1]) as string[]).map((d) => JSON.parse(d) as FinishedUnit)
+    const open: OpenUnit[] = []
+    for (const destination of await this.#destinations()) {
+      for (const id of await this.#cmd(['LRANGE', this.#key('dq', destination, maHoSo), 0, -1]) as string[]) {
+        const u = await this.#unit(id)
+        if (u === undefined) continue
+        open.push({
+          id: Number(id), destination, messageId: u.msg!, op: u.op!, state: u.st as OpenUnit['state'], attempts: num(u.n), nextAt: num(u.nx),
+          lastErrorCode: u.ec ?? null, lastError: u.er ?? null
+        })
+      }
+    }
+    return { row: JSON.parse(row) as DossierRow, history, deliveries: unitViews(finished, open) }
+  }
+
+  async dossierState (maHoSo: string): Promise<{ owner: string, state: DossierState } | undefined> {
+    const row = await this.#cmd(['HGET', this.#key('d', maHoSo), 'row']) as string | null
+    if (row === null) return undefined
+    const r = JSON.parse(row) as DossierRow
+    return { owner: r.owner, state: r.state }
+  }
+
+  async dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]> {
+    const rows = await Promise.all(maHoSo.map((id) => this.#cmd(['HGET', this.#key('d', id), 'row']) as Promise<string | null>))
+    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DossierRow)
+  }
+
+  // ---- indicators -------------------------------------------------------------------------
+
+  async factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]> {
+    const provinces = 'suffix' in scope ? [scope.suffix.replace(/^\./, '')] : [...new Set(scope.codes.map(provinceOf))]
+    const agencies = 'codes' in scope ? new Set(scope.codes) : undefined
+    const out: DossierFacts[] = []
+    for (const province of provinces) {
+      const ids = await this.#cmd(['SMEMBERS', this.#key('fp', province)]) as string[]
+      for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000)
+        const [facts, synced] = await Promise.all([
+          this.#cmd(['MGET', ...chunk.map((id) => this.#key('f', id))]) as Promise<Array<string | null>>,
+          this.#cmd(['SMISMEMBER', this.#key('synced'), ...chunk]) as Promise<number[]>
+        ])
+        facts.forEach((text, j) => {
+          if (text === null) return
+          const f = { ...JSON.parse(text) as DossierFacts, synced: synced[j] === 1 }
+          if (agencies !== undefined && !agencies.has(f.agency)) return
+          if (f.receivedAt === null || f.receivedAt >= to || (f.endedAt !== null && f.endedAt < from)) return
+          out.push(f)
+        })
+      }
+    }
+    return out
+  }
+
+  async countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts> {
+    return countIndicators({ from, to }, await this.factsFor(scope, from, to)).counts
+  }
+
+  async markSynced (maHoSo: readonly string[]): Promise<void> {
+    if (maHoSo.length > 0) await this.#cmd(['SADD', this.#key('synced'), ...maHoSo])
+  }
+
+  async latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined> {
+    const key = this.#key('rev', agency, period)
+    const [n, last] = await Promise.all([this.#cmd(['LLEN', key]), this.#cmd(['LINDEX', key, -1])])
+    if (last === null) return undefined
+    return { ...JSON.parse(last as string) as Omit<IndicatorRevision, 'revision'>, revision: Number(n) }
+  }
+
+  async saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision> {
+    const revision = Number(await this.#cmd(['RPUSH', this.#key('rev', r.agency, r.period), JSON.stringify(r)]))
+    return { ...r, revision }
+  }
+
+  // ---- payments ---------------------------------------------------------------------------
+
+  async createPayment (p: NewPayment): Promise<{ created: boolean, payment: Payment }> {
+    const record: PaymentRecord = {
+      ...p, status: 'created', url: null, transactionCode: null, bank: null, resultAt: null, resultSource: null, updatedAt: p.createdAt, lastQueryAt: null, effectMessageId: null
+    }
+    const [created, text] = await this.#script('PAY_CREATE', [p.idempotencyKey, p.reference, JSON.stringify(record), p.createdAt]) as [number, string]
+    const stored = JSON.parse(text) as PaymentRecord
+    if (Number(created) !== 1 && stored.contentHash !== p.contentHash) throw keyReused('payment request')
+    return { created: Number(created) === 1, payment: toPayment(stored) }
+  }
+
+  /** Changes a payment with compare-and-set, again if another instance changed it meanwhile. */
+  async #updatePayment<T> (reference: string, change: (p: PaymentRecord) => { next?: PaymentRecord, result: T }): Promise<T> {
+    for (;;) {
+      const text = await this.#cmd(['GET', this.#key('pay', reference)]) as string | null
+      if (text === null) throw lgspError('LGSP_ERR_PAYMENT_NOT_FOUND')
+      const { next, result } = change(JSON.parse(text) as PaymentRecord)
+      if (next === undefined) return result
+      const ok = await this.#script('PAY_SET', [reference, text, JSON.stringify(next), next.status, next.createdAt, next.updatedAt, next.maHoSo, next.effectMessageId ?? ''])
+      if (Number(ok) === 1) return result
+    }
+  }
+
+  async setPaymentInit (reference: string, result: { url: string } | { error: string }, at: number): Promise<void> {
+    await this.#updatePayment(reference, (p) => p.status !== 'created' && p.status !== 'init_failed'
+      ? { result: undefined }
+      : { next: { ...p, status: 'url' in result ? 'pending' : 'init_failed', url: 'url' in result ? result.url : null, updatedAt: at }, result: undefined })
+  }
+
+  async getPayment (reference: string): Promise<Payment | undefined> {
+    const text = await this.#cmd(['GET', this.#key('pay', reference)]) as string | null
+    return text === null ? undefined : toPayment(JSON.parse(text) as PaymentRecord)
+  }
+
+  async paidPaymentOf (maHoSo: string): Promise<Payment | undefined> {
+    const ref = await this.#cmd(['GET', this.#key('paid', maHoSo)]) as string | null
+    return ref === null ? undefined : await this.getPayment(ref)
+  }
+
+  async applyPaymentResult (r: PaymentResult): Promise<{ outcome: PaymentOutcome, payment: Payment }> {
+    return await this.#updatePayment<{ outcome: PaymentOutcome, payment: Payment }>(r.reference, (before) => {
+      // A success is final: neither a later failure nor a second success changes it.
+      const status: PaymentStatus | undefined = before.status === 'paid' ? undefined : r.success ? 'paid' : before.status === 'failed' ? undefined : 'failed'
+      if (status === undefined) return { result: { outcome: 'unchanged' as const, payment: toPayment(before) } }
+      const next: PaymentRecord = { ...before, status, transactionCode: r.transactionCode, bank: r.bank, resultAt: r.resultAt, resultSource: r.source, updatedAt: r.at }
+      return { next, result: { outcome: status, payment: toPayment(next) } }
+    })
+  }
+
+  async callbackReply (key: string): Promise<unknown> {
+    const text = await this.#cmd(['GET', this.#key('cb', key)]) as string | null
+    return text === null ? undefined : JSON.parse(text)
+  }
+
+  async saveCallbackReply (key: string, _reference: string, reply: unknown, _at: number): Promise<void> {
+    await this.#cmd(['SET', this.#key('cb', key), JSON.stringify(reply), 'NX'])
+  }
+
+  async recordAnomaly (a: CallbackAnomaly): Promise<void> {
+    if (await this.#cmd(['SET', this.#key('anom', a.key), JSON.stringify(a), 'NX']) !== null) await this.#cmd(['ZADD', this.#key('anomz'), a.receivedAt, a.key])
+  }
+
+  async #payments (refs: readonly string[]): Promise<Payment[]> {
+    if (refs.length === 0) return []
+    const texts = await this.#cmd(['MGET', ...refs.map((r) => this.#key('pay', r))]) as Array<string | null>
+    return texts.filter((t): t is string => t !== null).map((t) => toPayment(JSON.parse(t) as PaymentRecord))
+  }
+
+  async duePayments (before: number, limit: number): Promise<Payment[]> {
+    const refs = await this.#cmd(['ZRANGEBYSCORE', this.#key('pay:open'), '-inf', `(${before}`]) as string[]
+    return (await this.#payments(refs)).filter((p) => p.lastQueryAt === null || p.lastQueryAt < before).slice(0, limit)
+  }
+
+  async markQueried (reference: string, at: number): Promise<void> {
+    await this.#updatePayment(reference, (p) => ({ next: { ...p, lastQueryAt: at }, result: undefined }))
+  }
+
+  async paymentsAwaitingEffect (limit: number): Promise<Payment[]> {
+    return await this.#payments(await this.#cmd(['ZRANGE', this.#key('pay:noeffect'), 0, limit - 1]) as string[])
+  }
+
+  async setPaymentEffect (reference: string, messageId: string): Promise<void> {
+    await this.#updatePayment(reference, (p) => ({ next: { ...p, effectMessageId: messageId }, result: undefined }))
+  }
+
+  async settlement (from: number, to: number): Promise<SettlementReport> {
+    const payments = await this.#payments(await this.#cmd(['ZRANGEBYSCORE', this.#key('pay:all'), from, `(${to}`]) as string[])
+    const keys = await this.#cmd(['ZRANGEBYSCORE', this.#key('anomz'), from, `(${to}`]) as string[]
+    const anomalies = keys.length === 0 ? [] : (await this.#cmd(['MGET', ...keys.map((k) => this.#key('anom', k))]) as Array<string | null>)
+      .filter((t): t is string => t !== null).map((t) => JSON.parse(t) as CallbackAnomaly)
+    return settlementReport(from, to, payments, anomalies)
+  }
+
+  // ---- the rest ---------------------------------------------------------------------------
+
+  async getCursor (key: string): Promise<string | undefined> {
+    return (await this.#cmd(['HGET', this.#key('cursors'), key]) as string | null) ?? undefined
+  }
+
+  async setCursor (key: string, value: string): Promise<void> {
+    await this.#cmd(['HSET', this.#key('cursors'), key, value])
+  }
+
+  /** Keys expire by themselves on the horizon; this removes those older than `olderThan` now. */
+  async purgeIdempotency (olderThan: number): Promise<number> {
+    const index = this.#key('idemz')
+    const keys = await this.#cmd(['ZRANGEBYSCORE', index, '-inf', `(${olderThan}`, 'LIMIT', 0, 10_000]) as string[]
+    if (keys.length === 0) return 0
+    await this.#cmd(['DEL', ...keys.map((k) => this.#key('idem', k))])
+    return Number(await this.#cmd(['ZREM', index, ...keys]))
+  }
+
+  async ping (): Promise<boolean> {
+    if (this.#closed) return false
+    try {
+      return await this.#cmd(['PING']) === 'PONG'
+    } catch {
+      return false
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    while (this.#flushing) await new Promise((resolve) => setTimeout(resolve, 5))
+    clearInterval(this.#heartbeat)
+    try {
+      // Give the leases back so that the others take the partitions at once.
+      for (const [destination, held] of this.#leases) {
+        for (const p of held.parts) await this.#script('RELEASE', [`lease:${destination}:${p}`, this.#o.instance])
+        await this.#cmd(['ZREM', this.#key('live', destination), this.#o.instance])
+      }
+      await this.#script('RELEASE', [`inst:${this.#o.instance}`, this.#token])
+    } catch { /* Redis is gone: the leases expire by themselves. */ }
+    this.#closed = true
+    try {
+      await this.#client.close()
+    } catch {
+      this.#client.destroy()
+    }
+  }
+}
+
+const parseTip = (t: string): { seq: number, hash: string } => {
+  const [seq, hash] = t.split(' ')
+  return { seq: Number(seq), hash: hash! }
+}
+
+/** The default instance name: host and HTTP port (unique per machine, the same after a restart). */
+export const defaultInstance = (port: number): string => `${hostname()}:${port}`

@@ -1,0 +1,75 @@
+/**
+ * What both stores compute the same way from what they read: the settlement report, a
+ * dossier's delivery units as operators see them, the province of an agency, and the
+ * refusal of a reused idempotency key.
+ */
+import { lgspError, type LgspError } from '../errors.js'
+import type { CallbackAnomaly, Payment, SettlementReport, UnitView } from './types.js'
+
+/** Hnn of an agency code such as 000.00.01.H56 ('' when it has none). */
+export const provinceOf = (agency: string): string => {
+  const i = agency.indexOf('.H')
+  return i < 0 ? '' : agency.slice(i + 1)
+}
+
+export const keyReused = (what: 'message' | 'payment request'): LgspError =>
+  lgspError('LGSP_ERR_IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was already used for a different ${what}; use a new key.`)
+
+/** Settlement figures from the payments created in [from, to) and the anomalies received then. */
+export function settlementReport (from: number, to: number, payments: readonly Payment[], anomalies: CallbackAnomaly[]): SettlementReport {
+  const sum = (items: ReadonlyArray<{ amount: number }>): { count: number, amount: number } =>
+    ({ count: items.length, amount: items.reduce((a, p) => a + p.amount, 0) })
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    paid: sum(payments.filter((p) => p.status === 'paid')),
+    pending: sum(payments.filter((p) => p.status === 'pending' || p.status === 'created')),
+    failed: sum(payments.filter((p) => p.status === 'failed' || p.status === 'init_failed')),
+    orphans: sum(anomalies.filter((a) => a.kind === 'orphan')),
+    mismatches: sum(anomalies.filter((a) => a.kind === 'mismatch')),
+    payments: payments.map((p) => ({ reference: p.reference, maHoSo: p.maHoSo, amount: p.amount, status: p.status, transactionCode: p.transactionCode, resultSource: p.resultSource })),
+    anomalies
+  }
+}
+
+export const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()
+
+/** A finished unit (delivered or discarded). */
+export interface FinishedUnit { id: number, destination: string, messageId: string, op: string, attempts: number, finishedAt: number, outcome: 'delivered' | 'discarded' }
+
+/** An undelivered unit, in its dossier's order. */
+export interface OpenUnit {
+  id: number
+  destination: string
+  messageId: string
+  op: string
+  state: 'pending' | 'inflight' | 'dead'
+  attempts: number
+  nextAt: number
+  lastErrorCode: string | null
+  lastError: string | null
+}
+
+/** A dossier's units by destination: the finished ones, then the open ones (those behind a dead unit are blocked). */
+export function unitViews (finished: readonly FinishedUnit[], open: readonly OpenUnit[]): Record<string, UnitView[]> {
+  const deliveries: Record<string, UnitView[]> = {}
+  const push = (dest: string, u: UnitView): void => { (deliveries[dest] ??= []).push(u) }
+  for (const d of finished) {
+    push(d.destination, {
+      id: d.id, messageId: d.messageId, op: d.op, state: d.outcome, attempts: d.attempts,
+      lastErrorCode: null, lastError: null, nextAttemptAt: null, deliveredAt: iso(d.finishedAt)
+    })
+  }
+  const deadSeen = new Set<string>()
+  for (const o of open) {
+    let state: UnitView['state'] = o.state === 'pending' ? (o.attempts > 0 ? 'retrying' : 'pending') : o.state
+    if (o.state === 'pending' && deadSeen.has(o.destination)) state = 'blocked'
+    if (o.state === 'dead') deadSeen.add(o.destination)
+    push(o.destination, {
+      id: o.id, messageId: o.messageId, op: o.op, state, attempts: o.attempts,
+      lastErrorCode: o.lastErrorCode, lastError: o.lastError,
+      nextAttemptAt: o.state === 'pending' ? iso(o.nextAt) : null, deliveredAt: null
+    })
+  }
+  return deliveries
+}

@@ -1,0 +1,92 @@
+/**
+ * Real Redis servers for the tests. CI starts one (`.ci/run`) and exports its URL as
+ * LGSP_TEST_REDIS_URL; without it, one redis-server per test process is started here on a
+ * free loopback port (tests/tools.sh installs redis-server). Each test gets its own key
+ * namespace. Tests that restart Redis start their own server with `RedisServer`.
+ * Nothing here skips: a missing redis-server fails the test with how to install it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** A redis-server process of its own, with AOF on (appendfsync always), that can be killed and started again on the same port and data. */
+export class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'lgsp-redis-'))
+  port = 0
+  #proc: ChildProcess | undefined
+
+  get url (): string { return `redis://127.0.0.1:${this.port}` }
+
+  async start (): Promise<void> {
+    if (this.port === 0) this.port = await freePort()
+    if (spawnSync('redis-server', ['--version']).error !== undefined) {
+      throw new Error('redis-server is not installed: run `bash tests/tools.sh` as root, or `sudo apt-get install -y redis-server`')
+    }
+    this.#proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no'], { stdio: 'ignore' })
+    const proc = this.#proc
+    for (let i = 0; i < 200; i++) {
+      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`)
+      const ping = spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' })
+      if (ping.stdout?.trim() === 'PONG') return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error('redis-server did not start')
+  }
+
+  /** Lets the test process exit while the server runs (it is killed at exit). */
+  unref (): void {
+    this.#proc?.unref()
+    process.once('exit', () => {
+      this.#proc?.kill('SIGKILL')
+      rmSync(this.dir, { recursive: true, force: true })
+    })
+  }
+
+  /** kill -9: what the AOF has fsynced is all that survives. */
+  async kill (): Promise<void> {
+    const proc = this.#proc
+    if (proc === undefined || proc.exitCode !== null) return
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve())
+      proc.kill('SIGKILL')
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.kill()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+let shared: Promise<string> | undefined
+
+/** A Redis URL for this test and a namespace of its own. */
+export async function testRedis (t: Test): Promise<{ url: string, namespace: string }> {
+  const namespace = `t-${randomBytes(6).toString('hex')}`
+  const env = process.env.LGSP_TEST_REDIS_URL
+  if (env !== undefined && env !== '') return { url: env, namespace }
+  shared ??= (async () => {
+    const server = new RedisServer()
+    await server.start()
+    server.unref()
+    return server.url
+  })()
+  void t
+  return { url: await shared, namespace }
+}
