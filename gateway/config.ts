@@ -32,6 +32,15 @@ function applyEnv (doc: Json, env: NodeJS.ProcessEnv): Json {
   set(env.LGSP_HTTP_HOST, (v) => { section('http').host = v })
   set(env.LGSP_HTTP_PORT, (v) => { section('http').port = Number(v) })
   set(env.LGSP_STORE_PATH, (v) => { section('store').path = v })
+  set(env.LGSP_STORE, (v) => { section('store').kind = v })
+  const redis = (): Json => {
+    const store = section('store')
+    if (store.redis === null || typeof store.redis !== 'object') store.redis = {}
+    return store.redis as Json
+  }
+  set(env.LGSP_REDIS_URL, (v) => { redis().url = v })
+  set(env.LGSP_REDIS_NAMESPACE, (v) => { redis().namespace = v })
+  set(env.LGSP_INSTANCE, (v) => { redis().instance = v })
   set(env.LGSP_TOKEN_SECRET, (v) => { section('auth').tokenSecret = v })
   set(env.LGSP_LOG_LEVEL, (v) => { section('log').level = v })
   if (Array.isArray(out.members)) {

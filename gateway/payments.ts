@@ -64,7 +64,7 @@ export class Payments {
     this.#log = log.child({ component: 'payments' })
     this.#notify = notify
     this.client = new PaygovClient(cfg)
-    this.#schedule = new Periodic('settlement pass', cfg.settlement.intervalMs, () => this.settle(), this.#log)
+    this.#schedule = new Periodic('settlement pass', cfg.settlement.intervalMs, () => this.settle(), this.#log, { store, name: 'payments:settlement' })
   }
 
   // ---- POST /v1/payments -------------------------------------------------------------

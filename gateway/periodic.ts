@@ -1,8 +1,18 @@
 /**
  * A task run every `intervalMs`, one pass at a time (a slow pass is never overlapped),
  * whose `stop()` waits for the pass under way. Pollers and the settlement job use it.
+ * With `exclusive`, several gateway instances on one shared store run the task in one
+ * instance at a time: the one holding the store's lease on that name (renewed at each
+ * pass; another instance takes over when the holder stops renewing).
  */
 import type { Logger } from './logger.js'
+import type { Store } from './store/types.js'
+
+export interface Exclusive {
+  store: Pick<Store, 'lease'>
+  /** The job's name, the same in every instance (e.g. `poll:gplx`). */
+  name: string
+}
 
 export class Periodic {
   readonly #intervalMs: number
@@ -12,10 +22,12 @@ export class Periodic {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<unknown> | undefined
 
-  constructor (what: string, intervalMs: number, task: () => Promise<unknown>, log: Logger) {
+  constructor (what: string, intervalMs: number, task: () => Promise<unknown>, log: Logger, exclusive?: Exclusive) {
     this.#what = what
     this.#intervalMs = intervalMs
-    this.#task = task
+    const lease = exclusive?.store.lease?.bind(exclusive.store)
+    // The lease outlives a few passes, so the holder keeps it; a holder that stopped loses it after that.
+    this.#task = lease === undefined ? task : async () => { if (await lease(exclusive!.name, Math.max(3 * intervalMs, 30_000))) await task() }
     this.#log = log
   }
 

@@ -46,7 +46,7 @@ export class GplxPoller {
     this.#members = members
     this.#log = log.child({ poller: adapter.destination })
     this.#key = `gplx:${adapter.destination}`
-    this.#schedule = new Periodic('poll', adapter.settings.poll.intervalMs, () => this.pollOnce(), this.#log)
+    this.#schedule = new Periodic('poll', adapter.settings.poll.intervalMs, () => this.pollOnce(), this.#log, { store: deps.store, name: this.#key })
   }
 
   /** One round: every change after the cursor, in the ministry's order. Returns how many were applied. */
@@ -117,7 +117,7 @@ export class TaxNoticePoller {
     this.#members = members
     this.#xml = xml
     this.#log = log.child({ poller: adapter.destination })
-    this.#schedule = new Periodic('poll', intervalMs, () => this.pollOnce(), this.#log)
+    this.#schedule = new Periodic('poll', intervalMs, () => this.pollOnce(), this.#log, { store: deps.store, name: `tax-notices:${adapter.destination}` })
   }
 
   /** One round; returns how many notices were accepted. */

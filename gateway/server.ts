@@ -21,6 +21,9 @@ import { XmlParserPool } from '../adapters/xml/index.js'
 import { Members } from './members.js'
 import type { GplxAdapter } from '../adapters/gplx/index.js'
 import { SqliteStore } from './store/sqlite.js'
+import { defaultInstance, RedisStore } from './store/redis/index.js'
+import type { DossierFacts } from './ledger/indicators.js'
+import type { DossierEvent, DossierRow } from './ledger/plan.js'
 import type { Store } from './store/types.js'
 import { GatewaySigning } from './crypto/signing.js'
 
@@ -52,11 +55,24 @@ const HOUR = 3600_000
 /** Opens the configured store; the indicator facts are kept current with the catalogue and calendar. */
 export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalogue.load(config.catalogue.path)): Store {
   const calendar = new WorkingCalendar(config.calendar)
-  return new SqliteStore({
-    path: config.store.path,
-    synchronous: config.store.synchronous,
-    ...(config.indicators.enabled ? { facts: (prev, row, events) => updateFacts(prev, row, events, catalogue, calendar) } : {})
-  })
+  const facts = config.indicators.enabled ? { facts: (prev: DossierFacts | undefined, row: DossierRow, events: readonly DossierEvent[]) => updateFacts(prev, row, events, catalogue, calendar) } : {}
+  if (config.store.kind === 'redis') {
+    const r = config.store.redis
+    return new RedisStore({
+      url: r.url,
+      ...(r.sentinel === undefined ? {} : { sentinel: r.sentinel }),
+      ...(r.cluster === undefined ? {} : { cluster: r.cluster }),
+      namespace: r.namespace,
+      instance: r.instance ?? defaultInstance(config.http.port),
+      partitions: r.partitions,
+      leaseMs: r.leaseMs,
+      claimTimeoutMs: r.claimTimeoutMs,
+      connectTimeoutMs: r.connectTimeoutMs,
+      idempotencyMs: config.idempotency.retentionHours * HOUR,
+      ...facts
+    })
+  }
+  return new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous, ...facts })
 }
 
 export async function startGateway (config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {

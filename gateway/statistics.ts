@@ -93,7 +93,7 @@ export class Statistics {
           const rep = await this.reconcile(agency, period, r.repair)
           if (rep.differences.length > 0) this.#log.info({ agency, period, differences: rep.differences.length, repaired: rep.repaired }, 'reconciled with DVCQG')
         }
-      }, this.#log)
+      }, this.#log, { store, name: `reconcile:${agency}` })
     }
   }
 

@@ -333,7 +333,10 @@ export interface GatewayConfig {
     bodyLimitBytes: number
   }
   store: {
-    kind: 'sqlite'
+    /**
+     * sqlite: the embedded store, one process (the default). redis: several gateway instances sharing one Redis (LGSP_STORE).
+     */
+    kind: 'sqlite' | 'redis'
     /**
      * SQLite database file; its folder is created.
      */
@@ -342,6 +345,59 @@ export interface GatewayConfig {
      * FULL fsyncs every group commit (survives power loss); NORMAL survives a process crash only.
      */
     synchronous: 'full' | 'normal'
+    /**
+     * The shared store, when kind is redis.
+     */
+    redis: {
+      /**
+       * redis://[user:password@]host:port[/db], or rediss:// for TLS (LGSP_REDIS_URL). Ignored when sentinel or cluster is set.
+       */
+      url: string
+      /**
+       * Redis Sentinel: the monitored master's name and the sentinels.
+       */
+      sentinel?: {
+        name: string
+        /**
+         * host:port of each sentinel
+         *
+         * @minItems 1
+         */
+        nodes: [string, ...string[]]
+      }
+      /**
+       * Redis Cluster: seed nodes. Every key has one hash tag, so the whole namespace lives in one slot (one shard).
+       */
+      cluster?: {
+        /**
+         * redis:// URL of each seed node
+         *
+         * @minItems 1
+         */
+        nodes: [string, ...string[]]
+      }
+      /**
+       * Key namespace: every key is {namespace}:… (LGSP_REDIS_NAMESPACE). Gateways sharing state use the same one.
+       */
+      namespace: string
+      /**
+       * This instance's name, unique among running instances and the same after a restart: its message-log chain and delivery consumer (LGSP_INSTANCE). Default: hostname:http.port.
+       */
+      instance?: string
+      /**
+       * Delivery partitions per destination (by a hash of MaHoSo), shared out among the instances. Fixed when the namespace is first used.
+       */
+      partitions: number
+      /**
+       * Instance, partition and job leases expire after this long without renewal: how soon the others take over from a crashed instance.
+       */
+      leaseMs: number
+      /**
+       * A unit claimed by an instance that stopped is delivered again (as uncertain) after this long. Keep it above the longest delivery attempt (connect + headers + body timeouts).
+       */
+      claimTimeoutMs: number
+      connectTimeoutMs: number
+    }
   }
   auth: {
     issuer: string

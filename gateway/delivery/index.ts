@@ -18,7 +18,7 @@ export class Delivery {
       const concurrency = config.destinations[name]?.concurrency ?? 16
       this.#workers.set(name, new DestinationWorker(store, adapter, {
         concurrency,
-        pollIntervalMs: d.pollIntervalMs,
+        pollIntervalMs: Math.min(d.pollIntervalMs, store.pollIntervalMs ?? d.pollIntervalMs),
         retry: d.retry,
         breaker: d.breaker
       }, log))

@@ -43,6 +43,7 @@ export class DestinationWorker {
   #wake: (() => void) | undefined
   #delivered = 0
   #failedAttempts = 0
+  #claimFailing = false
 
   constructor (store: Store, adapter: Adapter, settings: WorkerSettings, log: Logger) {
     this.destination = adapter.destination
@@ -96,8 +97,12 @@ export class DestinationWorker {
       if (free > 0) {
         try {
           claimed = await this.#store.claim(this.destination, free, now)
+          if (this.#claimFailing) this.#log.info('claims work again')
+          this.#claimFailing = false
         } catch (err) {
-          this.#log.error({ err }, 'claim failed')
+          // Once per outage (a shared store away), not once per poll.
+          if (!this.#claimFailing) this.#log.error({ err }, 'claim failed')
+          this.#claimFailing = true
         }
         if (claimed.length === 0 && this.#breaker.state === 'half-open') this.#breaker.onNeutral()
         for (const item of claimed) {

@@ -336,5 +336,13 @@ export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
   setCursor (key: string, value: string): Promise<void>
   /** Whether the store answers. */
   ping (): Promise<boolean>
+  /**
+   * A shared store (several instances): holds or renews a named lease for `ttlMs`, true while
+   * this instance holds it. Jobs only one instance may run (pollers, settlement) check it
+   * before each pass. Absent on a store only one process uses.
+   */
+  lease?: (name: string, ttlMs: number) => Promise<boolean>
+  /** A shared store: how often delivery workers look for work other instances queued (ms). */
+  readonly pollIntervalMs?: number
   close (): Promise<void>
 }

@@ -179,6 +179,8 @@ export class RedisStore implements Store {
       return await this.#cmd(['EVALSHA', sha, 1, this.#anchor, this.#p, ...args])
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      // Redis restarted (its script cache is empty): load it again next time.
+      this.#sha.delete(name)
       return await this.#cmd(['EVAL', body, 1, this.#anchor, this.#p, ...args])
     }
   }
