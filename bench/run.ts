@@ -9,6 +9,8 @@
  *   BENCH_POOL_THRESHOLD, BENCH_POOL_THREADS   override signatures.poolThresholdBytes / poolThreads (experiments)
  *   BENCH_NO_RECEIPTS      signed intake without receipts (what the member signature check costs alone)
  *   BENCH_NODE_ARGS        extra node flags for the gateway processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+ *   BENCH_ONLY=redis       only intake on the embedded store, on Redis with 1 gateway process and with 2
+ *                          (a redis-server started here, AOF with appendfsync always, as durable as synchronous=FULL)
  *
  * Intake here is the whole accept path: bearer token check, JSON Schema validation, the
  * state machine, and the transaction (message log, idempotency, ledger, outbox) committed
@@ -92,7 +94,20 @@ async function measure (name: string, opts: autocannon.Options): Promise<Figures
   return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total }
 }
 
+/** Several gateway processes behind one address each: the connections split among them, figures summed (latency: the worst). */
+async function measureAll (name: string, targets: autocannon.Options[]): Promise<Figures> {
+  const each = Math.ceil(connections / targets.length)
+  await Promise.all(targets.map((o) => autocannon({ ...o, connections: each, duration: 2 })))
+  const rs: Result[] = await Promise.all(targets.map((o) => autocannon({ ...o, connections: each, duration })))
+  const sum = (f: (r: Result) => number): number => rs.reduce((a, r) => a + f(r), 0)
+  return { name, rps: sum((r) => r.requests.average), p50: Math.max(...rs.map((r) => r.latency.p50)), p99: Math.max(...rs.map((r) => r.latency.p99)), non2xx: sum((r) => r.non2xx), errors: sum((r) => r.errors), total: sum((r) => r.requests.total) }
+}
+
 async function main (): Promise<void> {
+  if (process.env.BENCH_ONLY === 'redis') {
+    await benchRedis()
+    return
+  }
   const work = mkdtempSync(join(tmpdir(), 'lgsp-bench-'))
   const results: Figures[] = []
   try {
@@ -136,15 +151,44 @@ function bodies (pki: Pki, signed: boolean): Array<{ body: string, signature?: s
   })
 }
 
-/** One intake measurement: a gateway process on a fresh store, authenticated, a new dossier per request. */
-async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean }): Promise<Figures> {
-  const port = await freePort()
+/**
+ * The embedded store against Redis with one and with two gateway processes, in one run: each
+ * on a fresh store, facts on, unsigned, delivery off.
+ */
+async function benchRedis (): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'lgsp-bench-'))
+  const redisPort = await freePort()
+  const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--dir', work, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
+  const results: Figures[] = []
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const pki = new Pki(join(work, 'pki'))
+    pki.init([{ id: 'onestop-bench', kind: 'ec' }])
+    const url = `redis://127.0.0.1:${redisPort}`
+    results.push(await intake(work, pki, 'embedded (SQLite)', { indicators: true, signed: false }))
+    results.push(await intake(work, pki, 'Redis, 1 process', { indicators: true, signed: false, redis: { url, namespace: 'one' } }))
+    results.push(await intake(work, pki, 'Redis, 2 processes', { indicators: true, signed: false, redis: { url, namespace: 'two' }, processes: 2 }))
+  } finally {
+    redis.kill('SIGKILL')
+    rmSync(work, { recursive: true, force: true })
+  }
+  const [embedded, one, two] = results as [Figures, Figures, Figures]
+  const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}`
+  process.stdout.write(`\n${connections} connections, ${duration} s each\n${line(embedded)}\n${line(one)}\n${line(two)}\n`)
+  process.stdout.write(`Redis 1 process / embedded: ${(one.rps / embedded.rps * 100).toFixed(1)} %   Redis 2 processes / 1 process: ${(two.rps / one.rps * 100).toFixed(1)} %\n`)
+}
+
+/** One intake measurement: gateway processes on a fresh store, authenticated, a new dossier per request. */
+async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean, redis?: { url: string, namespace: string }, processes?: number }): Promise<Figures> {
+  const ports = await Promise.all(Array.from({ length: o.processes ?? 1 }, () => freePort()))
   const configFile = join(work, 'lgsp.config.json')
   const prepared = bodies(pki, o.signed)
   writeFileSync(configFile, JSON.stringify({
     profile: 'dev',
-    http: { host: '127.0.0.1', port },
-    store: { path: join(work, `data-${name.replace(/\W+/g, '-')}`, 'lgsp.db'), synchronous: 'full' },
+    http: { host: '127.0.0.1', port: ports[0] },
+    store: o.redis === undefined
+      ? { path: join(work, `data-${name.replace(/\W+/g, '-')}`, 'lgsp.db'), synchronous: 'full' }
+      : { kind: 'redis', redis: o.redis },
     indicators: { enabled: o.indicators },
     pki: { dir: pki.dir },
     signatures: {
@@ -158,13 +202,15 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
     delivery: { enabled: false }
   }))
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const gateway = spawn(process.execPath, [...nodeArgs, join(dist, 'gateway', 'cli.js'), 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'inherit'] })
-  const base = `http://127.0.0.1:${port}`
-  await waitReady(`${base}/healthz`)
-  const tok = await request(`${base}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`onestop-bench:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
+  const gateways = ports.map((port) => spawn(process.execPath, [...nodeArgs, join(dist, 'gateway', 'cli.js'), 'start', '--config', configFile], {
+    stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LGSP_HTTP_PORT: String(port) }
+  }))
+  const bases = ports.map((port) => `http://127.0.0.1:${port}`)
+  for (const base of bases) await waitReady(`${base}/healthz`)
+  const tok = await request(`${bases[0]}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`onestop-bench:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
   const { access_token: token } = await tok.body.json() as { access_token: string }
   let n = 0
-  const figures = await measure(name, {
+  const targets = bases.map((base): autocannon.Options => ({
     url: `${base}/v1/dossiers`,
     connections,
     requests: [{
@@ -175,8 +221,9 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
         return { ...req, body: p.body, headers: p.signature === undefined ? req.headers : { ...req.headers, 'x-lgsp-signature': p.signature } }
       }
     }]
-  })
-  await stop(gateway)
+  }))
+  const figures = targets.length === 1 ? await measure(name, targets[0]!) : await measureAll(name, targets)
+  for (const g of gateways) await stop(g)
   return figures
 }
 

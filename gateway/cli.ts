@@ -19,8 +19,11 @@
  *   lgsp certs trust CA.pem [--name NAME]      add a CA to the trust store
  *   lgsp verify RECEIPT.json [--cert PEM] [--body FILE]   check a 202 receipt offline
  *   lgsp log verify [--db FILE | --archive FILE] [--cert PEM]   check the message log (or an archive)
- *   lgsp log export --from ISO --to ISO --out FILE [--db FILE]  archive entries, checkpoints, certificates
+ *   lgsp log export --from ISO --to ISO --out FILE [--db FILE] [--chain NAME]  archive entries, checkpoints, certificates
  *   lgsp log show --message ID [--db FILE]      who sent what: a message's entries, signatures checked again
+ *
+ * On the Redis store each gateway instance keeps its own log chain: `log verify` checks
+ * every chain, `log show` looks in every chain, `log export` needs --chain when there are several.
  *
  * PKI commands use --dir, else the config's pki.dir (./data/pki when there is no config).
  * The operator commands open the store named by the config directly, so they work while
@@ -28,14 +31,17 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Pki, PkiError } from '../certs/pki.js'
 import type { KeyKind } from '../certs/x509.js'
 import { evidenceOf } from './crypto/evidence.js'
-import { GENESIS, readArchive, verifyLog, writeArchive } from './crypto/message-log.js'
+import { GENESIS, readArchive, verifyLog, writeArchive, type Checkpoint, type LogEntry, type LogReport } from './crypto/message-log.js'
 import { verifyReceipt, type Receipt } from './crypto/receipts.js'
 import { SqliteStore } from './store/sqlite.js'
+import { RedisStore } from './store/redis/index.js'
+import type { LogRange, Store } from './store/types.js'
 import { loadConfig } from './config.js'
 import { runDemo } from './demo.js'
 import { LgspError } from './errors.js'
@@ -54,7 +60,8 @@ const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string
 
 async function withStore<T> (file: string, fn: (store: ReturnType<typeof openStore>) => Promise<T>, db?: string): Promise<T> {
   // --db opens a SQLite file directly (an auditor's copy, the demo's data/lgsp.db), without a config.
-  const store = db === undefined ? openStore(loadConfig(file)) : new SqliteStore({ path: db, synchronous: 'full' })
+  // On Redis the command is an instance of its own, beside the running gateways.
+  const store = db === undefined ? openStore(loadConfig(file), undefined, `cli-${hostname()}-${process.pid}`) : new SqliteStore({ path: db, synchronous: 'full' })
   await store.init()
   try {
     return await fn(store)
@@ -92,7 +99,8 @@ async function main (argv: string[]): Promise<number> {
       to: { type: 'string' },
       out: { type: 'string' },
       db: { type: 'string' },
-      message: { type: 'string' }
+      message: { type: 'string' },
+      chain: { type: 'string' }
     }
   })
   const [cmd, sub, arg] = positionals
@@ -254,6 +262,18 @@ function verifyCommand (path: string | undefined, values: Values, file: string):
 
 const dbOf = (values: Values): string | undefined => typeof values.db === 'string' ? values.db : undefined
 
+/** A store's message-log chains: one in SQLite, one per gateway instance on Redis. */
+interface LogChain {
+  name: string
+  read: (range: LogRange) => Promise<LogEntry[]>
+  checkpoints: (fromSeq: number, toSeq: number) => Promise<Checkpoint[]>
+}
+
+async function chainsOf (store: Store): Promise<LogChain[]> {
+  if (!(store instanceof RedisStore)) return [{ name: 'local', read: (r) => store.readLog(r), checkpoints: (a, b) => store.checkpoints(a, b) }]
+  return (await store.chains()).map((name) => ({ name, read: (r) => store.readChain(name, r), checkpoints: (a, b) => store.checkpointsOf(name, a, b) }))
+}
+
 async function logCommand (sub: string | undefined, values: Values, file: string): Promise<number> {
   if (sub === 'verify' && typeof values.archive === 'string') {
     const a = readArchive(readFileSync(values.archive, 'utf8'))
@@ -264,16 +284,21 @@ async function logCommand (sub: string | undefined, values: Values, file: string
     return report.ok ? 0 : 1
   }
   if (sub === 'verify') {
-    const report = await withStore(file, async (s) => verifyLog(await s.readLog({}), await s.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)]), dbOf(values))
-    out(report)
-    return report.ok ? 0 : 1
+    const reports = await withStore(file, async (s) => {
+      const byChain: Record<string, LogReport> = {}
+      for (const c of await chainsOf(s)) byChain[c.name] = verifyLog(await c.read({}), await c.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)])
+      return byChain
+    }, dbOf(values))
+    const all = Object.values(reports)
+    out(all.length === 1 && reports.local !== undefined ? reports.local : { ok: all.every((r) => r.ok), chains: reports })
+    return all.every((r) => r.ok) ? 0 : 1
   }
   if (sub === 'show') {
     const id = typeof values.message === 'string' ? values.message : undefined
     if (id === undefined) { out(usage); return 2 }
     const pki = pkiOf(values, file)
     const trust = existsSync(pki.trustDir) ? pki.trustStore() : undefined
-    const entries = await withStore(file, (s) => s.readLog({ messageId: id }), dbOf(values))
+    const entries = await withStore(file, async (s) => (await Promise.all((await chainsOf(s)).map((c) => c.read({ messageId: id })))).flat(), dbOf(values))
     out(entries.map((e) => evidenceOf(e, gatewayCert(values, file), trust)))
     return entries.length > 0 ? 0 : 1
   }
@@ -283,13 +308,16 @@ async function logCommand (sub: string | undefined, values: Values, file: string
     const to = typeof values.to === 'string' ? Date.parse(values.to) : Date.now()
     if (Number.isNaN(from) || Number.isNaN(to)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', '--from and --to are ISO dates or times.')
     const target = values.out
-    const written = await withStore(file, async (s) => {
-      const entries = await s.readLog({ fromAt: from, toAt: to })
+    const written = await withStore(file, async (store) => {
+      const chains = await chainsOf(store)
+      const s = typeof values.chain === 'string' ? chains.find((c) => c.name === values.chain) : chains.length === 1 ? chains[0] : undefined
+      if (s === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `Give --chain: one of ${chains.map((c) => c.name).join(', ') || '(none yet)'}.`)
+      const entries = await s.read({ fromAt: from, toAt: to })
       const first = entries[0]
       const last = entries[entries.length - 1]
       // Entries up to the first checkpoint after the range, so that every exported entry is under a signature.
       const after = last === undefined ? [] : (await s.checkpoints(last.seq, Number.MAX_SAFE_INTEGER)).slice(0, 1)
-      const tail = after[0] === undefined || last === undefined ? [] : await s.readLog({ fromSeq: last.seq + 1, toSeq: after[0].seq })
+      const tail = after[0] === undefined || last === undefined ? [] : await s.read({ fromSeq: last.seq + 1, toSeq: after[0].seq })
       const all = [...entries, ...tail]
       const checkpoints = first === undefined ? [] : await s.checkpoints(first.seq, all[all.length - 1]!.seq)
       const anchor = first === undefined ? GENESIS : first.prevHash

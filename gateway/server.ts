@@ -53,7 +53,7 @@ export interface StartOptions {
 const HOUR = 3600_000
 
 /** Opens the configured store; the indicator facts are kept current with the catalogue and calendar. */
-export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalogue.load(config.catalogue.path)): Store {
+export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalogue.load(config.catalogue.path), instance?: string): Store {
   const calendar = new WorkingCalendar(config.calendar)
   const facts = config.indicators.enabled ? { facts: (prev: DossierFacts | undefined, row: DossierRow, events: readonly DossierEvent[]) => updateFacts(prev, row, events, catalogue, calendar) } : {}
   if (config.store.kind === 'redis') {
@@ -63,7 +63,7 @@ export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalog
       ...(r.sentinel === undefined ? {} : { sentinel: r.sentinel }),
       ...(r.cluster === undefined ? {} : { cluster: r.cluster }),
       namespace: r.namespace,
-      instance: r.instance ?? defaultInstance(config.http.port),
+      instance: instance ?? r.instance ?? defaultInstance(config.http.port),
       partitions: r.partitions,
       leaseMs: r.leaseMs,
       claimTimeoutMs: r.claimTimeoutMs,

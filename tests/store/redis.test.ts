@@ -1,7 +1,13 @@
 import t, { type Test } from 'tap'
 import { RedisStore, type RedisStoreOptions } from '../../gateway/store/redis/index.js'
-import { testRedis } from '../redis-server.js'
-import { storeContract } from './contract.js'
+import { sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
+import type { AcceptInput } from '../../gateway/store/types.js'
+import { freePort, RedisServer, testRedis } from '../redis-server.js'
+import { waitFor } from '../helpers.js'
+import { acceptOf, storeContract } from './contract.js'
+
+/** With the body's real digest, so that the log verifies bodies too. */
+const real = (i: AcceptInput): AcceptInput => ({ ...i, contentHash: sha256Hex(i.body ?? '') })
 
 const settings = new WeakMap<object, RedisStoreOptions>()
 
@@ -27,4 +33,62 @@ storeContract(t, 'redis', {
     t.teardown(() => again.close())
     return again
   }
+})
+
+t.test('an unreachable Redis: start-up fails at once, saying where and what to set', async (t) => {
+  const store = new RedisStore({
+    url: `redis://127.0.0.1:${await freePort()}`, namespace: 'none', instance: 'x', partitions: 4, leaseMs: 2000, claimTimeoutMs: 60_000, idempotencyMs: 1000, connectTimeoutMs: 1000
+  })
+  const started = Date.now()
+  await t.rejects(store.init(), { code: 'LGSP_ERR_CONFIG_INVALID', message: /Redis at redis:\/\/127\.0\.0\.1:\d+, which cannot be reached.*LGSP_REDIS_URL/ })
+  t.ok(Date.now() - started < 5000, 'without waiting for retries')
+  await store.close()
+})
+
+t.test('Redis goes away and comes back: the store says so, refuses with 503 meanwhile, and recovers by itself', async (t) => {
+  const server = new RedisServer()
+  await server.start()
+  t.teardown(() => server.stop())
+  const store = await openRedisStore(t, { url: server.url })
+  await store.accept(real(acceptOf(1)))
+  await server.kill()
+  t.equal(await store.ping(), false, 'not answering')
+  await t.rejects(store.accept(real(acceptOf(2))), { code: 'LGSP_ERR_SERVER_UNAVAILABLE' })
+  await server.start()
+  await waitFor('reconnected', () => store.ping())
+  t.equal((await store.accept(real(acceptOf(3)))).replayed, false, 'accepts again')
+  t.equal((await store.readLog({})).length, 2, 'the log chain goes on: the refused accept left nothing')
+  t.same(verifyLog(await store.readLog({}), [], []).problems, [])
+})
+
+t.test('an instance name held by a running instance is refused', async (t) => {
+  const first = await openRedisStore(t, { instance: 'same', leaseMs: 600 })
+  const { url } = await testRedis(t)
+  const second = new RedisStore({ url, namespace: first.namespace, instance: 'same', partitions: 4, leaseMs: 600, claimTimeoutMs: 60_000, idempotencyMs: 1000, connectTimeoutMs: 1000 })
+  await t.rejects(second.init(), { code: 'LGSP_ERR_CONFIG_INVALID', message: /instance name "same"/ })
+  await second.close()
+})
+
+t.test('two instances: partitions are shared out, each keeps its own log chain, and a dossier stays in order across them', async (t) => {
+  const a = await openRedisStore(t, { instance: 'a' })
+  const b = await openRedisStore(t, { instance: 'b', namespace: a.namespace })
+  // Both register; a first claim takes what is free, the next lease round shares out.
+  await a.claim('dvcqg', 1, Date.now())
+  await b.claim('dvcqg', 1, Date.now())
+  const first = await a.accept(real(acceptOf(70, { units: 1 })))
+  const second = await b.accept(real(acceptOf(70, { status: '4' })))
+  t.equal(first.replayed || second.replayed, false)
+  const units: number[] = []
+  for (let i = 0; i < 20 && units.length < 2; i++) {
+    for (const s of [a, b]) {
+      for (const item of await s.claim('dvcqg', 10, Date.now() + 60_000)) {
+        units.push(item.id)
+        await s.complete([{ id: item.id, outcome: 'delivered' }])
+      }
+    }
+  }
+  t.equal(units.length, 2, 'both units delivered')
+  t.ok(units[0]! < units[1]!, 'in the order they were accepted')
+  t.same(await a.chains(), ['a', 'b'])
+  for (const name of ['a', 'b']) t.same(verifyLog(await a.readChain(name, {}), [], []).problems, [], `chain ${name} verifies`)
 })

@@ -2,7 +2,7 @@
  * Several gateway processes on one Redis, as behind a load balancer: real processes, a real
  * redis-server (AOF on, appendfsync always), real HTTP simulators of DVCQG and the one-stop.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -16,6 +16,7 @@ import { freePort, RedisServer } from '../redis-server.js'
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
 
 interface Fleet {
+  configFile: string
   dvcqg: DvcqgSimulator
   redis: RedisServer
   bases: string[]
@@ -83,7 +84,7 @@ async function fleet (t: Test, count: number): Promise<Fleet> {
     const text = await res.body.text()
     return { status: res.statusCode, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }
   }
-  return { dvcqg, redis, bases, children, start, kill, post }
+  return { configFile, dvcqg, redis, bases, children, start, kill, post }
 }
 
 /**
@@ -146,6 +147,11 @@ t.test('three gateway processes on one Redis; one killed with kill -9 mid-load: 
   t.ok(accepted.size >= 1500 * 0.97, `${accepted.size} of 1500 accepted around the kill`)
   await allDelivered(t, f, accepted, withProgress)
   t.ok((f.dvcqg.calls.TraCuuHoSo ?? 0) > 0, `units gw-1 held at the kill were reclaimed by the others and checked with TraCuuHoSo first (${f.dvcqg.calls.TraCuuHoSo ?? 0})`)
+  // Each instance kept its own message-log chain, the killed one's included.
+  const verify = spawnSync(process.execPath, [cli, 'log', 'verify', '--config', f.configFile], { encoding: 'utf8' })
+  const report = JSON.parse(verify.stdout) as { ok: boolean, chains: Record<string, { ok: boolean, entries: number }> }
+  t.equal(verify.status, 0, 'lgsp log verify: every chain verifies')
+  t.same(Object.keys(report.chains).sort(), ['gw-0', 'gw-1', 'gw-2'])
 })
 
 t.test('Redis killed (kill -9) and restarted mid-load, AOF on: nothing acknowledged is lost', async (t) => {

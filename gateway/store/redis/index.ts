@@ -149,6 +149,8 @@ export class RedisStore implements Store {
     this.#client.on('error', () => {})
   }
 
+  get namespace (): string { return this.#o.namespace }
+
   /** Where the store points, for messages (no password). */
   get target (): string {
     if (this.#o.cluster !== undefined) return `cluster ${this.#o.cluster.nodes.map((u) => u.replace(/\/\/[^@]*@/, '//')).join(', ')}`
