@@ -6,7 +6,7 @@
  * Nothing here skips: a missing redis-server fails the test with how to install it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,13 +32,13 @@ export class RedisServer {
 
   get url (): string { return `redis://127.0.0.1:${this.port}` }
 
-  async start (): Promise<void> {
+  async start (extra: string[] = []): Promise<void> {
     if (this.port === 0) this.port = await freePort()
     if (spawnSync('redis-server', ['--version']).error !== undefined) {
       throw new Error('redis-server is not installed: run `bash tests/tools.sh` as root, or `sudo apt-get install -y redis-server`')
     }
     this.#proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no'], { stdio: 'ignore' })
+      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', ...extra], { stdio: 'ignore' })
     const proc = this.#proc
     for (let i = 0; i < 200; i++) {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`)
@@ -89,4 +89,52 @@ export async function testRedis (t: Test): Promise<{ url: string, namespace: str
   })()
   void t
   return { url: await shared, namespace }
+}
+
+/** A Redis Cluster of three masters on loopback (no replicas), or a master watched by one Sentinel. */
+export class RedisTopology {
+  readonly servers: RedisServer[] = []
+  readonly #extra: ChildProcess[] = []
+  readonly dir = mkdtempSync(join(tmpdir(), 'lgsp-redis-topology-'))
+
+  /** Three cluster-enabled nodes, joined with redis-cli --cluster create; returns their URLs. */
+  async cluster (): Promise<string[]> {
+    for (let i = 0; i < 3; i++) {
+      const s = new RedisServer()
+      await s.start(['--cluster-enabled', 'yes', '--cluster-config-file', join(s.dir, 'nodes.conf'), '--cluster-node-timeout', '2000'])
+      this.servers.push(s)
+    }
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...this.servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' })
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`)
+    for (let i = 0; i < 100; i++) {
+      const info = spawnSync('redis-cli', ['-p', String(this.servers[0]!.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout
+      if (info.includes('cluster_state:ok')) return this.servers.map((s) => s.url)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error('the cluster did not become ok')
+  }
+
+  /** A master and one Sentinel monitoring it as `name`; returns the Sentinel's host:port. */
+  async sentinel (name: string): Promise<string> {
+    const master = new RedisServer()
+    await master.start()
+    this.servers.push(master)
+    const port = await freePort()
+    const conf = join(this.dir, 'sentinel.conf')
+    writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nsentinel monitor ${name} 127.0.0.1 ${master.port} 1\n`)
+    const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
+    this.#extra.push(proc)
+    for (let i = 0; i < 100; i++) {
+      const r = spawnSync('redis-cli', ['-p', String(port), 'sentinel', 'get-master-addr-by-name', name], { encoding: 'utf8' }).stdout
+      if (r.includes(String(master.port))) return `127.0.0.1:${port}`
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    throw new Error('the sentinel did not start')
+  }
+
+  async stop (): Promise<void> {
+    for (const p of this.#extra) p.kill('SIGKILL')
+    for (const s of this.servers) await s.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
 }

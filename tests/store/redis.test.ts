@@ -2,9 +2,9 @@ import t, { type Test } from 'tap'
 import { RedisStore, type RedisStoreOptions } from '../../gateway/store/redis/index.js'
 import { sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
 import type { AcceptInput } from '../../gateway/store/types.js'
-import { freePort, RedisServer, testRedis } from '../redis-server.js'
+import { freePort, RedisServer, RedisTopology, testRedis } from '../redis-server.js'
 import { waitFor } from '../helpers.js'
-import { acceptOf, storeContract } from './contract.js'
+import { acceptOf, storeContract, type StoreFactory } from './contract.js'
 
 /** With the body's real digest, so that the log verifies bodies too. */
 const real = (i: AcceptInput): AcceptInput => ({ ...i, contentHash: sha256Hex(i.body ?? '') })
@@ -23,8 +23,9 @@ export async function openRedisStore (t: Test, overrides: Partial<RedisStoreOpti
   return store
 }
 
-storeContract(t, 'redis', {
-  open: async (t) => await openRedisStore(t),
+/** Stores on one Redis deployment: `where` says how to reach it (default: the test server). */
+const factory = (where: Partial<RedisStoreOptions> = {}): StoreFactory => ({
+  open: async (t) => await openRedisStore(t, where),
   reopen: async (t, store) => {
     const options = settings.get(store)!
     await store.close()
@@ -34,6 +35,8 @@ storeContract(t, 'redis', {
     return again
   }
 })
+
+storeContract(t, 'redis', factory())
 
 t.test('an unreachable Redis: start-up fails at once, saying where and what to set', async (t) => {
   const store = new RedisStore({
@@ -92,3 +95,13 @@ t.test('two instances: partitions are shared out, each keeps its own log chain, 
   t.same(await a.chains(), ['a', 'b'])
   for (const name of ['a', 'b']) t.same(verifyLog(await a.readChain(name, {}), [], []).problems, [], `chain ${name} verifies`)
 })
+
+// The same contract through Redis Cluster and through Sentinel, with the clients the config builds.
+for (const kind of ['cluster', 'sentinel'] as const) {
+  t.test(`through Redis ${kind === 'cluster' ? 'Cluster (three masters)' : 'Sentinel'}`, async (t) => {
+    const topology = new RedisTopology()
+    t.teardown(() => topology.stop())
+    const where: Partial<RedisStoreOptions> = kind === 'cluster' ? { cluster: { nodes: await topology.cluster() } } : { sentinel: { name: 'lgsp-master', nodes: [await topology.sentinel('lgsp-master')] } }
+    storeContract(t, `redis ${kind}`, factory(where))
+  })
+}

@@ -129,7 +129,7 @@ export class RedisStore implements Store {
     const socket = { connectTimeout: options.connectTimeoutMs, reconnectStrategy }
     const common = { RESP: 2 as const, disableOfflineQueue: true }
     if (options.cluster !== undefined) {
-      const c = createCluster({ rootNodes: options.cluster.nodes.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true } })
+      const c = createCluster({ rootNodes: options.cluster.nodes.map((url) => ({ url })), defaults: { socket, disableOfflineQueue: true }, RESP: 2 })
       this.#client = c as unknown as Connection
       this.#send = (args) => c.sendCommand(this.#anchor, false, args) as Promise<Reply>
     } else if (options.sentinel !== undefined) {
