@@ -23,8 +23,8 @@
  * their signatures are made before the run, so the load generator does no crypto.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon, { type Result } from 'autocannon'
 import { request } from 'undici'
@@ -85,7 +85,17 @@ async function stop (child: ChildProcess): Promise<void> {
   await exited
 }
 
-interface Figures { name: string, rps: number, p50: number, p99: number, non2xx: number, errors: number, total: number }
+interface Figures {
+  name: string, rps: number, p50: number, p99: number, non2xx: number, errors: number, total: number
+  /** Cores used during the measurement (warm-up included): the gateway processes together, and the redis-server. */
+  cores?: { gateways: number, redis?: number }
+}
+
+/** CPU seconds a process has used (Linux /proc: utime + stime). */
+function cpuSeconds (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
 
 async function measure (name: string, opts: autocannon.Options): Promise<Figures> {
   // A short warm-up first (JIT, connection pools, SQLite page cache).
@@ -166,20 +176,21 @@ async function benchRedis (): Promise<void> {
     pki.init([{ id: 'onestop-bench', kind: 'ec' }])
     const url = `redis://127.0.0.1:${redisPort}`
     results.push(await intake(work, pki, 'embedded (SQLite)', { indicators: true, signed: false }))
-    results.push(await intake(work, pki, 'Redis, 1 process', { indicators: true, signed: false, redis: { url, namespace: 'one' } }))
-    results.push(await intake(work, pki, 'Redis, 2 processes', { indicators: true, signed: false, redis: { url, namespace: 'two' }, processes: 2 }))
+    results.push(await intake(work, pki, 'Redis, 1 process', { indicators: true, signed: false, redis: { url, namespace: 'one', pid: redis.pid! } }))
+    results.push(await intake(work, pki, 'Redis, 2 processes', { indicators: true, signed: false, redis: { url, namespace: 'two', pid: redis.pid! }, processes: 2 }))
   } finally {
     redis.kill('SIGKILL')
     rmSync(work, { recursive: true, force: true })
   }
   const [embedded, one, two] = results as [Figures, Figures, Figures]
-  const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}`
-  process.stdout.write(`\n${connections} connections, ${duration} s each\n${line(embedded)}\n${line(one)}\n${line(two)}\n`)
+  const cores = (f: Figures): string => f.cores === undefined ? '' : `   cores: gateways ${f.cores.gateways.toFixed(2)}${f.cores.redis === undefined ? '' : `, redis ${f.cores.redis.toFixed(2)}`}`
+  const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}${cores(f)}`
+  process.stdout.write(`\n${connections} connections, ${duration} s each, on ${availableParallelism()} cores shared with autocannon\n${line(embedded)}\n${line(one)}\n${line(two)}\n`)
   process.stdout.write(`Redis 1 process / embedded: ${(one.rps / embedded.rps * 100).toFixed(1)} %   Redis 2 processes / 1 process: ${(two.rps / one.rps * 100).toFixed(1)} %\n`)
 }
 
 /** One intake measurement: gateway processes on a fresh store, authenticated, a new dossier per request. */
-async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean, redis?: { url: string, namespace: string }, processes?: number }): Promise<Figures> {
+async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean, redis?: { url: string, namespace: string, pid: number }, processes?: number }): Promise<Figures> {
   const ports = await Promise.all(Array.from({ length: o.processes ?? 1 }, () => freePort()))
   const configFile = join(work, 'lgsp.config.json')
   const prepared = bodies(pki, o.signed)
@@ -188,7 +199,7 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
     http: { host: '127.0.0.1', port: ports[0] },
     store: o.redis === undefined
       ? { path: join(work, `data-${name.replace(/\W+/g, '-')}`, 'lgsp.db'), synchronous: 'full' }
-      : { kind: 'redis', redis: o.redis },
+      : { kind: 'redis', redis: { url: o.redis.url, namespace: o.redis.namespace } },
     indicators: { enabled: o.indicators },
     pki: { dir: pki.dir },
     signatures: {
@@ -222,7 +233,12 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
       }
     }]
   }))
+  const pids = [...gateways.map((g) => g.pid!), ...(o.redis === undefined ? [] : [o.redis.pid])]
+  const before = pids.map(cpuSeconds)
+  const started = Date.now()
   const figures = targets.length === 1 ? await measure(name, targets[0]!) : await measureAll(name, targets)
+  const used = pids.map((pid, i) => (cpuSeconds(pid) - before[i]!) / ((Date.now() - started) / 1000))
+  figures.cores = { gateways: used.slice(0, gateways.length).reduce((a, b) => a + b, 0), ...(o.redis === undefined ? {} : { redis: used.at(-1)! }) }
   for (const g of gateways) await stop(g)
   return figures
 }

@@ -183,6 +183,13 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
 }
 
 /** Polls until `check` is true; fails with `what` after `timeoutMs`. */
+/** A bearer token for a member from a gateway listening at `base` (a real process). */
+export async function tokenFrom (base: string, m: { id: string, secret: string } = members.onestop): Promise<string> {
+  const { request } = await import('undici')
+  const res = await request(`${base}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${m.id}:${m.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
+  return (await res.body.json() as { access_token: string }).access_token
+}
+
 export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await check())) {

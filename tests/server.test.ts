@@ -8,7 +8,7 @@ import { OnestopSimulator } from '../adapters/onestop/index.js'
 import { freePort } from '../adapters/simulator-kit.js'
 import { projectRoot } from '../gateway/paths.js'
 import { SqliteStore } from '../gateway/store/sqlite.js'
-import { hoso, members, startStack, tempDir, testConfigDocument, waitFor } from './helpers.js'
+import { hoso, startStack, tempDir, testConfigDocument, tokenFrom, waitFor } from './helpers.js'
 
 t.test('/healthz and /readyz', async (t) => {
   const s = await startStack(t)
@@ -35,9 +35,7 @@ t.test('SIGTERM stops accepting, finishes the deliveries in flight and closes th
   const child = spawn(process.execPath, [join(projectRoot, 'dist', 'gateway', 'cli.js'), 'start', '--config', file], { stdio: 'ignore' })
   const base = `http://127.0.0.1:${port}`
   await waitFor('ready', async () => { try { return (await request(`${base}/readyz`)).statusCode === 200 } catch { return false } })
-  const m = members.onestop
-  const tok = await request(`${base}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${m.id}:${m.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
-  const { access_token: token } = await tok.body.json() as { access_token: string }
+  const token = await tokenFrom(base)
   for (let i = 1; i <= 5; i++) {
     const res = await request(`${base}/v1/dossiers`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(hoso(i)) })
     t.equal(res.statusCode, 202)

@@ -6,7 +6,7 @@ import { request } from 'undici'
 import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../../adapters/onestop/index.js'
 import { projectRoot } from '../../gateway/paths.js'
-import { hoso, members, progress, tempDir, testConfigDocument, waitFor } from '../helpers.js'
+import { hoso, progress, tempDir, testConfigDocument, tokenFrom, waitFor } from '../helpers.js'
 import { freePort } from '../../adapters/simulator-kit.js'
 
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
@@ -44,9 +44,7 @@ t.test('kill -9 mid-load: every dossier that got a 202 reaches DVCQG, none appli
   })
   await startChild()
 
-  const m = members.onestop
-  const tokenRes = await request(`${base}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${m.id}:${m.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
-  const { access_token: token } = await tokenRes.body.json() as { access_token: string }
+  const token = await tokenFrom(base)
   const accepted = new Set<string>()
   const withProgress = new Set<string>()
   let next = 1

@@ -2,7 +2,7 @@
  * Several gateway processes on one Redis, as behind a load balancer: real processes, a real
  * redis-server (AOF on, appendfsync always), real HTTP simulators of DVCQG and the one-stop.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -10,7 +10,7 @@ import { request } from 'undici'
 import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../../adapters/onestop/index.js'
 import { projectRoot } from '../../gateway/paths.js'
-import { hoso, members, progress, tempDir, testConfigDocument, waitFor } from '../helpers.js'
+import { hoso, progress, tempDir, testConfigDocument, tokenFrom, waitFor } from '../helpers.js'
 import { freePort, RedisServer } from '../redis-server.js'
 
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
@@ -75,10 +75,8 @@ async function fleet (t: Test, count: number): Promise<Fleet> {
     await redis.stop()
   })
   await Promise.all(Array.from({ length: count }, (_, i) => start(i)))
-  const m = members.onestop
   // Tokens are signed with the shared auth.tokenSecret: one from any instance is good at all of them.
-  const tokenRes = await request(`${bases[0]}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`${m.id}:${m.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
-  const { access_token: token } = await tokenRes.body.json() as { access_token: string }
+  const token = await tokenFrom(bases[0]!)
   const post: Fleet['post'] = async (i, path, body, headers = {}) => {
     const res = await request(`${bases[i]}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
     const text = await res.body.text()
@@ -133,6 +131,12 @@ async function allDelivered (t: Test, f: Fleet, accepted: Set<string>, withProgr
   const { dvcqg } = f
   await waitFor('every accepted dossier at DVCQG', () => [...accepted].every((id) => dvcqg.dossiers.has(id)) &&
     [...withProgress].every((id) => dvcqg.dossiers.get(id)!.progress.length === 2), 120_000)
+  // And nothing is left behind at any destination: no unit pending, in flight (a killed instance's included) or dead.
+  const queues = async (): Promise<Array<{ destination: string, pending: number, inflight: number, dead: number, delivered: number }>> =>
+    JSON.parse(await new Promise<string>((resolve, reject) => execFile(process.execPath, [cli, 'queues', '--config', f.configFile], (err, out) => err === null ? resolve(out) : reject(err))))
+  await waitFor('every queue drained', async () => (await queues()).every((q) => q.pending + q.inflight + q.dead === 0), 60_000)
+  const dvcqgQueue = (await queues()).find((q) => q.destination === 'dvcqg')
+  t.ok(dvcqgQueue !== undefined && dvcqgQueue.delivered >= accepted.size + withProgress.size, `every unit delivered, none left in flight (${dvcqgQueue?.delivered ?? 0} units)`)
   t.equal(dvcqg.repeats, 0, 'no record or progress entry applied twice')
   const twice = [...dvcqg.dossiers.values()].filter((d) => d.creates + d.updates !== 1)
   t.same(twice.map((d) => d.record.MaHoSo), [], 'each dossier synced exactly once')

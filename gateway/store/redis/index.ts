@@ -71,6 +71,12 @@ interface AcceptJob { kind: 'accept', input: AcceptInput, resolve: (r: AcceptRes
 interface AppendJob { kind: 'append', items: readonly LogAppend[], resolve: (r: LogEntry[]) => void, reject: (e: unknown) => void }
 type Job = AcceptJob | AppendJob
 
+/** A batch ready to commit: the COMMIT script's ops, what each committed job gets, and jobs deferred to the next batch. */
+interface Prepared { ops: unknown[], committed: Array<{ job: Job, result: unknown }>, later: Job[] }
+
+/** {done} or {done, reason, detail}: see scripts.ts COMMIT. */
+type CommitReply = [number, string?, string?]
+
 /** FNV-1a: the delivery partition of a dossier. */
 export function partitionOf (maHoSo: string, partitions: number): number {
   let h = 0x811c9dc5
@@ -111,6 +117,8 @@ export class RedisStore implements Store {
   readonly #sha = new Map<string, string>()
   // Group commit of accepts and log appends (one COMMIT script per round trip, one at a time).
   #queue: Job[] = []
+  /** Messages a COMMIT did not take, to go first in the next batch (in their order). */
+  #retry: Job[] = []
   #flushing = false
   #tip: { seq: number, hash: string } | undefined
   // Deliveries: leased partitions per destination, and when each was last renewed.
@@ -251,28 +259,51 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * Group commit, pipelined: while one batch's COMMIT is on the wire, the next batch is read
+   * and planned. Its reads go out after that COMMIT on the same connection, so Redis answers
+   * them with the COMMIT applied; its log entries are chained after the tip that COMMIT will
+   * leave if it goes in whole. If it does not, the next COMMIT fails its tip check, writes
+   * nothing, and its messages go again.
+   */
   async #flush (): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue
+    let previous: Promise<void> = Promise.resolve()
+    while (this.#queue.length > 0 || this.#retry.length > 0) {
+      const batch = [...this.#retry, ...this.#queue]
+      this.#retry = []
       this.#queue = []
-      let retry: Job[]
+      let prepared: Prepared
       try {
-        retry = await this.#commit(batch)
+        prepared = await this.#prepare(batch)
       } catch (err) {
-        // Nothing of an unanswered batch is known to be written: the callers get the error, and
-        // the tip is read again (a COMMIT that did run has moved it).
         this.#tip = undefined
         for (const j of batch) j.reject(err instanceof LgspError ? err : unavailable(err))
-        retry = []
+        continue
       }
-      this.#queue = [...retry, ...this.#queue]
+      const sent = prepared.ops.length === 0 ? Promise.resolve(null) : this.#script('COMMIT', [this.#o.instance, JSON.stringify(prepared.ops)])
+      const before = previous
+      previous = (async () => {
+        await before
+        try {
+          this.#retry.push(...this.#settle(prepared, await sent as CommitReply | null))
+        } catch (err) {
+          // Nothing of an unanswered COMMIT is known to be written: its callers get the error.
+          this.#tip = undefined
+          for (const c of prepared.committed) c.job.reject(err instanceof LgspError ? err : unavailable(err))
+          this.#retry.push(...prepared.later)
+        }
+      })()
+      // At most one COMMIT waits while the next batch is prepared; with nothing queued, wait for this one too.
+      await before
+      if (this.#queue.length === 0 && this.#retry.length === 0) await previous
     }
     this.#flushing = false
   }
 
-  /** Commits what it can of a batch; returns the jobs to try again. */
-  async #commit (batch: Job[]): Promise<Job[]> {
-    this.#tip ??= await this.#readTip()
+  /** Reads what a batch's plans need, plans each message in order, and chains its log entries: the COMMIT's ops. */
+  async #prepare (batch: Job[]): Promise<Prepared> {
+    // The tip this batch chains after (a COMMIT answered meanwhile may forget it: see #settle).
+    const start = this.#tip ?? await this.#readTip()
     const accepts = batch.filter((j): j is AcceptJob => j.kind === 'accept')
     const ids = [...new Set(accepts.flatMap((j) => j.input.maHoSo))]
     const [seen, rows, facts, synced] = await Promise.all([
@@ -296,7 +327,7 @@ export class RedisStore implements Store {
     const committed: Array<{ job: Job, result: unknown }> = []
     const later: Job[] = []
     const keys = new Set<string>()
-    let tip = this.#tip
+    let tip = start
     for (const job of batch) {
       if (later.length > 0 && job.kind === 'accept' && job.input.maHoSo.some((id) => later.some((l) => l.kind === 'accept' && l.input.maHoSo.includes(id)))) {
         later.push(job)
@@ -363,23 +394,25 @@ export class RedisStore implements Store {
       committed.push({ job, result: job.kind === 'accept' ? result : entries })
       tip = next
     }
-    if (ops.length === 0) return later
-    const reply = await this.#script('COMMIT', [this.#o.instance, JSON.stringify(ops)]) as [number, string?, string?]
-    const done = Number(reply[0])
-    if (done > 0) {
-      const entries = (ops[done - 1] as { tip: string }).tip.split(' ')
-      this.#tip = { seq: Number(entries[0]), hash: entries[1]! }
-    }
+    this.#tip = tip
+    return { ops, committed, later }
+  }
+
+  /** Answers the messages a COMMIT wrote; returns those to go again. */
+  #settle (prepared: Prepared, reply: CommitReply | null): Job[] {
+    const { committed, later } = prepared
+    const done = reply === null ? 0 : Number(reply[0])
     for (const c of committed.slice(0, done)) (c.job.resolve as (v: unknown) => void)(c.result)
     if (done === committed.length) return later
-    // The first that could not go in: a repeat answers now; the rest go again, re-read and re-chained.
+    // The first that could not go in: a repeat is answered now; the rest go again, re-read and
+    // re-chained from the tip as Redis has it.
+    this.#tip = undefined
     const stopped = committed[done]!
     const rest = committed.slice(done + 1).map((c) => c.job)
-    if (reply[1] === 'replay' && stopped.job.kind === 'accept') {
+    if (reply?.[1] === 'replay' && stopped.job.kind === 'accept') {
       this.#answerRepeat(stopped.job, reply[2]!)
       return [...rest, ...later]
     }
-    if (reply[1] === 'tip') this.#tip = parseTip(reply[2]!)
     return [stopped.job, ...rest, ...later]
   }
 
