@@ -103,6 +103,9 @@ function checkSemantics (c: GatewayConfig): string[] {
   }
   if (c.profile === 'production' && c.auth.tokenSecret === undefined) {
     problems.push('auth.tokenSecret: required in production (or set LGSP_TOKEN_SECRET)')
+  } else if (c.store.kind === 'redis' && c.auth.tokenSecret === undefined) {
+    // A key made at start differs in each instance: a token from one would be refused by the others.
+    problems.push('auth.tokenSecret: required with store.kind "redis", the same in every instance (or set LGSP_TOKEN_SECRET)')
   }
   return problems
 }

@@ -62,6 +62,10 @@ t.test('the dev profile makes a token key; production never does', async (t) => 
   delete d.auth
   t.equal(resolveConfig(d, {}).auth.tokenSecret!.length, 43)
   fails(t, { ...d, profile: 'production' }, /tokenSecret/)
+  // Several instances share the store: each made its own key, none would accept the others' tokens.
+  fails(t, { ...d, store: { kind: 'redis' } }, /auth.tokenSecret: required with store.kind "redis"/)
+  t.equal(resolveConfig({ ...d, store: { kind: 'redis' } }, { LGSP_TOKEN_SECRET: 'shared-by-the-instances-0123456789ab' }).store.redis.url, 'redis://127.0.0.1:6379')
+  t.equal(resolveConfig(d, { LGSP_STORE: 'redis', LGSP_REDIS_URL: 'redis://10.0.0.5:6380', LGSP_INSTANCE: 'gw-a', LGSP_TOKEN_SECRET: 'shared-by-the-instances-0123456789ab' }).store.redis.instance, 'gw-a')
 })
 
 t.test('loadConfig reports unreadable and malformed files', async (t) => {
