@@ -10,7 +10,8 @@
  *   BENCH_NO_RECEIPTS      signed intake without receipts (what the member signature check costs alone)
  *   BENCH_NODE_ARGS        extra node flags for the gateway processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   BENCH_ONLY=redis       only intake on the embedded store, on Redis with 1 gateway process and with 2
- *                          (a redis-server started here, AOF with appendfsync always, as durable as synchronous=FULL)
+ *                          (a redis-server started here, AOF with appendfsync always, as durable as synchronous=FULL),
+ *                          then the indicator queries on Redis over BENCH_REDIS_LEDGER dossiers (200,000)
  *
  * Intake here is the whole accept path: bearer token check, JSON Schema validation, the
  * state machine, and the transaction (message log, idempotency, ledger, outbox) committed
@@ -32,7 +33,7 @@ import { projectRoot } from '../gateway/paths.js'
 import { Pki } from '../certs/pki.js'
 import { signDetached } from '../gateway/crypto/jws.js'
 import { freePort } from '../adapters/simulator-kit.js'
-import { benchIndicators } from './indicators.js'
+import { benchIndicators, benchRedisIndicators } from './indicators.js'
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -170,6 +171,7 @@ async function benchRedis (): Promise<void> {
   const redisPort = await freePort()
   const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--dir', work, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
   const results: Figures[] = []
+  let indicators = ''
   try {
     await new Promise((resolve) => setTimeout(resolve, 300))
     const pki = new Pki(join(work, 'pki'))
@@ -178,6 +180,7 @@ async function benchRedis (): Promise<void> {
     results.push(await intake(work, pki, 'embedded (SQLite)', { indicators: true, signed: false }))
     results.push(await intake(work, pki, 'Redis, 1 process', { indicators: true, signed: false, redis: { url, namespace: 'one', pid: redis.pid! } }))
     results.push(await intake(work, pki, 'Redis, 2 processes', { indicators: true, signed: false, redis: { url, namespace: 'two', pid: redis.pid! }, processes: 2 }))
+    if (process.env.BENCH_SKIP_INDICATORS === undefined) indicators = await benchRedisIndicators(url, Number(process.env.BENCH_REDIS_LEDGER ?? 200_000))
   } finally {
     redis.kill('SIGKILL')
     rmSync(work, { recursive: true, force: true })
@@ -187,6 +190,7 @@ async function benchRedis (): Promise<void> {
   const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}${cores(f)}`
   process.stdout.write(`\n${connections} connections, ${duration} s each, on ${availableParallelism()} cores shared with autocannon\n${line(embedded)}\n${line(one)}\n${line(two)}\n`)
   process.stdout.write(`Redis 1 process / embedded: ${(one.rps / embedded.rps * 100).toFixed(1)} %   Redis 2 processes / 1 process: ${(two.rps / one.rps * 100).toFixed(1)} %\n`)
+  if (indicators !== '') process.stdout.write(`\n${indicators}\n`)
 }
 
 /** One intake measurement: gateway processes on a fresh store, authenticated, a new dossier per request. */

@@ -5,13 +5,14 @@
 import type { Test } from 'tap'
 import { lgspError } from '../../gateway/errors.js'
 import { planDossiers } from '../../gateway/ledger/plan.js'
-import type { AcceptInput, Store } from '../../gateway/store/types.js'
+import type { AcceptInput, FactsDeriver, Store } from '../../gateway/store/types.js'
+import { agencyOf, countIndicators } from '../../gateway/ledger/indicators.js'
 import { GENESIS, sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
 import { hoso } from '../helpers.js'
 
 export interface StoreFactory {
-  /** A fresh, initialised store. */
-  open: (t: Test) => Promise<Store>
+  /** A fresh, initialised store (keeping indicator facts with `facts`). */
+  open: (t: Test, options?: { facts?: FactsDeriver }) => Promise<Store>
   /** Closes without completing what is in flight and opens the same data again (a crash and restart). */
   reopen: (t: Test, store: Store) => Promise<Store>
 }
@@ -40,6 +41,13 @@ export function acceptOf (n: number, options: { key?: string, status?: '2' | '4'
     }
   }
 }
+
+/** Facts from the row alone (the real deriver needs the catalogue and calendar): received at creation, ended in 10. */
+const testFacts: FactsDeriver = (prev, row) => ({
+  maHoSo: row.maHoSo, agency: agencyOf(row.maHoSo), maTTHC: row.maTTHC, state: row.state, receivedAt: row.createdAt, dueAt: row.createdAt + 5,
+  endedAt: row.state === 10 ? row.updatedAt : null, supplements: 0, pausedMs: 0, pauseSince: null,
+  online: true, feeBearing: row.maHoSo.endsWith('1'), paidOnline: false, digitised: false, reuse: false, synced: prev?.synced ?? false
+})
 
 export function storeContract (t: Test, name: string, factory: StoreFactory): void {
   const now = Date.now() + 1000
@@ -177,6 +185,25 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     await store.accept(input)
     t.equal(await store.purgeIdempotency(input.receivedAt + 1), 1)
     t.equal((await store.accept({ ...acceptOf(50, { key: 'old' }), contentHash: 'new' })).replayed, false)
+  })
+
+  t.test(`${name}: indicator facts follow each accept, and the counts are computeIndicators' counts`, async (t) => {
+    const store = await factory.open(t, { facts: testFacts })
+    for (const n of [80, 81, 82]) await store.accept(acceptOf(n))
+    await store.accept(acceptOf(81, { status: '4' }))
+    const from = 1_699_999_000_000
+    const to = 1_701_000_000_000
+    const ids = [80, 81, 82].map((n) => hoso(n).MaHoSo)
+    const facts = (await store.factsFor({ suffix: '.H56' }, from, to)).sort((a, b) => a.maHoSo.localeCompare(b.maHoSo))
+    t.same(facts.map((f) => [f.maHoSo, f.state]), [[ids[0], 2], [ids[1], 4], [ids[2], 2]], 'one fact per dossier, current')
+    await store.markSynced([ids[0]!])
+    const synced = await store.factsFor({ codes: ['000.00.01.H56'] }, from, to)
+    t.same(synced.filter((f) => f.synced).map((f) => f.maHoSo), [ids[0]], 'marked synced')
+    t.same(await store.countFacts({ suffix: '.H56' }, from, to), countIndicators({ from, to }, synced).counts)
+    t.match(await store.countFacts({ suffix: '.H56' }, from, to), { received: 3, synced: 1, online: 3, judged: 3 })
+    t.same(await store.factsFor({ codes: ['000.00.02.H56'] }, from, to), [], 'another agency')
+    t.same(await store.factsFor({ suffix: '.H01' }, from, to), [], 'another province')
+    t.same(await store.factsFor({ suffix: '.H56' }, 0, from), [], 'a period before they were received')
   })
 
   t.test(`${name}: the message log chains accepts and sent messages, keeps long signature headers intact, and survives a restart`, async (t) => {

@@ -4,6 +4,8 @@ import { sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
 import type { AcceptInput } from '../../gateway/store/types.js'
 import { freePort, RedisServer, RedisTopology, testRedis } from '../redis-server.js'
 import { waitFor } from '../helpers.js'
+import { Periodic } from '../../gateway/periodic.js'
+import { createLogger } from '../../gateway/logger.js'
 import { acceptOf, storeContract, type StoreFactory } from './contract.js'
 
 /** With the body's real digest, so that the log verifies bodies too. */
@@ -25,7 +27,7 @@ export async function openRedisStore (t: Test, overrides: Partial<RedisStoreOpti
 
 /** Stores on one Redis deployment: `where` says how to reach it (default: the test server). */
 const factory = (where: Partial<RedisStoreOptions> = {}): StoreFactory => ({
-  open: async (t) => await openRedisStore(t, where),
+  open: async (t, options = {}) => await openRedisStore(t, { ...where, ...options }),
   reopen: async (t, store) => {
     const options = settings.get(store)!
     await store.close()
@@ -105,3 +107,24 @@ for (const kind of ['cluster', 'sentinel'] as const) {
     storeContract(t, `redis ${kind}`, factory(where))
   })
 }
+
+t.test('a job that must run once: only the lease holder runs it, and another takes over when the holder stops', async (t) => {
+  const a = await openRedisStore(t, { instance: 'a' })
+  const b = await openRedisStore(t, { instance: 'b', namespace: a.namespace })
+  const log = createLogger('silent')
+  const runs = { a: 0, b: 0 }
+  const pa = new Periodic('poll', 20, async () => { runs.a++ }, log, { store: a, name: 'poll:gplx' })
+  const pb = new Periodic('poll', 20, async () => { runs.b++ }, log, { store: b, name: 'poll:gplx' })
+  pa.start()
+  await waitFor('a runs', () => runs.a > 0)
+  pb.start()
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.ok(runs.a >= 5, `the holder runs every pass (${runs.a})`)
+  t.equal(runs.b, 0, 'the other instance does not')
+  await pa.stop()
+  // The lease outlives a few passes (at least 30 s by default), so b waits for it to expire: shorten it here.
+  await a.lease('poll:gplx', 1)
+  await waitFor('b takes over', () => runs.b > 0, 5000)
+  await pb.stop()
+  t.pass(`b took over after a stopped (${runs.b} passes)`)
+})

@@ -9,9 +9,9 @@ import { storeContract } from './contract.js'
 const paths = new WeakMap<object, string>()
 
 storeContract(t, 'sqlite', {
-  open: async (t) => {
+  open: async (t, options = {}) => {
     const path = join(tempDir(t), 'lgsp.db')
-    const store = new SqliteStore({ path, synchronous: 'full' })
+    const store = new SqliteStore({ path, synchronous: 'full', ...options })
     await store.init()
     paths.set(store, path)
     t.teardown(() => store.close())

@@ -84,6 +84,37 @@ export function partitionOf (maHoSo: string, partitions: number): number {
   return (h >>> 0) % partitions
 }
 
+const VN_OFFSET = 7 * 3600_000
+
+/** The month (Vietnam time, YYYY-MM) of an instant. */
+const monthOf = (ms: number): string => new Date(ms + VN_OFFSET).toISOString().slice(0, 7)
+
+/** The months (YYYY-MM) from the one holding `from` to the one holding `to`, both included. */
+function monthsBetween (from: number, to: number): string[] {
+  const out: string[] = []
+  const d = new Date(from + VN_OFFSET)
+  let y = d.getUTCFullYear()
+  let m = d.getUTCMonth()
+  const last = monthOf(to)
+  for (;;) {
+    const label = `${y}-${String(m + 1).padStart(2, '0')}`
+    out.push(label)
+    if (label >= last || out.length > 1200) return out
+    if (++m === 12) { m = 0; y++ }
+  }
+}
+
+/**
+ * Where a dossier's facts are indexed for period queries: the months from its reception to its
+ * end (one month per set `fb:<province>:<YYYY-MM>`), and the province's open set while it has
+ * not ended. A period's candidates are the union of its months' sets and the open set, a
+ * superset of the dossiers that may count; the exact rule is applied to what is read.
+ */
+export function factIndex (f: DossierFacts): { months: string[], open: boolean } {
+  if (f.receivedAt === null) return { months: [], open: false }
+  return { months: monthsBetween(f.receivedAt, f.endedAt ?? f.receivedAt), open: f.endedAt === null }
+}
+
 const unavailable = (err: unknown): LgspError => lgspError('LGSP_ERR_SERVER_UNAVAILABLE', `The shared store (Redis) did not answer: ${(err as Error).message}`)
 
 const num = (v: string | undefined): number => v === undefined || v === '' ? 0 : Number(v)
@@ -355,14 +386,16 @@ export class RedisStore implements Store {
         }
         keys.add(input.idempotencyKey)
         const checks = input.maHoSo.map((id) => [id, version.get(id) ?? '0'])
-        const factRows: string[][] = []
+        const factRows: Array<Array<string | string[]>> = []
         for (const row of plan.change.rows) {
           current.set(row.maHoSo, row)
           version.set(row.maHoSo, String(row.version))
           if (this.#o.facts !== undefined) {
             const f = this.#o.facts(factsOf.get(row.maHoSo), row, plan.change.events.filter((e) => e.maHoSo === row.maHoSo))
             factsOf.set(row.maHoSo, f)
-            factRows.push([row.maHoSo, JSON.stringify(f), provinceOf(f.agency)])
+            const { synced: _synced, ...stored } = f
+            const index = factIndex(f)
+            factRows.push([row.maHoSo, JSON.stringify(stored), provinceOf(f.agency), index.months, index.open ? '1' : '0'])
           }
         }
         items = [{ at: input.receivedAt, direction: 'in', party: input.sender, kind: input.kind, messageId: input.messageId, contentHash: input.contentHash, body: input.body, signature: input.signature ?? null }]
@@ -640,15 +673,18 @@ export class RedisStore implements Store {
   async factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]> {
     const provinces = 'suffix' in scope ? [scope.suffix.replace(/^\./, '')] : [...new Set(scope.codes.map(provinceOf))]
     const agencies = 'codes' in scope ? new Set(scope.codes) : undefined
+    const months = to > from ? monthsBetween(from, to - 1) : []
     const out: DossierFacts[] = []
     for (const province of provinces) {
-      const ids = await this.#cmd(['SMEMBERS', this.#key('fp', province)]) as string[]
-      for (let i = 0; i < ids.length; i += 1000) {
-        const chunk = ids.slice(i, i + 1000)
-        const [facts, synced] = await Promise.all([
-          this.#cmd(['MGET', ...chunk.map((id) => this.#key('f', id))]) as Promise<Array<string | null>>,
-          this.#cmd(['SMISMEMBER', this.#key('synced'), ...chunk]) as Promise<number[]>
-        ])
+      const ids = months.length === 0 ? [] : await this.#cmd(['SUNION', this.#key('fo', province), ...months.map((m) => this.#key('fb', province, m))]) as string[]
+      const chunks: string[][] = []
+      for (let i = 0; i < ids.length; i += 2000) chunks.push(ids.slice(i, i + 2000))
+      // Every chunk at once: the client pipelines them on the connection.
+      const read = await Promise.all(chunks.map(async (chunk) => await Promise.all([
+        this.#cmd(['MGET', ...chunk.map((id) => this.#key('f', id))]) as Promise<Array<string | null>>,
+        this.#cmd(['SMISMEMBER', this.#key('synced'), ...chunk]) as Promise<number[]>
+      ])))
+      for (const [facts, synced] of read) {
         facts.forEach((text, j) => {
           if (text === null) return
           const f = { ...JSON.parse(text) as DossierFacts, synced: synced[j] === 1 }

@@ -68,7 +68,8 @@ for i, op in ipairs(ops) do
     for _, e in ipairs(op.events) do redis.call('RPUSH', P .. 'ev:' .. e[1], e[2]) end
     for _, f in ipairs(op.facts) do
       redis.call('SET', P .. 'f:' .. f[1], f[2])
-      redis.call('SADD', P .. 'fp:' .. f[3], f[1])
+      for _, month in ipairs(f[4]) do redis.call('SADD', P .. 'fb:' .. f[3] .. ':' .. month, f[1]) end
+      if f[5] == '1' then redis.call('SADD', P .. 'fo:' .. f[3], f[1]) else redis.call('SREM', P .. 'fo:' .. f[3], f[1]) end
     end
     for _, u in ipairs(op.units) do
       local dest, part, m = u[1], u[2], u[3]
