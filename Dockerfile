@@ -6,6 +6,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY gateway gateway
 COPY adapters adapters
 COPY schemas schemas
+COPY certs certs
 COPY bench bench
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 

@@ -1,6 +1,6 @@
 /**
- * The store contract. The embedded SQLite store implements it now; the Redis store for
- * several instances implements it again, and tests/store/contract.ts runs against both.
+ * The store contract, implemented twice: the embedded SQLite store (one process) and the
+ * Redis store (several instances); tests/store/contract.ts runs against both.
  */
 import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DeliveryErrorCode } from '../errors.js'

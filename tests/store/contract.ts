@@ -1,6 +1,6 @@
 /**
- * The store contract: every Store implementation runs these same tests (the SQLite store
- * now, the Redis store with issue 7).
+ * The store contract: every Store implementation runs these same tests (sqlite.test.ts;
+ * redis.test.ts on a single server, a Cluster and a Sentinel).
  */
 import type { Test } from 'tap'
 import { lgspError } from '../../gateway/errors.js'

@@ -7,6 +7,7 @@ import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
+import { createClient } from 'redis'
 import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../../adapters/onestop/index.js'
 import { projectRoot } from '../../gateway/paths.js'
@@ -146,7 +147,30 @@ async function allDelivered (t: Test, f: Fleet, accepted: Set<string>, withProgr
 
 t.test('three gateway processes on one Redis; one killed with kill -9 mid-load: every accepted message delivered once, in order', async (t) => {
   const f = await fleet(t, 3)
-  const { accepted, withProgress } = await load(f, 1500, 500, async () => { await f.kill(1) })
+  // The kill must find units in flight at gw-1: wait until the partitions are shared out, then kill it while it has some.
+  const redis = createClient({ url: f.redis.url, RESP: 2 })
+  await redis.connect()
+  t.teardown(() => redis.close())
+  const partitions = Array.from({ length: 8 }, (_, p) => p)
+  const owners = async (): Promise<Set<string>> => new Set(await Promise.all(partitions.map(async (p) => String(await redis.sendCommand(['GET', `{fleet}:lease:dvcqg:${p}`])))))
+  // Claimed by gw-1 and not completed: its pending entries in the partitions' consumer groups.
+  const inFlightAtGw1 = async (): Promise<number> => (await Promise.all(partitions.map(async (p) => {
+    const key = `{fleet}:q:dvcqg:${p}`
+    if (Number(await redis.sendCommand(['EXISTS', key])) === 0) return 0
+    return (await redis.sendCommand(['XPENDING', key, 'g', '-', '+', '1000', 'gw-1']) as unknown[]).length
+  }))).reduce((a, b) => a + b, 0)
+  let heldAtKill = 0
+  const { accepted, withProgress } = await load(f, 1500, 300, async () => {
+    await waitFor('every instance leases dvcqg partitions', async () => {
+      const held = await owners()
+      return ['gw-0', 'gw-1', 'gw-2'].every((i) => held.has(i))
+    })
+    await waitFor('gw-1 has units in flight', async () => await inFlightAtGw1() >= 2)
+    await f.kill(1)
+    // Counted after the kill: what the dead instance left claimed, for the others to reclaim.
+    heldAtKill = await inFlightAtGw1()
+  })
+  t.ok(heldAtKill > 0, `gw-1 had ${heldAtKill} units in flight when it was killed`)
   t.equal(f.children[1]!.signalCode, 'SIGKILL', 'instance gw-1 was killed under load')
   t.ok(accepted.size >= 1500 * 0.97, `${accepted.size} of 1500 accepted around the kill`)
   await allDelivered(t, f, accepted, withProgress)
