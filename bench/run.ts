@@ -92,6 +92,12 @@ interface Figures {
   cores?: { gateways: number, redis?: number }
 }
 
+/** One measurement as printed, with the cores its processes used when they were measured. */
+function line (f: Figures): string {
+  const cores = f.cores === undefined ? '' : `   cores: gateways ${f.cores.gateways.toFixed(2)}${f.cores.redis === undefined ? '' : `, redis ${f.cores.redis.toFixed(2)}`}`
+  return `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}${cores}`
+}
+
 /** CPU seconds a process has used (Linux /proc: utime + stime). */
 function cpuSeconds (pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
@@ -143,7 +149,6 @@ async function main (): Promise<void> {
 
   if (process.env.BENCH_ONLY === 'signed') results.splice(2, 0, results[1]!)
   const [echo, withFacts, withoutFacts, signed] = results as [Figures, Figures, Figures, Figures]
-  const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}`
   process.stdout.write(`\n${connections} connections, ${duration} s each, body ${Buffer.byteLength(dossier(0))} bytes\n${line(echo)}\n${line(withFacts)}\n${line(withoutFacts)}\n${line(signed)}\n`)
   process.stdout.write(`intake / echo throughput: ${(withFacts.rps / echo.rps * 100).toFixed(1)} %   (goal ≥ 40 %, p99 < 50 ms)\n`)
   process.stdout.write(`keeping the indicator facts current costs ${((1 - withFacts.rps / withoutFacts.rps) * 100).toFixed(1)} % of intake throughput (goal ≤ 10 %)\n`)
@@ -186,8 +191,6 @@ async function benchRedis (): Promise<void> {
     rmSync(work, { recursive: true, force: true })
   }
   const [embedded, one, two] = results as [Figures, Figures, Figures]
-  const cores = (f: Figures): string => f.cores === undefined ? '' : `   cores: gateways ${f.cores.gateways.toFixed(2)}${f.cores.redis === undefined ? '' : `, redis ${f.cores.redis.toFixed(2)}`}`
-  const line = (f: Figures): string => `${f.name.padEnd(20)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   non-2xx ${f.non2xx}   errors ${f.errors}${cores(f)}`
   process.stdout.write(`\n${connections} connections, ${duration} s each, on ${availableParallelism()} cores shared with autocannon\n${line(embedded)}\n${line(one)}\n${line(two)}\n`)
   process.stdout.write(`Redis 1 process / embedded: ${(one.rps / embedded.rps * 100).toFixed(1)} %   Redis 2 processes / 1 process: ${(two.rps / one.rps * 100).toFixed(1)} %\n`)
   if (indicators !== '') process.stdout.write(`\n${indicators}\n`)

@@ -284,9 +284,10 @@ async function logCommand (sub: string | undefined, values: Values, file: string
     return report.ok ? 0 : 1
   }
   if (sub === 'verify') {
+    const cert = gatewayCert(values, file)
     const reports = await withStore(file, async (s) => {
       const byChain: Record<string, LogReport> = {}
-      for (const c of await chainsOf(s)) byChain[c.name] = verifyLog(await c.read({}), await c.checkpoints(0, Number.MAX_SAFE_INTEGER), [gatewayCert(values, file)])
+      for (const c of await chainsOf(s)) byChain[c.name] = verifyLog(await c.read({}), await c.checkpoints(0, Number.MAX_SAFE_INTEGER), [cert])
       return byChain
     }, dbOf(values))
     const all = Object.values(reports)
@@ -299,7 +300,8 @@ async function logCommand (sub: string | undefined, values: Values, file: string
     const pki = pkiOf(values, file)
     const trust = existsSync(pki.trustDir) ? pki.trustStore() : undefined
     const entries = await withStore(file, async (s) => (await Promise.all((await chainsOf(s)).map((c) => c.read({ messageId: id })))).flat(), dbOf(values))
-    out(entries.map((e) => evidenceOf(e, gatewayCert(values, file), trust)))
+    const cert = gatewayCert(values, file)
+    out(entries.map((e) => evidenceOf(e, cert, trust)))
     return entries.length > 0 ? 0 : 1
   }
   if (sub === 'export') {

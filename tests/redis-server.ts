@@ -7,21 +7,19 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
+import { freePort } from '../adapters/simulator-kit.js'
+import { waitFor } from './helpers.js'
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
+/** Waits (10 s at most) until `redis-cli -p port …args` prints what `ready` accepts. */
+async function cliUntil (what: string, port: number, args: string[], ready: (out: string) => boolean, alive: () => void = () => {}): Promise<void> {
+  await waitFor(what, () => {
+    alive()
+    return ready(spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout ?? '')
+  }, 10_000)
 }
 
 /** A redis-server process of its own, with AOF on (appendfsync always), that can be killed and started again on the same port and data. */
@@ -40,13 +38,9 @@ export class RedisServer {
     this.#proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(this.port), '--dir', this.dir, '--save', '',
       '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', ...extra], { stdio: 'ignore' })
     const proc = this.#proc
-    for (let i = 0; i < 200; i++) {
+    await cliUntil('redis-server started', this.port, ['ping'], (out) => out.trim() === 'PONG', () => {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`)
-      const ping = spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' })
-      if (ping.stdout?.trim() === 'PONG') return
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    throw new Error('redis-server did not start')
+    })
   }
 
   /** Lets the test process exit while the server runs (it is killed at exit). */
@@ -106,12 +100,8 @@ export class RedisTopology {
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...this.servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' })
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`)
-    for (let i = 0; i < 100; i++) {
-      const info = spawnSync('redis-cli', ['-p', String(this.servers[0]!.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout
-      if (info.includes('cluster_state:ok')) return this.servers.map((s) => s.url)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    throw new Error('the cluster did not become ok')
+    await cliUntil('the cluster ok', this.servers[0]!.port, ['cluster', 'info'], (out) => out.includes('cluster_state:ok'))
+    return this.servers.map((s) => s.url)
   }
 
   /** A master and one Sentinel monitoring it as `name`; returns the Sentinel's host:port. */
@@ -124,12 +114,8 @@ export class RedisTopology {
     writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nsentinel monitor ${name} 127.0.0.1 ${master.port} 1\n`)
     const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
     this.#extra.push(proc)
-    for (let i = 0; i < 100; i++) {
-      const r = spawnSync('redis-cli', ['-p', String(port), 'sentinel', 'get-master-addr-by-name', name], { encoding: 'utf8' }).stdout
-      if (r.includes(String(master.port))) return `127.0.0.1:${port}`
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    throw new Error('the sentinel did not start')
+    await cliUntil('the sentinel watching the master', port, ['sentinel', 'get-master-addr-by-name', name], (out) => out.includes(String(master.port)))
+    return `127.0.0.1:${port}`
   }
 
   async stop (): Promise<void> {

@@ -49,6 +49,9 @@ const testFacts: FactsDeriver = (prev, row) => ({
   online: true, feeBearing: row.maHoSo.endsWith('1'), paidOnline: false, digitised: false, reuse: false, synced: prev?.synced ?? false
 })
 
+/** An accept with its body's real digest, so that the log verifier checks the bodies too. */
+export const real = (i: AcceptInput): AcceptInput => ({ ...i, contentHash: sha256Hex(i.body ?? '') })
+
 export function storeContract (t: Test, name: string, factory: StoreFactory): void {
   const now = Date.now() + 1000
 
@@ -211,8 +214,6 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.same(await store.logTip(), { seq: 0, hash: GENESIS })
     const longHeader = Buffer.from(JSON.stringify({ alg: 'ES256', x5c: ['A'.repeat(1500), 'B'.repeat(1500)] })).toString('base64url')
     const signature = `${longHeader}..${'s'.repeat(86)}`
-    // Real digests, so that the verifier can check the bodies too.
-    const real = (i: AcceptInput): AcceptInput => ({ ...i, contentHash: sha256Hex(i.body ?? '') })
     await store.accept({ ...real(acceptOf(60)), signature })
     await store.accept({ ...acceptOf(61), body: null })
     await Promise.all([store.accept(real(acceptOf(62))), store.appendLog([{ at: now, direction: 'out', party: 'dvcqg', kind: 'dossier', messageId: 'm-out', contentHash: sha256Hex('{"x":1}'), body: '{"x":1}', signature: `${longHeader}..other` }])])

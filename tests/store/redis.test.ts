@@ -1,23 +1,21 @@
 import t, { type Test } from 'tap'
 import { RedisStore, type RedisStoreOptions } from '../../gateway/store/redis/index.js'
-import { sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
-import type { AcceptInput } from '../../gateway/store/types.js'
-import { freePort, RedisServer, RedisTopology, testRedis } from '../redis-server.js'
+import { verifyLog } from '../../gateway/crypto/message-log.js'
+import { freePort } from '../../adapters/simulator-kit.js'
+import { RedisServer, RedisTopology, testRedis } from '../redis-server.js'
 import { waitFor } from '../helpers.js'
 import { Periodic } from '../../gateway/periodic.js'
 import { createLogger } from '../../gateway/logger.js'
-import { acceptOf, storeContract, type StoreFactory } from './contract.js'
-
-/** With the body's real digest, so that the log verifies bodies too. */
-const real = (i: AcceptInput): AcceptInput => ({ ...i, contentHash: sha256Hex(i.body ?? '') })
+import { acceptOf, real, storeContract, type StoreFactory } from './contract.js'
 
 const settings = new WeakMap<object, RedisStoreOptions>()
 
-export async function openRedisStore (t: Test, overrides: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
-  const { url, namespace } = await testRedis(t)
-  const options: RedisStoreOptions = {
-    url, namespace, instance: 'test-1', partitions: 4, leaseMs: 2000, claimTimeoutMs: 60_000, idempotencyMs: 3600_000, connectTimeoutMs: 2000, ...overrides
-  }
+/** The tests' settings; `overrides` first say where Redis is. */
+const testOptions = (overrides: Partial<RedisStoreOptions> & Pick<RedisStoreOptions, 'url' | 'namespace'>): RedisStoreOptions =>
+  ({ instance: 'test-1', partitions: 4, leaseMs: 2000, claimTimeoutMs: 60_000, idempotencyMs: 3600_000, connectTimeoutMs: 2000, ...overrides })
+
+async function openRedisStore (t: Test, overrides: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
+  const options = testOptions({ ...await testRedis(t), ...overrides })
   const store = new RedisStore(options)
   await store.init()
   settings.set(store, options)
@@ -41,9 +39,7 @@ const factory = (where: Partial<RedisStoreOptions> = {}): StoreFactory => ({
 storeContract(t, 'redis', factory())
 
 t.test('an unreachable Redis: start-up fails at once, saying where and what to set', async (t) => {
-  const store = new RedisStore({
-    url: `redis://127.0.0.1:${await freePort()}`, namespace: 'none', instance: 'x', partitions: 4, leaseMs: 2000, claimTimeoutMs: 60_000, idempotencyMs: 1000, connectTimeoutMs: 1000
-  })
+  const store = new RedisStore(testOptions({ url: `redis://127.0.0.1:${await freePort()}`, namespace: 'none', instance: 'x', idempotencyMs: 1000, connectTimeoutMs: 1000 }))
   const started = Date.now()
   await t.rejects(store.init(), { code: 'LGSP_ERR_CONFIG_INVALID', message: /Redis at redis:\/\/127\.0\.0\.1:\d+, which cannot be reached.*LGSP_REDIS_URL/ })
   t.ok(Date.now() - started < 5000, 'without waiting for retries')
@@ -69,7 +65,7 @@ t.test('Redis goes away and comes back: the store says so, refuses with 503 mean
 t.test('an instance name held by a running instance is refused', async (t) => {
   const first = await openRedisStore(t, { instance: 'same', leaseMs: 600 })
   const { url } = await testRedis(t)
-  const second = new RedisStore({ url, namespace: first.namespace, instance: 'same', partitions: 4, leaseMs: 600, claimTimeoutMs: 60_000, idempotencyMs: 1000, connectTimeoutMs: 1000 })
+  const second = new RedisStore(testOptions({ url, namespace: first.namespace, instance: 'same', leaseMs: 600, idempotencyMs: 1000, connectTimeoutMs: 1000 }))
   await t.rejects(second.init(), { code: 'LGSP_ERR_CONFIG_INVALID', message: /instance name "same"/ })
   await second.close()
 })

@@ -12,7 +12,8 @@ import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../../adapters/onestop/index.js'
 import { projectRoot } from '../../gateway/paths.js'
 import { hoso, progress, tempDir, testConfigDocument, tokenFrom, waitFor } from '../helpers.js'
-import { freePort, RedisServer } from '../redis-server.js'
+import { freePort } from '../../adapters/simulator-kit.js'
+import { RedisServer } from '../redis-server.js'
 
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
 

@@ -13,7 +13,7 @@
  * Message log: one hash chain per instance (as each X-Road security server keeps its own),
  * because Lua in Redis has no SHA-256 to extend a shared chain inside the atomic step. The
  * instance name is held as a lease while the process runs, so two live processes never
- * write one chain; each chain is verified on its own (`lgsp log verify --chain`).
+ * write one chain; each chain is verified on its own (`lgsp log verify` checks them all).
  *
  * Deliveries: see scripts.ts. Each destination's streams are partitioned by a hash of
  * MaHoSo, and each partition is leased to one instance at a time, which keeps a dossier's
@@ -146,7 +146,7 @@ export class RedisStore implements Store {
   #closed = false
   #heartbeat: NodeJS.Timeout | undefined
   readonly #sha = new Map<string, string>()
-  // Group commit of accepts and log appends (one COMMIT script per round trip, one at a time).
+  // Group commit of accepts and log appends (one COMMIT script per batch; see #flush).
   #queue: Job[] = []
   /** Messages a COMMIT did not take, to go first in the next batch (in their order). */
   #retry: Job[] = []
@@ -244,14 +244,14 @@ export class RedisStore implements Store {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `store.redis.partitions is ${this.#o.partitions}, but namespace "${this.#o.namespace}" was created with ${partitions}; partitions cannot change while the namespace holds data.`)
     }
     await this.#holdInstance()
-    this.#heartbeat = setInterval(() => { this.#renewInstance().catch(() => {}) }, Math.max(50, this.#o.leaseMs / 3))
+    this.#heartbeat = setInterval(() => { this.#holdInstanceName().catch(() => {}) }, Math.max(50, this.#o.leaseMs / 3))
     this.#heartbeat.unref()
   }
 
   /** Takes this instance's name; waits for a lease left by a killed predecessor to expire. */
   async #holdInstance (): Promise<void> {
     const deadline = Date.now() + this.#o.leaseMs + 1000
-    while (Number(await this.#script('HOLD', [`inst:${this.#o.instance}`, this.#token, this.#o.leaseMs])) !== 1) {
+    while (!await this.#holdInstanceName()) {
       if (Date.now() > deadline) {
         throw lgspError('LGSP_ERR_CONFIG_INVALID', `Another running gateway uses the instance name "${this.#o.instance}" on this Redis; give each instance its own (store.redis.instance or LGSP_INSTANCE).`)
       }
@@ -259,8 +259,9 @@ export class RedisStore implements Store {
     }
   }
 
-  async #renewInstance (): Promise<void> {
-    await this.#script('HOLD', [`inst:${this.#o.instance}`, this.#token, this.#o.leaseMs])
+  /** Takes or renews the lease on this instance's name: false while another process holds it. */
+  async #holdInstanceName (): Promise<boolean> {
+    return Number(await this.#script('HOLD', [`inst:${this.#o.instance}`, this.#token, this.#o.leaseMs])) === 1
   }
 
   /** Named lease for a job only one instance runs at a time (pollers, settlement): true while held. */
@@ -334,7 +335,7 @@ export class RedisStore implements Store {
   /** Reads what a batch's plans need, plans each message in order, and chains its log entries: the COMMIT's ops. */
   async #prepare (batch: Job[]): Promise<Prepared> {
     // The tip this batch chains after (a COMMIT answered meanwhile may forget it: see #settle).
-    const start = this.#tip ?? await this.#readTip()
+    const start = this.#tip ?? await this.logTip()
     const accepts = batch.filter((j): j is AcceptJob => j.kind === 'accept')
     const ids = [...new Set(accepts.flatMap((j) => j.input.maHoSo))]
     const [seen, rows, facts, synced] = await Promise.all([
@@ -456,13 +457,9 @@ export class RedisStore implements Store {
     else job.resolve({ replayed: true, reply: JSON.parse(stored.slice(nl + 1)) as AcceptResult['reply'] })
   }
 
-  async #readTip (): Promise<{ seq: number, hash: string }> {
+  async logTip (): Promise<{ seq: number, hash: string }> {
     const t = await this.#cmd(['GET', this.#key('logtip', this.#o.instance)]) as string | null
     return t === null ? { seq: 0, hash: GENESIS } : parseTip(t)
-  }
-
-  async logTip (): Promise<{ seq: number, hash: string }> {
-    return await this.#readTip()
   }
 
   /** The message-log chains in this namespace (one per instance that ever wrote). */
@@ -637,9 +634,15 @@ export class RedisStore implements Store {
 
   // ---- dossiers ---------------------------------------------------------------------------
 
-  async getDossier (maHoSo: string): Promise<DossierView | undefined> {
+  /** A dossier's current ledger row. */
+  async #row (maHoSo: string): Promise<DossierRow | undefined> {
     const row = await this.#cmd(['HGET', this.#key('d', maHoSo), 'row']) as string | null
-    if (row === null) return undefined
+    return row === null ? undefined : JSON.parse(row) as DossierRow
+  }
+
+  async getDossier (maHoSo: string): Promise<DossierView | undefined> {
+    const row = await this.#row(maHoSo)
+    if (row === undefined) return undefined
     const history = (await this.#cmd(['LRANGE', this.#key('ev', maHoSo), 0, -1]) as string[]).map((e) => JSON.parse(e) as DossierEvent)
     const finished = (await this.#cmd(['LRANGE', this.#key('dl', maHoSo), 0, -1]) as string[]).map((d) => JSON.parse(d) as FinishedUnit)
     const open: OpenUnit[] = []
@@ -653,19 +656,16 @@ export class RedisStore implements Store {
         })
       }
     }
-    return { row: JSON.parse(row) as DossierRow, history, deliveries: unitViews(finished, open) }
+    return { row, history, deliveries: unitViews(finished, open) }
   }
 
   async dossierState (maHoSo: string): Promise<{ owner: string, state: DossierState } | undefined> {
-    const row = await this.#cmd(['HGET', this.#key('d', maHoSo), 'row']) as string | null
-    if (row === null) return undefined
-    const r = JSON.parse(row) as DossierRow
-    return { owner: r.owner, state: r.state }
+    const row = await this.#row(maHoSo)
+    return row === undefined ? undefined : { owner: row.owner, state: row.state }
   }
 
   async dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]> {
-    const rows = await Promise.all(maHoSo.map((id) => this.#cmd(['HGET', this.#key('d', id), 'row']) as Promise<string | null>))
-    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DossierRow)
+    return (await Promise.all(maHoSo.map((id) => this.#row(id)))).filter((r): r is DossierRow => r !== undefined)
   }
 
   // ---- indicators -------------------------------------------------------------------------
@@ -780,10 +780,15 @@ export class RedisStore implements Store {
     if (await this.#cmd(['SET', this.#key('anom', a.key), JSON.stringify(a), 'NX']) !== null) await this.#cmd(['ZADD', this.#key('anomz'), a.receivedAt, a.key])
   }
 
+  /** The JSON values at these keys, those that exist, in order. */
+  async #values<T> (keys: readonly string[]): Promise<T[]> {
+    if (keys.length === 0) return []
+    const texts = await this.#cmd(['MGET', ...keys]) as Array<string | null>
+    return texts.filter((t): t is string => t !== null).map((t) => JSON.parse(t) as T)
+  }
+
   async #payments (refs: readonly string[]): Promise<Payment[]> {
-    if (refs.length === 0) return []
-    const texts = await this.#cmd(['MGET', ...refs.map((r) => this.#key('pay', r))]) as Array<string | null>
-    return texts.filter((t): t is string => t !== null).map((t) => toPayment(JSON.parse(t) as PaymentRecord))
+    return (await this.#values<PaymentRecord>(refs.map((r) => this.#key('pay', r)))).map(toPayment)
   }
 
   async duePayments (before: number, limit: number): Promise<Payment[]> {
@@ -806,9 +811,7 @@ export class RedisStore implements Store {
   async settlement (from: number, to: number): Promise<SettlementReport> {
     const payments = await this.#payments(await this.#cmd(['ZRANGEBYSCORE', this.#key('pay:all'), from, `(${to}`]) as string[])
     const keys = await this.#cmd(['ZRANGEBYSCORE', this.#key('anomz'), from, `(${to}`]) as string[]
-    const anomalies = keys.length === 0 ? [] : (await this.#cmd(['MGET', ...keys.map((k) => this.#key('anom', k))]) as Array<string | null>)
-      .filter((t): t is string => t !== null).map((t) => JSON.parse(t) as CallbackAnomaly)
-    return settlementReport(from, to, payments, anomalies)
+    return settlementReport(from, to, payments, await this.#values<CallbackAnomaly>(keys.map((k) => this.#key('anom', k))))
   }
 
   // ---- the rest ---------------------------------------------------------------------------
