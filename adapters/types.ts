@@ -8,7 +8,12 @@ import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 /** A message as the gateway accepted it, before any destination's format. */
 export type CanonicalMessage =
   | { kind: 'dossier', messageId: string, sender: string, record: HoSo, existed: boolean }
-  | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[] }
+  /**
+   * Progress entries in event time. `record` is the dossier's record after them, present when
+   * some entries were history (behind its status): a destination that takes the status from
+   * the latest progress call must get the record again after them.
+   */
+  | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[], record?: HoSo }
   /** A tax notice: `entry` is the status-6 progress entry, `rows` the notice's lines as the tax service sent them. */
   | { kind: 'tax-notice', messageId: string, sender: string, record: HoSo, entry: QuaTrinhXuLy, rows: Array<Record<string, string | number>> }
   /** A confirmed payment: `record` is the dossier with DuocThanhToanTrucTuyen and the paid fees. */

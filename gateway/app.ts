@@ -23,6 +23,7 @@ import { statisticsRoutes } from './routes/statistics.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
+import { WarningTally, type WarningCode } from './warnings.js'
 import type { GatewaySigning } from './crypto/signing.js'
 
 export interface AppDeps {
@@ -63,11 +64,17 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   const members = new Members(config.members)
   const auth = bearerAuth(signer, members, deps.signing?.verifier)
   const notify = (destinations: readonly string[]): void => deps.delivery?.notify(destinations)
+  const tally = new WarningTally()
+  // Codes and counts only: a warning never carries the value sent.
+  const onWarnings = (member: string, kind: string, warnings: Partial<Record<WarningCode, number>>): void => {
+    tally.add(member, warnings)
+    deps.logger.info({ member, kind, warnings }, 'normalised')
+  }
 
   tokenRoutes(app, signer, members)
   const receipts = config.signatures.receipts ? deps.signing?.batch : undefined
-  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, ...(receipts === undefined ? {} : { receipts }) })
-  adminRoutes(app, auth, deps.store, deps.delivery)
+  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) })
+  adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))

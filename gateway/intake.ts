@@ -10,7 +10,10 @@ import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { parseDvcqgDate } from './ledger/dates.js'
-import { inProcessingOrder, planDossiers, planProgress, planTaxNotice, type TaxAmount } from './ledger/plan.js'
+import { inProcessingOrder, planDossiers, planProgress, planTaxNotice, recordStatusTime, type TaxAmount } from './ledger/plan.js'
+import { toState } from './ledger/state-machine.js'
+import { normaliseBody, normaliseDossier, normaliseProgress } from './normalise.js'
+import { countWarnings, MAX_REPLY_WARNINGS, warning, type Warning, type WarningCode } from './warnings.js'
 import { formatDvcqgDate } from './ledger/dates.js'
 import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
@@ -27,6 +30,8 @@ export interface IntakeDeps {
   notify: (destinations: readonly string[]) => void
   /** Signs receipts (absent: replies carry none). */
   receipts?: BatchSigner
+  /** Told of every accepted message's normalisations, counted by code (the log line and the per-member tally). */
+  onWarnings?: (member: string, kind: MessageKind, counts: Partial<Record<WarningCode, number>>) => void
 }
 
 export interface IntakeRequest {
@@ -79,10 +84,37 @@ export function resolveDestinations (member: Member, requested: readonly string[
   return [...defaults]
 }
 
-/** One message or an array of them, checked against its schema. */
-function validate<T> (validator: typeof validators.dossierRequest | typeof validators.progressRequest, body: unknown): T[] {
-  checkSchema(validator, body)
-  return (Array.isArray(body) ? body : [body]) as T[]
+/**
+ * One message or an array of them: normalised from the forms real software sends (reported in
+ * `warnings`), then checked against its schema.
+ */
+function validate<T> (validator: typeof validators.dossierRequest | typeof validators.progressRequest, body: unknown,
+  normalise: Parameters<typeof normaliseBody>[1], warnings: Warning[]): T[] {
+  const normalised = normaliseBody(body, normalise, warnings)
+  checkSchema(validator, normalised)
+  return (Array.isArray(normalised) ? normalised : [normalised]) as T[]
+}
+
+/** Fields DVCQG expects of a record whose absence changes no figure: accepted, reported. */
+const EXPECTED_FIELDS = ['TenTTHC', 'ChuHoSo', 'LoaiDoiTuong'] as const
+
+/** What a record lacks that the sender should know about (none of it refuses the record). */
+function recordWarnings (r: HoSo, path: string, known: boolean, out: Warning[]): void {
+  for (const f of EXPECTED_FIELDS) if (r[f] === undefined) out.push(warning('LGSP_WARN_FIELD_MISSING', `${path}/${f}`))
+  if (r.KenhThucHien === undefined) out.push(warning('LGSP_WARN_CHANNEL_ABSENT', `${path}/KenhThucHien`))
+  if (!known) out.push(warning('LGSP_WARN_PROCEDURE_UNKNOWN', `${path}/MaTTHC`))
+  const state = toState(r.TrangThaiHoSo)
+  if ((state === 3 || state === 9 || state === 10) && recordStatusTime(r, state) === undefined) out.push(warning('LGSP_WARN_END_DATE_MISSING', `${path}/TrangThaiHoSo`))
+}
+
+/** The reply's warnings and per-item outcomes (stored with the key, so a repeat gets them too). */
+function replyNotes (warnings: readonly Warning[], outcomes: AcceptReply['outcomes']): Partial<AcceptReply> {
+  const notes: Partial<AcceptReply> = { outcomes }
+  if (warnings.length > 0) {
+    notes.warnings = warnings.slice(0, MAX_REPLY_WARNINGS)
+    notes.warningCounts = countWarnings(warnings)
+  }
+  return notes
 }
 
 /** Date order rules the schema cannot express. */
@@ -131,7 +163,10 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
     messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.member.logBodies ? req.raw : null,
     signature: req.signature ?? null, maHoSo, reply, plan: plan(messageId, now)
   })
-  if (!result.replayed) deps.notify(destinations)
+  if (!result.replayed) {
+    deps.notify(destinations)
+    if (result.reply.warningCounts !== undefined) deps.onWarnings?.(req.member.id, kind, result.reply.warningCounts)
+  }
   if (deps.receipts === undefined) return result
   // A repeat gets a receipt for the message as first accepted (its id and time).
   return { ...result, receipt: result.replayed ? await issueReceipt(deps.receipts, receiptStatement(result.reply, req.member.id, kind, contentHash)) : await receipt! }
@@ -141,26 +176,36 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
 export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Promise<IntakeResult> {
   requireKind(req.member, 'dossier')
   const destinations = resolveDestinations(req.member, req.destinations)
-  const records = validate<HoSo>(validators.dossierRequest, req.body)
+  const warnings: Warning[] = []
+  const records = validate<HoSo>(validators.dossierRequest, req.body, normaliseDossier, warnings)
   const ids = records.map((r) => r.MaHoSo)
   const dup = ids.find((id, i) => ids.indexOf(id) !== i)
   if (dup !== undefined) throw lgspError('LGSP_ERR_REQUEST_DUPLICATE_DOSSIER', `MaHoSo ${dup} appears more than once in this request.`)
   records.forEach(checkDates)
   // Routing by procedure: the member's destinations plus the vertical systems that take part.
-  const routes = records.map((r) => {
+  // A procedure the catalogue does not list yet goes to the member's destinations only.
+  const routes = records.map((r, i) => {
     const procedure = deps.catalogue.get(r.MaTTHC)
-    if (procedure === undefined) throw lgspError('LGSP_ERR_DOSSIER_UNKNOWN_PROCEDURE', `MaTTHC ${r.MaTTHC} of ${r.MaHoSo} is not in the procedure catalogue (version ${deps.catalogue.version}).`)
-    const verticals = procedure.HeThongLienThong.filter((d) => deps.adapters.get(d) !== undefined && !destinations.includes(d))
+    recordWarnings(r, Array.isArray(req.body) ? `/${i}` : '', procedure !== undefined, warnings)
+    const verticals = (procedure?.HeThongLienThong ?? []).filter((d) => deps.adapters.get(d) !== undefined && !destinations.includes(d))
     // Never back to the system the dossier came from.
     return [...destinations, ...verticals].filter((d) => deps.adapters.get(d)?.sourceMember !== req.member.id)
   })
   const all = [...new Set(routes.flat())]
   return accept(deps, req, 'dossier', ids, all, (messageId, now) => (current) => {
-    const ctx = { sender: req.member.id, messageId, now }
+    const ctx = { sender: req.member.id, messageId, now, indexed: Array.isArray(req.body) }
     const change = planDossiers(current, records, ctx)
-    const outbox = records.flatMap((record, i) => unitsFor(deps.adapters, routes[i]!, record.MaHoSo,
-      { kind: 'dossier', messageId, sender: req.member.id, record, existed: change.existed[i]! }))
-    return { change, outbox }
+    const outbox: OutboxInsert[] = []
+    let row = 0
+    change.outcomes.forEach((o, i) => {
+      if (o.outcome === 'refused') return
+      // The record as the ledger keeps it (a status behind the dossier's is replaced by the real one).
+      const record = change.rows[row]!.record
+      outbox.push(...unitsFor(deps.adapters, routes[i]!, record.MaHoSo, { kind: 'dossier', messageId, sender: req.member.id, record, existed: change.existed[row]! }))
+      row++
+    })
+    const outcomes = change.outcomes.map((o, index) => ({ index, MaHoSo: records[index]!.MaHoSo, ...o }))
+    return { change, outbox, reply: replyNotes([...warnings, ...change.warnings], outcomes) }
   })
 }
 
@@ -168,14 +213,22 @@ export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Pro
 export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): Promise<IntakeResult> {
   requireKind(req.member, 'progress')
   const destinations = resolveDestinations(req.member, req.destinations)
+  const warnings: Warning[] = []
   // The ledger applies them, and every destination receives them, in ThoiDiemXuLy order.
-  const entries = inProcessingOrder(validate<QuaTrinhXuLy>(validators.progressRequest, req.body))
-  const wrong = entries.findIndex((e) => e.MaHoSo !== maHoSo)
-  if (wrong >= 0) throw lgspError('LGSP_ERR_REQUEST_PATH_MISMATCH', `Entry ${wrong} has MaHoSo ${entries[wrong]!.MaHoSo}, the URL names ${maHoSo}.`)
+  const entries = inProcessingOrder(validate<QuaTrinhXuLy>(validators.progressRequest, req.body, normaliseProgress, warnings))
+  const wrong = entries.find((e) => e.entry.MaHoSo !== maHoSo)
+  if (wrong !== undefined) throw lgspError('LGSP_ERR_REQUEST_PATH_MISMATCH', `Entry ${wrong.index} has MaHoSo ${wrong.entry.MaHoSo}, the URL names ${maHoSo}.`)
   return accept(deps, req, 'progress', [maHoSo], destinations, (messageId, now) => (current) => {
-    const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now })
-    const outbox = unitsFor(deps.adapters, destinations, maHoSo, { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries })
-    return { change, outbox }
+    const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now, indexed: Array.isArray(req.body) })
+    // Refused entries go nowhere; history goes on, in event time, so DVCQG's history is whole.
+    const sent = entries.filter((_, i) => change.outcomes[i]!.outcome !== 'refused').map((e) => e.entry)
+    const history = change.outcomes.some((o) => o.outcome === 'history')
+    // After history, the dossier's record again: a destination that takes the status from the
+    // latest progress call would otherwise be left at an older status.
+    const message: CanonicalMessage = { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries: sent, ...(history ? { record: change.rows[0]!.record } : {}) }
+    const outbox = unitsFor(deps.adapters, destinations, maHoSo, message)
+    const outcomes = change.outcomes.map((o, i) => ({ index: entries[i]!.index, MaHoSo: maHoSo, ...o })).sort((a, b) => a.index - b.index)
+    return { change, outbox, reply: replyNotes([...warnings, ...change.warnings], outcomes) }
   })
 }
 

@@ -22,7 +22,7 @@ export function toSubmission (r: HoSo): Record<string, string> {
   const out: Record<string, string> = {
     maHoSo: r.MaHoSo,
     maTTHC: r.MaTTHC,
-    nguoiNop: r.ChuHoSo,
+    nguoiNop: r.ChuHoSo ?? '',
     ngayNop: r.NgayTiepNhan ?? r.NgayNopHoSo ?? ''
   }
   if (r.SoGiayToChuHoSo !== undefined) out.soGiayTo = r.SoGiayToChuHoSo

@@ -58,6 +58,8 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   const receivedAt = r.NgayTiepNhan === undefined ? null : parseDvcqgDate(r.NgayTiepNhan) ?? null
   let dueAt = r.NgayHenTra === undefined ? null : parseDvcqgDate(r.NgayHenTra) ?? null
   const procedure = catalogue.get(r.MaTTHC)
+  // An attachment the one-stop removed (TaiLieuNop[].IsDeleted "True") counts for nothing.
+  const files = (r.TaiLieuNop ?? []).filter((t) => String(t.IsDeleted).toLowerCase() !== 'true')
   if (dueAt === null && receivedAt !== null && procedure !== undefined) dueAt = calendar.addWorkingDays(receivedAt, procedure.SoNgayGiaiQuyet)
   const f: DossierFacts = {
     maHoSo: row.maHoSo,
@@ -71,14 +73,20 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
     pausedMs: prev?.pausedMs ?? 0,
     pauseSince: prev?.pauseSince ?? null,
     online: String(r.KenhThucHien) === '2',
-    feeBearing: procedure?.CoPhiLePhi === true && (r.DanhSachLePhi ?? []).some((x) => x.Gia > 0),
+    feeBearing: procedure?.CoPhiLePhi === true && (r.DanhSachLePhi ?? []).some((x) => (x.Gia ?? 0) > 0),
     paidOnline: ['1', '2'].includes(String(r.DuocThanhToanTrucTuyen)),
-    digitised: (r.TaiLieuNop ?? []).some((t) => flag(t.DuocSoHoa)) && (r.DanhSachGiayToKetQua ?? []).length > 0,
-    reuse: flag(r.HoSoCoThanhPhanSoHoa) || (r.TaiLieuNop ?? []).some((t) => flag(t.DuocSoHoa)),
+    digitised: files.some((t) => flag(t.DuocSoHoa)) && (r.DanhSachGiayToKetQua ?? []).length > 0,
+    reuse: flag(r.HoSoCoThanhPhanSoHoa) || files.some((t) => flag(t.DuocSoHoa)),
     synced: prev?.synced ?? false
   }
   for (const e of events) {
+    // An entry that moved nothing but reports an end dates the end of a dossier that has ended,
+    // when nothing earlier did: a record at 10 without NgayTra (timed by its arrival), then its
+    // progress history with the 9 and the 10 (DESIGN §3 "Order").
+    if ((!e.applied || e.fromState === e.toState) && ENDS.has(e.toState) && ENDS.has(row.state) && f.endedAt !== null) f.endedAt = Math.min(f.endedAt, e.at)
     if (!e.applied || e.fromState === e.toState) continue
+    // Reported processed (9), then back in processing or stopped: the 9 was not its end.
+    if (e.fromState === 9 && e.toState !== 10) f.endedAt = null
     if (e.toState === 5) {
       f.supplements++
       f.pauseSince = e.at

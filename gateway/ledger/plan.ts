@@ -7,7 +7,8 @@
 import type { HoSo, QuaTrinhXuLy } from '../../schemas/types.js'
 import { lgspError } from '../errors.js'
 import { parseDvcqgDate } from './dates.js'
-import { assertMove, toState, type DossierState } from './state-machine.js'
+import { warning, type Warning } from '../warnings.js'
+import { assertMove, canMove, isBehind, isReopen, stateNames, toState, type DossierState } from './state-machine.js'
 
 /** The ledger's row for one dossier. */
 export interface DossierRow {
@@ -16,7 +17,10 @@ export interface DossierRow {
   owner: string
   maTTHC: string
   state: DossierState
-  /** ThoiDiemXuLy (epoch ms) of the latest progress entry that moved the state. */
+  /**
+   * When the dossier reached its current status (epoch ms): the ThoiDiemXuLy of the entry that
+   * moved it, or the record's date of that status (recordStatusTime), else the record's arrival.
+   */
   lastEventAt: number | null
   /** The latest HoSo record as sent. */
   record: HoSo
@@ -30,7 +34,7 @@ export interface DossierEvent {
   maHoSo: string
   messageId: string
   kind: 'dossier' | 'progress' | 'payment' | 'tax-notice'
-  /** Event time: ThoiDiemXuLy for progress, the receive time for a HoSo record. */
+  /** Event time: ThoiDiemXuLy for progress; for a HoSo record the date of its status (recordStatusTime), else its arrival. */
   at: number
   receivedAt: number
   fromState: DossierState | null
@@ -47,25 +51,107 @@ export interface LedgerChange {
   existed: boolean[]
 }
 
+/** What became of one record or progress entry of a message (the reply lists them). */
+export interface ItemOutcome {
+  /** applied: moved (or kept) the status; history: kept in the history without moving it back; refused: not applied, not delivered. */
+  outcome: 'applied' | 'history' | 'refused'
+  code?: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION'
+  detail?: string
+  from?: DossierState
+  to?: DossierState
+}
+
+/** A ledger change that also says, per record or entry, what happened and what was normalised. */
+export interface PlannedChange extends LedgerChange {
+  /** One per record (planDossiers, in the order sent) or entry (planProgress, in processing order). */
+  outcomes: ItemOutcome[]
+  /** Decisions taken on the sender's behalf (paths index the records or entries as sent). */
+  warnings: Warning[]
+}
+
 export interface PlanContext {
   sender: string
   messageId: string
   now: number
+  /** The body was an array: warning paths index its items (`/2/TrangThai`). */
+  indexed?: boolean
 }
 
-/** A HoSo record (create or update) for each dossier of a POST /v1/dossiers. */
-export function planDossiers (current: ReadonlyMap<string, DossierRow>, records: readonly HoSo[], ctx: PlanContext): LedgerChange {
-  const change: LedgerChange = { rows: [], events: [], existed: [] }
-  for (const record of records) {
-    const before = current.get(record.MaHoSo)
-    const to = toState(record.TrangThaiHoSo)
-    if (before !== undefined) assertMove(record.MaHoSo, before.state, to)
+/** A warning path's prefix for item `i` of a message. */
+const itemPath = (ctx: PlanContext, i: number): string => ctx.indexed === true ? `/${i}` : ''
+
+const parse = (d: string | undefined): number | undefined => d === undefined ? undefined : parseDvcqgDate(d)
+
+/**
+ * When a record says its status was reached, if it says so: NgayNopHoSo for 1, NgayTiepNhan
+ * for 2, NgayTuChoi for 3, NgayKetThucXuLy for 8 and 9, NgayTra for 10. Records at 4–7 carry
+ * no date of their status.
+ */
+export function recordStatusTime (record: HoSo, state: DossierState): number | undefined {
+  switch (state) {
+    case 1: return parse(record.NgayNopHoSo)
+    case 2: return parse(record.NgayTiepNhan)
+    case 3: return parse(record.NgayTuChoi) ?? parse(record.NgayKetThucXuLy)
+    case 8:
+    case 9: return parse(record.NgayKetThucXuLy)
+    case 10: return parse(record.NgayTra) ?? parse(record.NgayKetThucXuLy)
+    default: return undefined
+  }
+}
+
+const refused = (maHoSo: string, from: DossierState, to: DossierState): ItemOutcome =>
+  ({ outcome: 'refused', code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION', detail: `Dossier ${maHoSo} cannot go from ${from} (${stateNames[from]}) to ${to} (${stateNames[to]}).`, from, to })
+
+/** When every item of a message is refused, the message is refused as a whole (409), naming the first. */
+function refuseAllIfNoneTaken (maHoSo: string, outcomes: readonly ItemOutcome[]): void {
+  const first = outcomes[0]
+  if (first !== undefined && outcomes.every((o) => o.outcome === 'refused')) assertMove(maHoSo, first.from!, first.to!)
+}
+
+/**
+ * A HoSo record (create or update) for each dossier of a POST /v1/dossiers. A record is a
+ * snapshot: a move forward is applied, a status behind the dossier's (a re-sent older record)
+ * updates the other fields and keeps the status, and only an impossible move (out of a final
+ * state) refuses that record alone. Every record refused: the message is refused (409).
+ */
+export function planDossiers (current: ReadonlyMap<string, DossierRow>, records: readonly HoSo[], ctx: PlanContext): PlannedChange {
+  const change: PlannedChange = { rows: [], events: [], existed: [], outcomes: [], warnings: [] }
+  records.forEach((sent, i) => {
+    const before = current.get(sent.MaHoSo)
+    const to = toState(sent.TrangThaiHoSo)
+    const at = recordStatusTime(sent, to)
+    let state = to
+    let record = sent
+    // A record is a snapshot of the dossier as it was sent: without the date of its status,
+    // it stands at its arrival, so history sent after it (older entries) never moves it back.
+    let lastEventAt: number | null = at ?? ctx.now
+    let applied = true
+    if (before !== undefined && before.state !== to) {
+      const stale = before.lastEventAt !== null && (at ?? ctx.now) < before.lastEventAt
+      if (canMove(before.state, to) && !stale) {
+        if (isReopen(before.state, to)) change.warnings.push(warning('LGSP_WARN_STATUS_REOPENED', `${itemPath(ctx, i)}/TrangThaiHoSo`))
+      } else if (stale || isBehind(before.state, to)) {
+        // DVCQG keeps the latest record: it gets this one with the status the dossier really has.
+        state = before.state
+        record = { ...sent, TrangThaiHoSo: before.state }
+        lastEventAt = before.lastEventAt
+        applied = false
+        change.warnings.push(warning('LGSP_WARN_STATUS_BEHIND', `${itemPath(ctx, i)}/TrangThaiHoSo`))
+      } else {
+        change.outcomes.push(refused(sent.MaHoSo, before.state, to))
+        return
+      }
+    } else if (before !== undefined) {
+      // The same status again (other fields updated): it was reached when it was first reported.
+      lastEventAt = before.lastEventAt ?? lastEventAt
+    }
+    change.outcomes.push(applied ? { outcome: 'applied' } : { outcome: 'history', from: before!.state, to })
     change.rows.push({
-      maHoSo: record.MaHoSo,
+      maHoSo: sent.MaHoSo,
       owner: before?.owner ?? ctx.sender,
-      maTTHC: record.MaTTHC,
-      state: to,
-      lastEventAt: before?.lastEventAt ?? null,
+      maTTHC: sent.MaTTHC,
+      state,
+      lastEventAt,
       record,
       version: (before?.version ?? 0) + 1,
       createdAt: before?.createdAt ?? ctx.now,
@@ -73,33 +159,49 @@ export function planDossiers (current: ReadonlyMap<string, DossierRow>, records:
     })
     change.existed.push(before !== undefined)
     change.events.push({
-      maHoSo: record.MaHoSo,
+      maHoSo: sent.MaHoSo,
       messageId: ctx.messageId,
       kind: 'dossier',
-      at: ctx.now,
+      // Event time where the record says it; a record without the date of its status is timed by its arrival.
+      at: at ?? ctx.now,
       receivedAt: ctx.now,
       fromState: before?.state ?? null,
       toState: to,
-      applied: true,
+      applied,
       sender: ctx.sender
     })
-  }
+  })
+  refuseAllIfNoneTaken(records[0]?.MaHoSo ?? '', change.outcomes)
   return change
 }
 
-/** Progress entries in ThoiDiemXuLy order (stable: equal times keep the order sent). */
-export function inProcessingOrder (entries: readonly QuaTrinhXuLy[]): QuaTrinhXuLy[] {
+/** A progress entry with its index as sent. */
+export interface IndexedEntry {
+  entry: QuaTrinhXuLy
+  /** Position in the request body (0 for a single entry). */
+  index: number
+}
+
+/** Progress entries in ThoiDiemXuLy order (stable: equal times keep the order sent), each with its index as sent. */
+export function inProcessingOrder (entries: readonly QuaTrinhXuLy[]): IndexedEntry[] {
   return entries
-    .map((entry, i) => ({ entry, at: parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0, i }))
-    .sort((a, b) => a.at - b.at || a.i - b.i)
-    .map((x) => x.entry)
+    .map((entry, index) => ({ entry, index, at: parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0 }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
+    .map(({ entry, index }) => ({ entry, index }))
 }
 
 /**
- * Progress entries for one dossier, given in ThoiDiemXuLy order (inProcessingOrder); one older
- * than the last applied entry is kept in the history but never moves the state backwards.
+ * Progress entries for one dossier, given in ThoiDiemXuLy order (inProcessingOrder). Each is
+ * decided on its own, in event time:
+ * - older than the dossier's current status (lastEventAt), or at the same instant and not a
+ *   move: history, kept without moving the status back (a one-stop that sends the record
+ *   first, then the whole history starting at 2);
+ * - an allowed move: applied;
+ * - otherwise (later than the current status and impossible, e.g. out of a final state):
+ *   refused alone; the others still apply.
+ * Every entry refused: the message is refused (409).
  */
-export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: string, entries: readonly QuaTrinhXuLy[], ctx: PlanContext): LedgerChange {
+export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: string, entries: readonly IndexedEntry[], ctx: PlanContext): PlannedChange {
   const before = current.get(maHoSo)
   if (before === undefined) {
     throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${maHoSo} is not known to the gateway: post it with POST /v1/dossiers first.`, { maHoSo })
@@ -107,29 +209,34 @@ export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: 
   let state = before.state
   let lastEventAt = before.lastEventAt
   const events: DossierEvent[] = []
-  for (const entry of entries) {
+  const outcomes: ItemOutcome[] = []
+  const warnings: Warning[] = []
+  for (const { entry, index } of entries) {
     const at = parseDvcqgDate(entry.ThoiDiemXuLy) ?? 0
     const to = toState(entry.TrangThai)
-    const stale = lastEventAt !== null && at < lastEventAt
-    if (!stale) {
-      assertMove(maHoSo, state, to)
+    const older = lastEventAt !== null && at < lastEventAt
+    const legal = canMove(state, to)
+    let outcome: ItemOutcome
+    if (legal && !older) {
+      if (isReopen(state, to)) warnings.push(warning('LGSP_WARN_STATUS_REOPENED', `${itemPath(ctx, index)}/TrangThai`))
+      outcome = { outcome: 'applied' }
+    } else if (older || (!legal && at === lastEventAt)) {
+      warnings.push(warning('LGSP_WARN_ENTRY_HISTORY', `${itemPath(ctx, index)}/ThoiDiemXuLy`))
+      outcome = { outcome: 'history', from: state, to }
+    } else {
+      warnings.push(warning('LGSP_WARN_ENTRY_REFUSED', `${itemPath(ctx, index)}/TrangThai`))
+      outcomes.push(refused(maHoSo, state, to))
+      continue
     }
-    events.push({
-      maHoSo,
-      messageId: ctx.messageId,
-      kind: 'progress',
-      at,
-      receivedAt: ctx.now,
-      fromState: state,
-      toState: to,
-      applied: !stale,
-      sender: ctx.sender
-    })
-    if (!stale) {
+    outcomes.push(outcome)
+    const apply = outcome.outcome === 'applied'
+    events.push({ maHoSo, messageId: ctx.messageId, kind: 'progress', at, receivedAt: ctx.now, fromState: state, toState: to, applied: apply, sender: ctx.sender })
+    if (apply) {
       state = to
       lastEventAt = at
     }
   }
+  refuseAllIfNoneTaken(maHoSo, outcomes)
   const row: DossierRow = {
     ...before,
     state,
@@ -138,7 +245,7 @@ export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: 
     version: before.version + 1,
     updatedAt: ctx.now
   }
-  return { rows: [row], events, existed: [true] }
+  return { rows: [row], events, existed: [true], outcomes, warnings }
 }
 
 /** What a confirmed payment changes in the dossier's record (the online-payment indicator reads it). */

@@ -24,25 +24,40 @@ export const stateNames: Readonly<Record<DossierState, string>> = {
 /**
  * Allowed moves. Staying in the same state is always allowed (an update of other fields,
  * or one more progress entry while processing). 3, 7, 8 and 10 are final.
- * - 5 "yêu cầu bổ sung" returns to 4 when the supplement arrives (or the citizen withdraws, 7).
- * - 6 "nghĩa vụ tài chính" returns to 4 once paid; 9 directly when paying was the last step.
- * - 2 may go straight to 9 for procedures resolved on the spot.
+ * A HoSo record is a snapshot of where the dossier is, and real one-stops skip the steps
+ * they do not sync (DESIGN §3 "Order"), so every move forward is allowed: a dossier may
+ * arrive first at 4 or 10, go from 4 to 10 in one combined "done and returned" push, or be
+ * refused after reception (2, 4, 5, 6 → 3).
+ * - 4, 5 and 6 are one stage: a supplement (5) or a financial obligation (6) returns to
+ *   processing (4) and may be followed by another.
+ * - 9 may go back to processing or to 8: one client reports 5/6/8 as "9" and re-sends the
+ *   record as "4" when processing resumes; DVCQG keeps the latest record.
+ * Impossible: back to 1 or 2, from 4–6 or 9 to 1/2, out of a final state, 9 to 3 or 7.
  */
 export const transitions: Readonly<Record<DossierState, readonly DossierState[]>> = {
-  1: [2, 3, 7],
-  2: [4, 5, 6, 7, 8, 9],
+  1: [2, 3, 4, 5, 6, 7, 8, 9, 10],
+  2: [3, 4, 5, 6, 7, 8, 9, 10],
   3: [],
-  4: [5, 6, 7, 8, 9],
-  5: [4, 7, 8],
-  6: [4, 7, 8, 9],
+  4: [3, 5, 6, 7, 8, 9, 10],
+  5: [3, 4, 6, 7, 8, 9, 10],
+  6: [3, 4, 5, 7, 8, 9, 10],
   7: [],
   8: [],
-  9: [10],
+  9: [4, 5, 6, 8, 10],
   10: []
 }
 
-/** The states a dossier may be created in (the first message the gateway sees of it). */
-export const initialStates: readonly DossierState[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+/**
+ * How far along a state is: 1 registered, 2 received, 4–6 processing, 9 processed, then the
+ * final states. A status behind the dossier's (a lower stage) is a re-sent or older report.
+ */
+const stage: Readonly<Record<DossierState, number>> = { 1: 0, 2: 1, 4: 2, 5: 2, 6: 2, 9: 3, 3: 4, 7: 4, 8: 4, 10: 4 }
+
+/** Whether `to` is an earlier stage than `from` (a stale report, never a move). */
+export const isBehind = (from: DossierState, to: DossierState): boolean => stage[to] < stage[from]
+
+/** Whether `from → to` takes a dossier reported processed (9) back into processing or to 8. */
+export const isReopen = (from: DossierState, to: DossierState): boolean => from === 9 && to !== 9 && to !== 10
 
 /** Normalises a TrangThaiHoSo as sent (number or numeric string) to a state. */
 export const toState = (v: number | string): DossierState => Number(v) as DossierState

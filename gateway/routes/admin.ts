@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Delivery } from '../delivery/index.js'
 import { lgspError } from '../errors.js'
 import type { Store } from '../store/types.js'
+import type { WarningTally } from '../warnings.js'
 import { memberOf, requireAdmin, type Authenticate } from '../plugins/auth.js'
 
 const idParam = (params: unknown): number => {
@@ -13,7 +14,7 @@ const idParam = (params: unknown): number => {
   return id
 }
 
-export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: Store, delivery: Delivery | undefined): void {
+export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: Store, delivery: Delivery | undefined, tally: WarningTally): void {
   const admin: Authenticate = async (req, reply) => {
     await auth(req, reply)
     requireAdmin(memberOf(req))
@@ -23,6 +24,9 @@ export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: St
     const workers = new Map((delivery?.status() ?? []).map((w) => [w.destination, w]))
     return (await store.queueStats()).map((q) => ({ ...q, worker: workers.get(q.destination) ?? null }))
   })
+
+  // How clean each member's data is: the normalisations intake made, by code, since start.
+  app.get('/v1/admin/normalisations', { preHandler: admin }, async () => ({ since: tally.since, members: tally.snapshot() }))
 
   app.get('/v1/admin/dlq', { preHandler: admin }, async (req) => {
     const q = req.query as { destination?: string, maHoSo?: string, limit?: string }

@@ -581,7 +581,8 @@ export class SqliteStore implements Store {
         const r = s.dossierGet.get(id)
         if (r !== undefined) current.set(id, toRow(r))
       }
-      const { change, outbox } = input.plan(current)
+      const { change, outbox, reply: planned } = input.plan(current)
+      const reply = planned === undefined ? input.reply : { ...input.reply, ...planned }
       this.#appendLog([{ at: input.receivedAt, direction: 'in', party: input.sender, kind: input.kind, messageId: input.messageId, contentHash: input.contentHash, body: input.body, signature: input.signature ?? null }])
       for (const row of change.rows) {
         s.dossierPut.run({ ...row, record: JSON.stringify(row.record) })
@@ -597,8 +598,8 @@ export class SqliteStore implements Store {
       for (const o of outbox) {
         s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt, input.sender)
       }
-      s.idemPut.run(input.idempotencyKey, matchHash, JSON.stringify(input.reply), input.receivedAt)
-      return { replayed: false, reply: input.reply }
+      s.idemPut.run(input.idempotencyKey, matchHash, JSON.stringify(reply), input.receivedAt)
+      return { replayed: false, reply }
     })
   }
 

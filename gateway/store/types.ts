@@ -4,7 +4,8 @@
  */
 import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DeliveryErrorCode } from '../errors.js'
-import type { DossierEvent, DossierRow, LedgerChange } from '../ledger/plan.js'
+import type { DossierEvent, DossierRow, ItemOutcome, LedgerChange } from '../ledger/plan.js'
+import type { Warning, WarningCode } from '../warnings.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
@@ -26,6 +27,12 @@ export interface AcceptReply {
   messageId: string
   receivedAt: string
   destinations: string[]
+  /** What intake normalised or decided on the sender's behalf (gateway/warnings.ts), at most MAX_REPLY_WARNINGS. */
+  warnings?: Warning[]
+  /** Every warning, counted by code. */
+  warningCounts?: Partial<Record<WarningCode, number>>
+  /** Per record or progress entry (index as sent): applied, kept as history, or refused alone. */
+  outcomes?: Array<ItemOutcome & { index: number, MaHoSo: string }>
 }
 
 /** Everything one accept writes, atomically. */
@@ -53,8 +60,10 @@ export interface AcceptInput {
   /**
    * Decides the ledger change and the outbox rows from the current rows; may throw an
    * LgspError, in which case nothing is written. Called inside the store's atomic section.
+   * What it returns in `reply` is merged into the reply stored with the key (per-item outcomes
+   * and warnings that depend on the dossier's state), so a repeat gets the same answer.
    */
-  plan: (current: ReadonlyMap<string, DossierRow>) => { change: LedgerChange, outbox: OutboxInsert[] }
+  plan: (current: ReadonlyMap<string, DossierRow>) => { change: LedgerChange, outbox: OutboxInsert[], reply?: Partial<AcceptReply> }
 }
 
 export type AcceptResult =

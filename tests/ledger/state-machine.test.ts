@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { projectRoot } from '../../gateway/paths.js'
-import { assertMove, canMove, stateNames, transitions, type DossierState } from '../../gateway/ledger/state-machine.js'
+import { assertMove, canMove, isBehind, isReopen, stateNames, transitions, type DossierState } from '../../gateway/ledger/state-machine.js'
 import { LgspError } from '../../gateway/errors.js'
 
 const states = Object.keys(stateNames).map(Number) as DossierState[]
@@ -14,7 +14,22 @@ t.test('final states allow no move', async (t) => {
 t.test('the supplement loop: 4 → 5 → 4', async (t) => {
   t.ok(canMove(4, 5))
   t.ok(canMove(5, 4))
-  t.notOk(canMove(5, 9), 'no result while waiting for a supplement')
+})
+
+t.test('the moves real one-stops make are allowed, going back a stage is not', async (t) => {
+  t.ok(canMove(4, 10), 'a combined "done and returned" push')
+  t.ok(canMove(2, 3), 'refused after reception')
+  t.ok(canMove(4, 3), 'refused while processing')
+  t.ok(canMove(1, 4), 'a record arriving ahead of its progress')
+  t.ok(canMove(9, 4), 'reported 9 for a supplement, processing resumes')
+  t.ok(isReopen(9, 4))
+  t.notOk(isReopen(9, 10))
+  for (const [from, to] of [[4, 2], [10, 4], [9, 2], [5, 1], [9, 3], [9, 7], [10, 3], [3, 10], [7, 4]] as Array<[DossierState, DossierState]>) {
+    t.notOk(canMove(from, to), `${from} → ${to}`)
+  }
+  t.ok(isBehind(10, 4), 'a status of an earlier stage is behind')
+  t.notOk(isBehind(10, 3), 'two final states are not behind each other')
+  t.notOk(isBehind(4, 5), '4, 5 and 6 are one stage')
 })
 
 t.test('every pair is decided by the table, staying put is always allowed', async (t) => {

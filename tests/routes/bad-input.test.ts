@@ -1,6 +1,6 @@
 import t from 'tap'
 import { TokenSigner } from '../../gateway/crypto/token.js'
-import { hoso, members, progress, startStack } from '../helpers.js'
+import { at, hoso, members, progress, startStack } from '../helpers.js'
 
 /** One failure case: a request fixture and the expected status and code. */
 interface Case {
@@ -28,12 +28,14 @@ const cases: Case[] = [
   { name: 'not JSON at all', url, body: 'MaHoSo=1', headers: { 'content-type': 'text/plain' }, status: 415, code: 'LGSP_ERR_REQUEST_MEDIA_TYPE' },
   { name: 'JSON null', url, body: 'null', status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: 'missing required field', url, body: { ...fresh, MaTTHC: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
-  { name: 'unknown field', url, body: { ...fresh, SoCMND: '123' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'status that does not exist', url, body: { ...fresh, TrangThaiHoSo: '0' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: 'status out of range', url, body: { ...fresh, TrangThaiHoSo: '11' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: 'channel out of range', url, body: { ...fresh, KenhThucHien: 4 }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
-  { name: 'fee as text', url, body: { ...fresh, DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: '135000' }] }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'fee that is not a number', url, body: { ...fresh, DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 'một trăm nghìn' }] }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'fee with a fraction of a đồng', url, body: { ...fresh, DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: '135000.5' }] }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'empty MaHoSo', url, body: { ...fresh, MaHoSo: '' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'empty status', url, body: { ...fresh, TrangThaiHoSo: '' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: 'procedure code malformed', url, body: { ...fresh, MaTTHC: 'GPLX-01' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
-  { name: 'procedure not in the catalogue', url, body: { ...fresh, MaTTHC: '9.999999.000.00.00.H56' }, status: 422, code: 'LGSP_ERR_DOSSIER_UNKNOWN_PROCEDURE' },
   { name: 'received dossier without NgayTiepNhan', url, body: { ...fresh, NgayTiepNhan: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
   { name: '31 February', url, body: { ...fresh, NgayTiepNhan: '20240231080000' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID_DATE' },
   { name: 'ISO date instead of yyyyMMddHHmmss', url, body: { ...fresh, NgayHenTra: '2024-02-05T17:00:00' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID_DATE' },
@@ -52,11 +54,13 @@ const cases: Case[] = [
   { name: 'forbidden destination', url: `${url}?destinations=dvcqg,tax`, body: fresh, status: 403, code: 'LGSP_ERR_AUTH_DESTINATION_FORBIDDEN' },
   { name: 'message kind not allowed', url, body: fresh, as: 'reader', status: 403, code: 'LGSP_ERR_AUTH_KIND_FORBIDDEN' },
   { name: 'invalid Idempotency-Key', url, body: fresh, headers: { 'idempotency-key': 'x'.repeat(200) }, status: 400, code: 'LGSP_ERR_IDEMPOTENCY_KEY_INVALID' },
-  { name: 'illegal transition (10 is final)', url, body: { ...known, TrangThaiHoSo: '4' }, status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
+  { name: 'illegal transition (10 is final, 3 is not behind it)', url, body: { ...known, TrangThaiHoSo: '3', NgayTuChoi: at(5000) }, status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
   { name: 'illegal progress transition', url: progressUrl, body: progress(known.MaHoSo, 5000, 2), status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
   { name: 'progress for an unknown dossier', url: `/v1/dossiers/${fresh.MaHoSo}/progress`, body: progress(fresh.MaHoSo, 10, 4), status: 404, code: 'LGSP_ERR_DOSSIER_NOT_FOUND' },
   { name: 'progress naming another dossier', url: progressUrl, body: progress(fresh.MaHoSo, 10, 4), status: 422, code: 'LGSP_ERR_REQUEST_PATH_MISMATCH' },
-  { name: 'progress without content', url: progressUrl, body: { ...progress(known.MaHoSo, 10, 4), NoiDungXuLy: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'progress without a time', url: progressUrl, body: { ...progress(known.MaHoSo, 10, 4), ThoiDiemXuLy: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
+  { name: 'progress with an empty time', url: progressUrl, body: { ...progress(known.MaHoSo, 10, 4), ThoiDiemXuLy: '' }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID_DATE' },
+  { name: 'progress whose every entry is impossible', url: progressUrl, body: [progress(known.MaHoSo, 5000, 7), progress(known.MaHoSo, 5001, 3)], status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
   { name: 'dossier code with bad characters in the URL', url: '/v1/dossiers/%3Cscript%3E/progress', body: progress(known.MaHoSo, 10, 4), status: 400, code: 'LGSP_ERR_REQUEST_BAD_PARAMETER' },
   { name: 'reading a dossier of another member', method: 'GET', url: `/v1/dossiers/${known.MaHoSo}`, as: 'vertical', status: 200, code: '' },
   { name: 'unknown route', url: '/v1/hoso', body: fresh, status: 404, code: 'LGSP_ERR_REQUEST_NOT_FOUND' },

@@ -386,6 +386,7 @@ export class RedisStore implements Store {
           continue
         }
         keys.add(input.idempotencyKey)
+        const reply = plan.reply === undefined ? input.reply : { ...input.reply, ...plan.reply }
         const checks = input.maHoSo.map((id) => [id, version.get(id) ?? '0'])
         const factRows: Array<Array<string | string[]>> = []
         for (const row of plan.change.rows) {
@@ -403,7 +404,7 @@ export class RedisStore implements Store {
         op = {
           t: 'a',
           key: input.idempotencyKey,
-          idem: `${matchHash}\n${JSON.stringify(input.reply)}`,
+          idem: `${matchHash}\n${JSON.stringify(reply)}`,
           ttl: this.#o.idempotencyMs,
           at: input.receivedAt,
           checks,
@@ -412,7 +413,7 @@ export class RedisStore implements Store {
           facts: factRows,
           units: plan.outbox.map((o) => [o.destination, String(partitionOf(o.maHoSo, this.#o.partitions)), o.maHoSo, input.messageId, input.sender, o.op, JSON.stringify(o.payload)])
         }
-        result = { replayed: false, reply: input.reply }
+        result = { replayed: false, reply }
       } else {
         items = [...job.items]
       }
