@@ -10,8 +10,9 @@ export type CanonicalMessage =
   | { kind: 'dossier', messageId: string, sender: string, record: HoSo, existed: boolean }
   /**
    * Progress entries in event time. `record` is the dossier's record after them, present when
-   * some entries were history (behind its status): a destination that takes the status from
-   * the latest progress call must get the record again after them.
+   * some entries were history (behind its status) and the last one sent is not at the
+   * dossier's status: a destination that takes the status from the latest progress call must
+   * get the record again after them.
    */
   | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[], record?: HoSo }
   /** A tax notice: `entry` is the status-6 progress entry, `rows` the notice's lines as the tax service sent them. */

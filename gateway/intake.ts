@@ -222,10 +222,12 @@ export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHo
     const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now, indexed: Array.isArray(req.body) })
     // Refused entries go nowhere; history goes on, in event time, so DVCQG's history is whole.
     const sent = entries.filter((_, i) => change.outcomes[i]!.outcome !== 'refused').map((e) => e.entry)
-    const history = change.outcomes.some((o) => o.outcome === 'history')
-    // After history, the dossier's record again: a destination that takes the status from the
-    // latest progress call would otherwise be left at an older status.
-    const message: CanonicalMessage = { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries: sent, ...(history ? { record: change.rows[0]!.record } : {}) }
+    // When history went last, the dossier's record goes again after it: a destination that
+    // takes the status from the latest progress call would be left at an older status.
+    const row = change.rows[0]!
+    const lastSent = sent.at(-1)
+    const resync = change.outcomes.some((o) => o.outcome === 'history') && lastSent !== undefined && toState(lastSent.TrangThai) !== row.state
+    const message: CanonicalMessage = { kind: 'progress', messageId, sender: req.member.id, maHoSo, entries: sent, ...(resync ? { record: row.record } : {}) }
     const outbox = unitsFor(deps.adapters, destinations, maHoSo, message)
     const outcomes = change.outcomes.map((o, i) => ({ index: entries[i]!.index, MaHoSo: maHoSo, ...o })).sort((a, b) => a.index - b.index)
     return { change, outbox, reply: replyNotes([...warnings, ...change.warnings], outcomes) }

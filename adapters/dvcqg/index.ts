@@ -50,8 +50,13 @@ export class DvcqgAdapter implements Adapter {
       return [{ op: 'dossier', payload }]
     }
     if (message.kind === 'tax-notice') return [{ op: 'progress', payload: { entries: [toWireProgress(message.entry)] } satisfies ProgressPayload }]
-    return chunk(message.entries, this.#cfg.progressChunk)
+    const units = chunk(message.entries, this.#cfg.progressChunk)
       .map((entries): UnitPlan => ({ op: 'progress', payload: { entries: entries.map(toWireProgress) } satisfies ProgressPayload }))
+    // Some entries were history (older than the dossier's status): DVCQG keeps the latest
+    // record, and may take a status from the latest CapNhatTienDoHoSoMC, so the record goes
+    // again after them and DVCQG ends where the ledger is.
+    if (message.record !== undefined) units.push({ op: 'dossier', payload: { record: toWireHoSo(message.record), isUpdating: true } satisfies DossierPayload })
+    return units
   }
 
   async deliver (unit: DeliveryUnit): Promise<DeliveryResult> {

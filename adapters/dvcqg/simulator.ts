@@ -152,6 +152,9 @@ export class DvcqgSimulator {
       const key = progressKey(e)
       if (held.progress.some((p) => progressKey(p) === key)) this.repeats++
       held.progress.push(e)
+      // The portal shows the dossier at the status of its latest progress call (the worst case
+      // for a client that sends history after the record: the gateway must leave it right).
+      if (e.TrangThai !== undefined) held.record = { ...held.record, TrangThaiHoSo: String(e.TrangThai) }
       const seen = this.arrivals.get(e.MaHoSo as string) ?? []
       seen.push(String(e.ThoiDiemXuLy))
       this.arrivals.set(e.MaHoSo as string, seen)

@@ -19,7 +19,8 @@ export interface DossierRow {
   state: DossierState
   /**
    * When the dossier reached its current status (epoch ms): the ThoiDiemXuLy of the entry that
-   * moved it, or the record's date of that status (recordStatusTime), else the record's arrival.
+   * moved it, or the record's date of that status (recordStatusTime), else the latest of the
+   * record's reception dates (a lower bound); null when none is known.
    */
   lastEventAt: number | null
   /** The latest HoSo record as sent. */
@@ -99,6 +100,12 @@ export function recordStatusTime (record: HoSo, state: DossierState): number | u
   }
 }
 
+/** The latest of a record's reception dates (NgayNopHoSo, NgayTiepNhan): its status came no earlier. */
+function receivedBound (record: HoSo): number | undefined {
+  const times = [parse(record.NgayNopHoSo), parse(record.NgayTiepNhan)].filter((t): t is number => t !== undefined)
+  return times.length === 0 ? undefined : Math.max(...times)
+}
+
 const refused = (maHoSo: string, from: DossierState, to: DossierState): ItemOutcome =>
   ({ outcome: 'refused', code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION', detail: `Dossier ${maHoSo} cannot go from ${from} (${stateNames[from]}) to ${to} (${stateNames[to]}).`, from, to })
 
@@ -122,12 +129,13 @@ export function planDossiers (current: ReadonlyMap<string, DossierRow>, records:
     const at = recordStatusTime(sent, to)
     let state = to
     let record = sent
-    // A record is a snapshot of the dossier as it was sent: without the date of its status,
-    // it stands at its arrival, so history sent after it (older entries) never moves it back.
-    let lastEventAt: number | null = at ?? ctx.now
+    // Without the date of its status, a record's status was reached after its reception at
+    // least: entries older than that are history, and history of an earlier stage sent after
+    // the record is recognised by its stage (planProgress).
+    let lastEventAt: number | null = at ?? receivedBound(sent) ?? null
     let applied = true
     if (before !== undefined && before.state !== to) {
-      const stale = before.lastEventAt !== null && (at ?? ctx.now) < before.lastEventAt
+      const stale = at !== undefined && before.lastEventAt !== null && at < before.lastEventAt
       if (canMove(before.state, to) && !stale) {
         if (isReopen(before.state, to)) change.warnings.push(warning('LGSP_WARN_STATUS_REOPENED', `${itemPath(ctx, i)}/TrangThaiHoSo`))
       } else if (stale || isBehind(before.state, to)) {
@@ -193,12 +201,12 @@ export function inProcessingOrder (entries: readonly QuaTrinhXuLy[]): IndexedEnt
 /**
  * Progress entries for one dossier, given in ThoiDiemXuLy order (inProcessingOrder). Each is
  * decided on its own, in event time:
- * - older than the dossier's current status (lastEventAt), or at the same instant and not a
- *   move: history, kept without moving the status back (a one-stop that sends the record
- *   first, then the whole history starting at 2);
+ * - older than the dossier's current status (lastEventAt), or not a move and of an earlier
+ *   stage (or the same instant): history, kept without moving the status back (a one-stop
+ *   that sends the record first, then the whole history starting at 2);
  * - an allowed move: applied;
- * - otherwise (later than the current status and impossible, e.g. out of a final state):
- *   refused alone; the others still apply.
+ * - otherwise (impossible: between final states, 9 to 3 or 7): refused alone; the others
+ *   still apply.
  * Every entry refused: the message is refused (409).
  */
 export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: string, entries: readonly IndexedEntry[], ctx: PlanContext): PlannedChange {
@@ -220,7 +228,7 @@ export function planProgress (current: ReadonlyMap<string, DossierRow>, maHoSo: 
     if (legal && !older) {
       if (isReopen(state, to)) warnings.push(warning('LGSP_WARN_STATUS_REOPENED', `${itemPath(ctx, index)}/TrangThai`))
       outcome = { outcome: 'applied' }
-    } else if (older || (!legal && at === lastEventAt)) {
+    } else if (older || (!legal && (isBehind(state, to) || at === lastEventAt))) {
       warnings.push(warning('LGSP_WARN_ENTRY_HISTORY', `${itemPath(ctx, index)}/ThoiDiemXuLy`))
       outcome = { outcome: 'history', from: state, to }
     } else {
