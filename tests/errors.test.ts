@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { errorTable } from '../gateway/errors.js'
 import { projectRoot } from '../gateway/paths.js'
+import { warningTable } from '../gateway/warnings.js'
 
 const codes = Object.keys(errorTable)
 
@@ -37,5 +38,15 @@ t.test('outside code imports adapters only through registry.ts and <system>/inde
   for (const file of [...sources(join(projectRoot, 'gateway'))]) {
     const imports = [...readFileSync(file, 'utf8').matchAll(/from '([^']*adapters\/[^']*)'/g)].map((m) => m[1]!)
     for (const i of imports) t.match(i, /adapters\/(registry|[a-z]+\/index)\.js$/, `${file} imports ${i}`)
+  }
+})
+
+t.test('every warning code is unique, well formed and documented in the README', async (t) => {
+  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8')
+  for (const [code, meaning] of Object.entries(warningTable)) {
+    t.match(code, /^LGSP_WARN_[A-Z0-9]+(_[A-Z0-9]+)+$/, code)
+    t.ok(readme.includes(`\`${code}\``), `${code} is in the README`)
+    t.ok(meaning.length > 20, `${code} says what it means`)
+    t.notOk(code in errorTable, `${code} is not also an error code`)
   }
 })
