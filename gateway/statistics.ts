@@ -244,8 +244,11 @@ function compare (row: DossierRow, held: Record<string, unknown> | undefined, dv
   const wire = (dvcqg.units({ kind: 'dossier', messageId: '', sender: '', record: row.record, existed: true })[0]!.payload as { record: Record<string, unknown> }).record
   const fields = KEY_FIELDS.filter((k) => String(wire[k] ?? '') !== String(held[k] ?? ''))
   if (fields.length > 0) return { maHoSo: row.maHoSo, kind: 'different', ledgerState: row.state, dvcqgState: dvcqgState(held), fields }
+  // DVCQG keeps the latest record; some of its views take the status of the latest progress
+  // entry instead. Either at the ledger's status is in step (history sent after a record
+  // leaves older statuses in the progress list).
   const state = dvcqgState(held)
-  if (state !== row.state) return { maHoSo: row.maHoSo, kind: 'stale', ledgerState: row.state, dvcqgState: state }
+  if (state !== row.state && Number(held.TrangThaiHoSo) !== row.state) return { maHoSo: row.maHoSo, kind: 'stale', ledgerState: row.state, dvcqgState: state }
   return undefined
 }
 

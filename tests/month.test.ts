@@ -163,9 +163,15 @@ t.test(`a month of ${N} dossiers: DVCQG ends equal to the ledger, indicators equ
   })
   const plan = Array.from({ length: N }, (_, i) => generate(i))
   // DVCQG fails (503s and cut connections) while the first part of the month goes in.
+  // Faults go off once DVCQG has failed 50 calls, however long that takes on this machine.
+  const faults = (): number => s.dvcqg.server.counters.error + s.dvcqg.server.counters.drop + s.dvcqg.server.counters.hang + s.dvcqg.server.counters.slow
   s.dvcqg.server.setFaults({ mode: 'random', rate: 0.3, delayMs: 0 })
-  const faultsOff = setTimeout(() => { s.dvcqg.server.setFaults({ mode: 'none' }) }, 3000)
-  t.teardown(() => clearTimeout(faultsOff))
+  const faultsOff = setInterval(() => {
+    if (faults() < 50) return
+    s.dvcqg.server.setFaults({ mode: 'none' })
+    clearInterval(faultsOff)
+  }, 20)
+  t.teardown(() => clearInterval(faultsOff))
   for (let i = 0; i < N; i += 100) {
     const res = await s.post('onestop', '/v1/dossiers', plan.slice(i, i + 100).map((p) => p.record))
     if (res.statusCode !== 202) throw new Error(res.body)
@@ -177,10 +183,11 @@ t.test(`a month of ${N} dossiers: DVCQG ends equal to the ledger, indicators equ
     if (p.duplicate) t.equal((await s.post('onestop', url, p.entries)).headers['idempotent-replayed'], 'true')
     if (p.late !== undefined && (await s.post('onestop', url, p.late)).statusCode !== 202) throw new Error('late entry refused')
   }
-  t.ok(s.dvcqg.server.counters.error + s.dvcqg.server.counters.drop + s.dvcqg.server.counters.hang + s.dvcqg.server.counters.slow > 0, 'DVCQG failed part of the time')
-  const units = plan.reduce((a, p) => a + 1 + Math.ceil(p.entries.length / 10) + (p.late === undefined ? 0 : 1), 0)
+  // A late entry is history: it goes to DVCQG, then the record again when it is not at the dossier's status.
+  const units = plan.reduce((a, p) => a + 1 + Math.ceil(p.entries.length / 10) + (p.late === undefined ? 0 : p.late.TrangThai === p.entries.at(-1)!.TrangThai ? 1 : 2), 0)
   type Q = { destination: string, delivered: number, dead: number }
   await waitFor('everything delivered', async () => ((await s.get('operator', '/v1/admin/queues')).json() as Q[]).find((q) => q.destination === 'dvcqg')?.delivered === units, 180_000)
+  t.ok(faults() >= 50, 'DVCQG failed part of the time')
   t.equal(s.dvcqg.repeats, 0, 'nothing applied twice')
   t.equal(s.dvcqg.dossiers.size, N)
 
@@ -208,7 +215,9 @@ t.test(`a month of ${N} dossiers: DVCQG ends equal to the ledger, indicators equ
   const stale = byState(10).record.MaHoSo
   s.dvcqg.dossiers.delete(lost)
   s.dvcqg.dossiers.get(changed)!.record.NgayHenTra = '20240229170000'
-  s.dvcqg.dossiers.get(stale)!.progress.pop()
+  const left = s.dvcqg.dossiers.get(stale)!
+  left.progress.pop()
+  left.record.TrangThaiHoSo = String(left.progress.at(-1)!.TrangThai)
   const found = await reconcile(false)
   t.same(found.differences.map((d: any) => [d.maHoSo, d.kind]).sort(), [[lost, 'missing'], [changed, 'different'], [stale, 'stale']].sort())
   t.match(found, { dryRun: true, repaired: 0 })
