@@ -108,6 +108,15 @@ export function toHoSo (maHoSo: string, item: GplxListItem | undefined, d: GplxD
   if (item?.soCmnd !== undefined && /^[A-Za-z0-9]{6,20}$/.test(item.soCmnd)) record.SoGiayToChuHoSo = item.soCmnd
   const summary = [item?.lyDoDoiGplx, item?.hangDaoTao === undefined ? undefined : `hạng ${item.hangDaoTao}`].filter((x) => x !== undefined && x !== '').join(', ')
   if (summary !== '') record.TrichYeuHoSo = summary
+  // Attachments' metadata (hoSoDinhKem), for the digitisation indicators; the files stay at the ministry (LayTaiLieuHoSo).
+  const files = (item?.hoSoDinhKem ?? []).filter((f) => typeof f?.tengiayto === 'string' && f.tengiayto !== '').slice(0, 200)
+  if (files.length > 0) {
+    record.TaiLieuNop = files.map((f) => ({
+      TenTepDinhKem: f.tengiayto!.slice(0, 500),
+      ...(typeof f.magiayto === 'string' && f.magiayto !== '' ? { MaThanhPhanHoSo: f.magiayto.slice(0, 100) } : {}),
+      ...(typeof f.filedinhkem === 'string' && f.filedinhkem !== '' ? { DuongDanTaiTepTin: f.filedinhkem.slice(0, 2000) } : {})
+    }))
+  }
   return record
 }
 

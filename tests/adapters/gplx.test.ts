@@ -48,6 +48,7 @@ t.test('a dossier received at the ministry enters the ledger; its status codes r
   await waitFor('at DVCQG', () => s.dvcqg.dossiers.has(id))
   t.match(s.dvcqg.dossiers.get(id)!.record, { MaTTHC: LICENCE, ChuHoSo: 'Lê Văn Dũng', TrangThaiHoSo: '2', SoGiayToChuHoSo: '001099012345', NgayHenTra: due })
   t.match(s.dvcqg.dossiers.get(id)!.record.NgayTiepNhan, /^\d{14}$/, 'the ministry\'s dd/MM/yyyy HH:mm:ss became a DVCQG date')
+  t.match(s.dvcqg.dossiers.get(id)!.record.TaiLieuNop, [{ TenTepDinhKem: 'Đơn đề nghị', MaThanhPhanHoSo: 'DON', DuongDanTaiTepTin: `/gplx/${id}/don.pdf` }], 'attachments\' metadata carried')
   await waitFor('at the one-stop', () => (s.onestop.events.get(id) ?? []).some((e) => e.type === 'dossier'))
   gplx.advance(id, '4')
   t.equal(await poller.pollOnce(), 1)

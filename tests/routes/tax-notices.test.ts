@@ -107,6 +107,7 @@ t.test('a tax receipt (ChungTuThue) is recorded in the dossier\'s history withou
   const after = (await s.get('onestop', `/v1/dossiers/${record.MaHoSo}`)).json() as View
   t.equal(after.history.length, view.history.length, 'nothing added by the repeat')
   t.notMatch(s.logs.join(''), new RegExp(PUSHER.secret), 'the SecurityKey is never logged')
+  t.notMatch(s.logs.join(''), /079203001234/, 'nor the payer\'s identity number')
   t.equal((await send(s, RECEIPT, { ...receipt, Data: { ...receipt.Data, MaHoSo: '000.00.01.H56-240201-9999' } })).json().code, 'LGSP_ERR_DOSSIER_NOT_FOUND')
 })
 
