@@ -20,6 +20,7 @@ import { paymentRoutes } from './routes/payments.js'
 import type { Payments } from './payments.js'
 import type { Statistics } from './statistics.js'
 import { statisticsRoutes } from './routes/statistics.js'
+import { taxNoticeRoutes } from './routes/tax-notices.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
@@ -77,6 +78,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
+  taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   return app
 }

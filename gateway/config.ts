@@ -59,7 +59,7 @@ function applyEnv (doc: Json, env: NodeJS.ProcessEnv): Json {
       const prefix = `LGSP_DEST_${envName(name)}_`
       set(env[`${prefix}URL`], (v) => { d.url = v })
       set(env[`${prefix}PASSWORD`], (v) => { d.password = v })
-      set(env[`${prefix}TOKEN`], (v) => { if (d.adapter === 'gplx') d.apiKey = v; else d.token = v })
+      set(env[`${prefix}TOKEN`], (v) => { d.token = v })
     }
   }
   return out

@@ -10,7 +10,7 @@ import { GplxSimulator } from '../adapters/gplx/index.js'
 import { TaxSimulator } from '../adapters/tax/index.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { resolveConfig } from './config.js'
-import { vnDate } from './ledger/dates.js'
+import { formatDvcqgDate, vnDate } from './ledger/dates.js'
 import { closeOnSignals, startGateway } from './server.js'
 
 export interface DemoPorts { gateway: number, dvcqg: number, onestop: number, paygov: number, gplx: number, tax: number }
@@ -21,7 +21,8 @@ export const demoMembers = {
   vertical: { id: 'gplx-demo', secret: 'gplx-demo-secret-00' },
   portal: { id: 'dvcqg-portal', secret: 'dvcqg-portal-secret' },
   operator: { id: 'operator', secret: 'operator-demo-secret' },
-  tax: { id: 'thue-demo', secret: 'thue-demo-secret-000' }
+  /** DVCQG pushing tax notices and receipts (its secret is the push's SecurityKey). */
+  tax: { id: 'dvcqg-push', secret: 'dvcqg-push-secret-00' }
 } as const
 
 /** The demo's configuration document (before defaults). */
@@ -36,13 +37,13 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
       { id: m.vertical.id, name: 'Hệ thống GPLX (demo)', clientSecret: m.vertical.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
       { id: m.portal.id, name: 'Cổng DVCQG', clientSecret: m.portal.secret, read: 'all' },
       { id: m.operator.id, name: 'Provincial IT operator', clientSecret: m.operator.secret, admin: true, read: 'all' },
-      { id: m.tax.id, name: 'Cơ quan thuế (demo)', clientSecret: m.tax.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' }
+      { id: m.tax.id, name: 'Cổng DVCQG: thông báo thuế, chứng từ thuế (demo)', clientSecret: m.tax.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' }
     ],
     destinations: {
       dvcqg: { adapter: 'dvcqg', url: sims.dvcqg.url, authPath: sims.dvcqg.authPath, integrationPath: sims.dvcqg.integrationPath, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56' },
       onestop: { adapter: 'onestop', url: sims.onestop.url, token: sims.onestop.token, webhookPath: sims.onestop.webhookPath },
-      gplx: { adapter: 'gplx', url: sims.gplx.url, apiKey: sims.gplx.apiKey, poll: { member: m.vertical.id, intervalMs: 2000 } },
-      tax: { adapter: 'tax', url: sims.tax.url, notices: { member: m.tax.id, intervalMs: 3000 } }
+      gplx: { adapter: 'gplx', url: sims.gplx.url, username: sims.gplx.username, password: sims.gplx.password, donViXuLy: 'SGTVT-H56', poll: { member: m.vertical.id, intervalMs: 2000 } },
+      tax: { adapter: 'tax', url: sims.tax.url, notices: { member: m.tax.id } }
     },
     payments: {
       url: sims.paygov.url, initPath: sims.paygov.initPath, queryPath: sims.paygov.queryPath,
@@ -63,7 +64,10 @@ lgsp demo is running
   one-stop simulator http://127.0.0.1:${ports.onestop}   (state: GET /_sim/state)
   PayGov simulator   http://127.0.0.1:${ports.paygov}   (state: GET /_sim/state)
   GPLX simulator     http://127.0.0.1:${ports.gplx}   (state: GET /_sim/state; overload: POST /_sim/faults)
-  tax SOAP simulator http://127.0.0.1:${ports.tax}/thue   (WSDL: ?wsdl)
+  tax simulator      http://127.0.0.1:${ports.tax}/thue   (SOAP, WSDL: ?wsdl; state: GET /_sim/state)
+
+The GPLX simulator holds a driver-licence dossier received at the ministry; the gateway
+polls it (DanhSachHoSo, TraCuuHoSo) and it appears at DVCQG:  curl -s http://127.0.0.1:${ports.dvcqg}/_sim/state
 
 Post a first dossier:
   TOKEN=$(curl -s -u ${m.id}:${m.secret} -d grant_type=client_credentials ${gateway}/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
@@ -79,6 +83,11 @@ Pay its fees online (PayGov simulator on :${ports.paygov}), then "pay" at the UR
     "MaHoSo": "000.00.01.H56-${today.slice(2)}-0001", "MaDonVi": "000.00.01.H56", "PhiLePhi": [{ "TenPhiLePhi": "Lệ phí cấp đổi", "Gia": 135000 }] }'
   curl -s "<UrlThanhToan>?result=success"
   curl -s -H "Authorization: Bearer $TOKEN" ${gateway}/v1/dossiers/000.00.01.H56-${today.slice(2)}-0001   # DuocThanhToanTrucTuyen: "2"
+
+Have DVCQG push a tax notice for it (base64 XML to ${gateway}/v1/tax/ImportThongBaoThueFromDVCQG):
+  curl -s -H 'Content-Type: application/json' http://127.0.0.1:${ports.tax}/_sim/push -d '{
+    "MaHoSo": "000.00.01.H56-${today.slice(2)}-0001", "lines": [{ "TEN_TIEUMUC": "Lệ phí trước bạ", "SO_TIEN": 500000 }] }'
+  curl -s -H "Authorization: Bearer $TOKEN" ${gateway}/v1/dossiers/000.00.01.H56-${today.slice(2)}-0001   # TrangThaiHoSo 6, the tax fee line
 Stop with Ctrl-C.
 `
 }
@@ -100,6 +109,10 @@ export async function runDemo (dataDir = process.env.LGSP_DATA_DIR ?? './data'):
   const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop, paygov, gplx, tax }))
   const gateway = await startGateway(config)
   paygov.callbackUrl = `${gateway.url}/v1/callbacks/paygov`
+  tax.pushTarget = { url: gateway.url, securityKey: demoMembers.tax.secret }
+  // A dossier received at the ministry (its own online channel): the GPLX poller brings it in.
+  const day = formatDvcqgDate(Date.now())
+  gplx.receive({ maHoSo: `000.00.01.H56-${day.slice(2, 8)}-9001`, maTTHC: '1.003560.000.00.00.H56', hoTen: 'Phạm Thị Lan', soCmnd: '056190001234', hangDaoTao: 'B2', ngayHenTra: formatDvcqgDate(Date.now() + 5 * 86_400_000) })
   closeOnSignals(gateway, async () => { await paygov.stop(); await dvcqg.stop(); await onestop.stop(); await gplx.stop(); await tax.stop() })
   process.stdout.write(walkthrough(gateway.url, ports))
 }

@@ -98,6 +98,12 @@ export const xmlErrors = {
   LGSP_ERR_XML_NAMESPACE: def(400, 'Unexpected XML namespace or root', 'The document element must be the one the interface defines, in its namespace.')
 } as const
 
+/** Tax notices and receipts pushed by DVCQG (ImportThongBaoThueFromDVCQG, ImportChungTuThueFromDVCQG). */
+export const taxErrors = {
+  LGSP_ERR_TAX_NOTICE_ENCODING: def(400, 'Tax notice file not readable', 'Send Data.FileThongBaoThue as the notice XML (UTF-8) in standard base64.'),
+  LGSP_ERR_TAX_NOTICE_INVALID: def(422, 'Tax notice or receipt not usable', 'Every LIST line needs MA_HSO (on its ROW_LIST), SO_QUYET_DINH, TEN_TIEUMUC, NGAY_QUYET_DINH as dd-MM-yyyy and SO_TIEN as whole VND (e.g. 1500000.00); a receipt needs Data.MaHoSo and ThongTinThanhToan.SoTien.')
+} as const
+
 /** Indicators and reconciliation. */
 export const indicatorErrors = {
   LGSP_ERR_INDICATORS_AGENCY: def(400, 'Missing or unknown agency', 'Give agency=<MaDonVi>, e.g. 000.00.00.H56 for the whole province.'),
@@ -140,6 +146,7 @@ export const errorTable = {
   ...paymentErrors,
   ...callbackErrors,
   ...xmlErrors,
+  ...taxErrors,
   ...indicatorErrors,
   ...adminErrors,
   ...deliveryErrors,

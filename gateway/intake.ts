@@ -244,7 +244,8 @@ export async function acceptTaxNotice (deps: IntakeDeps, member: Member, maHoSo:
   const amounts: TaxAmount[] = rows.map((r) => ({ TenPhiLePhi: r.TEN_TIEUMUC, MaPhiLePhi: r.SO_QUYET_DINH, Gia: r.SO_TIEN }))
   const total = amounts.reduce((a, x) => a + x.Gia, 0)
   const decisions = [...new Set(rows.map((r) => r.SO_QUYET_DINH))].join(', ')
-  return accept(deps, { member, body: rows, raw, idempotencyKey: `tax-notice:${maHoSo}:${decisions}` }, 'tax-notice', [maHoSo], destinations, (messageId, now) => (current) => {
+  // Hashed: decision numbers may hold spaces or non-ASCII, which an idempotency key may not.
+  return accept(deps, { member, body: rows, raw, idempotencyKey: `tax-notice:${sha256(`${maHoSo}\n${decisions}`)}` }, 'tax-notice', [maHoSo], destinations, (messageId, now) => (current) => {
     const at = now
     const change = planTaxNotice(current, maHoSo, amounts, at, { sender: member.id, messageId, now })
     const entry: QuaTrinhXuLy = {

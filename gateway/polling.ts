@@ -1,20 +1,29 @@
 /**
- * Pollers of vertical systems that do not call the province back. For each GPLX
- * destination: read DanhSachHoSo after the stored cursor, fetch each changed dossier with
- * TraCuuHoSo, and accept it through the same intake as any member's message (under the
- * destination's `poll.member`): a dossier new to the gateway as a HoSo, a known one as a
- * progress entry. Idempotency keys name the ministry's change (phienBan), so reading the
- * same change twice (a crash before the cursor moved) has no second effect. The cursor moves
- * only past changes that were accepted or refused on their merits.
+ * Pollers of vertical systems that do not call the province back.
+ *
+ * GPLX: DanhSachHoSo lists the dossiers the ministry received between two dates
+ * (`ngayNhan1`..`ngayNhan2`); each listed one is read with TraCuuHoSo for its status
+ * (`MaTrangThai`). A dossier new to the gateway is accepted as a HoSo, a known one whose
+ * status changed as a progress entry, both under the destination's `poll.member` and
+ * through the same intake as any member's message. The cursor kept in the store is the
+ * last receive date fully read plus the dossiers still open at the ministry (each with the
+ * code last handled): a round asks again from `overlapDays` before the cursor (the
+ * ministry lists some dossiers late at a day's edge), walks up to today in windows of
+ * `windowDays`, then looks up the open dossiers that left the window. The cursor moves
+ * only past dossiers that were accepted or refused on their merits; a repeat has no second
+ * effect (the status is compared with the ledger's, and idempotency keys name the ledger
+ * version a change applies to).
  */
-import type { GplxAdapter, GplxRecord } from '../adapters/gplx/index.js'
+import type { GplxAdapter, GplxDetail, GplxListItem } from '../adapters/gplx/index.js'
 import type { TaxAdapter } from '../adapters/tax/index.js'
 import type { XmlParserPool } from '../adapters/xml/index.js'
-import { toHoSo, toProgress } from '../adapters/gplx/index.js'
+import { addDays, isFinal, statusOf, toHoSo, toProgress } from '../adapters/gplx/index.js'
 import { LgspError } from './errors.js'
 import { acceptDossiers, acceptProgress, acceptTaxNotice, type IntakeDeps } from './intake.js'
+import { formatDvcqgDate, vnDate } from './ledger/dates.js'
+import { canMove, type DossierState } from './ledger/state-machine.js'
 import type { Logger } from './logger.js'
-import type { Members } from './members.js'
+import type { Member, Members } from './members.js'
 import { Periodic } from './periodic.js'
 
 /**
@@ -32,6 +41,34 @@ async function refusable (log: Logger, fields: Record<string, unknown>, accept: 
   }
 }
 
+/** The GPLX poller's cursor, as stored (JSON). */
+export interface GplxCursor {
+  /** The last receive date (yyyy-MM-dd, Vietnam) whose window was fully read. */
+  through?: string
+  /** Dossiers not final at the ministry: the MaTrangThai last handled and the day first seen. */
+  open: Record<string, { code: string, since: string }>
+}
+
+/** What one round did (for operators and tests). */
+export interface GplxRound {
+  applied: number
+  refused: number
+  /** MaTrangThai codes not in the table: not applied, logged. */
+  unknownCodes: Array<{ maHoSo: string, code: string }>
+  /** False when the ministry failed mid-round (the cursor kept its place). */
+  complete: boolean
+}
+
+function readCursor (text: string | undefined): GplxCursor {
+  if (text === undefined) return { open: {} }
+  try {
+    const c = JSON.parse(text) as GplxCursor
+    if (c !== null && typeof c === 'object' && typeof c.open === 'object' && c.open !== null) return c
+  } catch {}
+  // An older cursor (a change number) means nothing to the date windows: start afresh.
+  return { open: {} }
+}
+
 export class GplxPoller {
   readonly #adapter: GplxAdapter
   readonly #deps: IntakeDeps
@@ -39,6 +76,10 @@ export class GplxPoller {
   readonly #log: Logger
   readonly #key: string
   readonly #schedule: Periodic
+  /** The poller's time (tests set it; else now). */
+  clock: () => number = Date.now
+  /** The last round's summary. */
+  last: GplxRound | undefined
 
   constructor (adapter: GplxAdapter, deps: IntakeDeps, members: Members, log: Logger) {
     this.#adapter = adapter
@@ -49,47 +90,113 @@ export class GplxPoller {
     this.#schedule = new Periodic('poll', adapter.settings.poll.intervalMs, () => this.pollOnce(), this.#log, { store: deps.store, name: this.#key })
   }
 
-  /** One round: every change after the cursor, in the ministry's order. Returns how many were applied. */
-  async pollOnce (): Promise<number> {
-    const member = this.#members.get(this.#adapter.settings.poll.member)
-    if (member === undefined) return 0
-    let cursor = Number(await this.#deps.store.getCursor(this.#key) ?? 0)
-    let applied = 0
-    for (;;) {
-      const page = await this.#adapter.client.changes(cursor, this.#adapter.settings.poll.batch)
-      if (!page.ok) {
-        this.#log.warn({ code: page.code, reason: page.message }, 'DanhSachHoSo failed')
-        return applied
-      }
-      if (page.items.length === 0) return applied
-      for (const change of page.items) {
-        const found = await this.#adapter.client.lookUp(change.maHoSo)
-        if (!found.ok) {
-          this.#log.warn({ code: found.code, maHoSo: change.maHoSo }, 'TraCuuHoSo failed; will retry from here')
-          return applied
-        }
-        // The record may have moved on since the list was read: apply what it says now, keyed by its version.
-        if (await this.#apply(member, found.record)) applied++
-        cursor = Math.max(change.phienBan, found.record.phienBan)
-        await this.#deps.store.setCursor(this.#key, String(cursor))
-      }
-    }
+  /** The stored cursor. */
+  async cursor (): Promise<GplxCursor> {
+    return readCursor(await this.#deps.store.getCursor(this.#key))
   }
 
-  /** Accepts one ministry record; false when everything in it was refused on its merits (logged, not retried). */
-  async #apply (member: NonNullable<ReturnType<Members['get']>>, g: GplxRecord): Promise<boolean> {
-    if (await this.#deps.store.dossierState(g.maHoSo) === undefined) {
-      const record = toHoSo(g)
-      return refusable(this.#log, { maHoSo: g.maHoSo, phienBan: g.phienBan }, () => acceptDossiers(this.#deps, { member, body: record, raw: JSON.stringify(record), idempotencyKey: `gplx:${g.maHoSo}:${g.phienBan}` }))
+  /** One round: the windows from the cursor to today, then the open dossiers. Returns how many dossiers changed in the ledger. */
+  async pollOnce (): Promise<number> {
+    const round: GplxRound = { applied: 0, refused: 0, unknownCodes: [], complete: false }
+    this.last = round
+    const member = this.#members.get(this.#adapter.settings.poll.member)
+    if (member === undefined) return 0
+    const poll = this.#adapter.settings.poll
+    const cursor = await this.cursor()
+    const save = (): Promise<void> => this.#deps.store.setCursor(this.#key, JSON.stringify(cursor))
+    const today = vnDate(this.clock())
+    const seen = new Set<string>()
+    let from = cursor.through === undefined ? addDays(today, -(poll.windowDays - 1)) : addDays(cursor.through, -poll.overlapDays)
+    while (from <= today) {
+      const to = addDays(from, poll.windowDays - 1) < today ? addDays(from, poll.windowDays - 1) : today
+      const page = await this.#adapter.client.list(from, to)
+      if (!page.ok) {
+        this.#log.warn({ code: page.code, reason: page.message, from, to }, 'DanhSachHoSo failed; the cursor keeps its place')
+        await save()
+        return round.applied
+      }
+      for (const item of page.items) {
+        if (seen.has(item.maHoSo)) continue
+        seen.add(item.maHoSo)
+        if (!await this.#follow(member, item.maHoSo, item, cursor, round, today)) {
+          await save()
+          return round.applied
+        }
+      }
+      if (cursor.through === undefined || to > cursor.through) cursor.through = to
+      await save()
+      from = addDays(to, 1)
     }
-    // Replay every step of the ministry's history: a poll may have missed some (2 → 9 → 10
-    // read as 2 → 10), and steps already applied come back as idempotent repeats.
-    let any = false
-    for (const step of g.lichSu) {
-      const entry = toProgress(g.maHoSo, step)
-      any = await refusable(this.#log, { maHoSo: g.maHoSo, phienBan: step.phienBan }, () => acceptProgress(this.#deps, { member, body: entry, raw: JSON.stringify(entry), idempotencyKey: `gplx:${g.maHoSo}:${step.phienBan}` }, g.maHoSo)) || any
+    // Status changes of dossiers received before the window: DanhSachHoSo no longer lists them.
+    for (const [maHoSo, open] of Object.entries(cursor.open)) {
+      if (seen.has(maHoSo)) continue
+      if (open.since < addDays(today, -poll.followDays)) {
+        this.#log.warn({ maHoSo, code: open.code, since: open.since }, 'GPLX dossier still open after followDays: no longer looked up')
+        delete cursor.open[maHoSo]
+        continue
+      }
+      if (!await this.#follow(member, maHoSo, undefined, cursor, round, today)) {
+        await save()
+        return round.applied
+      }
     }
-    return any
+    await save()
+    round.complete = true
+    return round.applied
+  }
+
+  /** Reads one dossier's status and applies it; false when the ministry failed (the round ends). */
+  async #follow (member: Member, maHoSo: string, item: GplxListItem | undefined, cursor: GplxCursor, round: GplxRound, today: string): Promise<boolean> {
+    const found = await this.#adapter.client.lookUp(maHoSo)
+    if (!found.ok) {
+      this.#log.warn({ code: found.code, reason: found.message, maHoSo }, 'TraCuuHoSo failed; will retry from here')
+      return false
+    }
+    const detail = found.detail
+    const since = cursor.open[maHoSo]?.since ?? today
+    if (detail === undefined) {
+      delete cursor.open[maHoSo]
+      return true
+    }
+    const code = String(detail.MaTrangThai ?? '').trim()
+    // Not received yet at the ministry (no NgayTiepNhan): looked at again later.
+    if (typeof detail.NgayTiepNhan !== 'string' || detail.NgayTiepNhan.trim() === '') {
+      cursor.open[maHoSo] = { code: '', since }
+      return true
+    }
+    if (cursor.open[maHoSo]?.code === code) return true
+    const state = statusOf(code, this.#adapter.settings.statusCodes)
+    if (state === undefined) {
+      round.unknownCodes.push({ maHoSo, code })
+      this.#log.warn({ maHoSo, MaTrangThai: code }, 'GPLX status code not in the table: not applied (add it to statusCodes)')
+      cursor.open[maHoSo] = { code, since }
+      return true
+    }
+    const applied = await this.#apply(member, maHoSo, item, detail, state)
+    if (applied === true) round.applied++
+    if (applied === false) round.refused++
+    if (isFinal(state)) delete cursor.open[maHoSo]
+    else cursor.open[maHoSo] = { code, since }
+    return true
+  }
+
+  /** Accepts one status; true applied, false refused on its merits (logged), undefined nothing to do. */
+  async #apply (member: Member, maHoSo: string, item: GplxListItem | undefined, detail: GplxDetail, state: DossierState): Promise<boolean | undefined> {
+    const [row] = await this.#deps.store.dossierRows([maHoSo])
+    const fields = { maHoSo, MaTrangThai: detail.MaTrangThai }
+    if (row === undefined) {
+      const record = toHoSo(maHoSo, item, detail, state)
+      return refusable(this.#log, fields, () => acceptDossiers(this.#deps, { member, body: record, raw: JSON.stringify(record), idempotencyKey: `gplx:${maHoSo}:new` }))
+    }
+    if (row.state === state) return undefined
+    const at = formatDvcqgDate(this.clock())
+    // TraCuuHoSo shows the status now, not the steps: "returned" seen straight after "processing"
+    // means the result was issued in between (10 is reachable only from 9).
+    const entries = !canMove(row.state, state) && state === 10 && canMove(row.state, 9)
+      ? [toProgress(maHoSo, 9, at, undefined, true), toProgress(maHoSo, 10, at, detail.TrangThaiHoSo)]
+      : [toProgress(maHoSo, state, at, detail.TrangThaiHoSo)]
+    // Keyed by the ledger version it applies to: a repeat after a crash replays, 4 → 5 → 4 → 5 does not.
+    return refusable(this.#log, fields, () => acceptProgress(this.#deps, { member, body: entries, raw: JSON.stringify(entries), idempotencyKey: `gplx:${maHoSo}:v${row.version}:${state}` }, maHoSo))
   }
 
   start (): void { this.#schedule.start() }
@@ -97,8 +204,9 @@ export class GplxPoller {
 }
 
 /**
- * Asks the tax service for the notice of every dossier submitted to it that has none yet
- * (LayThongBaoThue). A notice is parsed with the hardened XML parser (in the worker pool
+ * Optional (`notices.poll`, off by default: in practice DVCQG pushes notices, see
+ * routes/tax-notices.ts): asks the tax service for the notice of every dossier submitted
+ * to it that has none yet (LayThongBaoThue). A notice is parsed with the hardened XML parser (in the worker pool
  * when large) and accepted as a tax-notice message: status 6 with the amounts, to the
  * notice member's destinations (the one-stop, DVCQG). A malformed or hostile notice is
  * refused and logged, and asked for again next round.
@@ -110,8 +218,11 @@ export class TaxNoticePoller {
   readonly #xml: XmlParserPool
   readonly #log: Logger
   readonly #schedule: Periodic
+  readonly #enabled: boolean
 
-  constructor (adapter: TaxAdapter, intervalMs: number, deps: IntakeDeps, members: Members, xml: XmlParserPool, log: Logger) {
+  constructor (adapter: TaxAdapter, settings: { intervalMs: number, poll?: boolean }, deps: IntakeDeps, members: Members, xml: XmlParserPool, log: Logger) {
+    const intervalMs = settings.intervalMs
+    this.#enabled = settings.poll === true
     this.#adapter = adapter
     this.#deps = deps
     this.#members = members
@@ -149,6 +260,7 @@ export class TaxNoticePoller {
     return accepted
   }
 
-  start (): void { this.#schedule.start() }
+  /** Runs only with `notices.poll`; pollOnce may still be called by hand. */
+  start (): void { if (this.#enabled) this.#schedule.start() }
   stop (): Promise<void> { return this.#schedule.stop() }
 }

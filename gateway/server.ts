@@ -100,7 +100,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
   const xml = taxAdapters.length > 0 ? new XmlParserPool() : undefined
   const noticePollers = taxAdapters.map((a) => {
     const cfg = config.destinations[a.destination]
-    return new TaxNoticePoller(a, cfg?.adapter === 'tax' ? cfg.notices.intervalMs : 10_000, intake, members, xml!, logger)
+    return new TaxNoticePoller(a, cfg?.adapter === 'tax' ? cfg.notices : { intervalMs: 10_000 }, intake, members, xml!, logger)
   })
   signing.start()
   delivery?.start()

@@ -852,33 +852,70 @@ export interface Timeouts1 {
   bodyMs: number
 }
 /**
- * The driver-licensing system (GPLX) of the Ministry of Transport: bearer-key REST.
+ * The driver-licensing system (GPLX) of the Ministry of Transport, read-only: session login, then every call is a POST to one service endpoint naming its service (DanhSachHoSo over a window of receive dates, TraCuuHoSo for one dossier); replies {error_code, data:[…]}. Dossiers are not submitted to it.
  */
 export interface GplxDestination {
   adapter: 'gplx'
   /**
-   * Base URL of the destination.
+   * Base URL of the GPLX service (SyncApiUrl).
    */
   url: string
   /**
-   * Dossiers delivered in parallel to this destination.
+   * Login path, appended to url.
+   */
+  authPath: string
+  /**
+   * The single service endpoint, appended to url.
+   */
+  integrationPath: string
+  /**
+   * Login user issued by the ministry.
+   */
+  username: string
+  /**
+   * Login password. Override: LGSP_DEST_<NAME>_PASSWORD.
+   */
+  password: string
+  /**
+   * Optional bearer token some deployments require on every call. Override: LGSP_DEST_<NAME>_TOKEN.
+   */
+  token?: string
+  /**
+   * The province's processing-unit code at the ministry (MaDonViXuLy), sent with every call.
+   */
+  donViXuLy: string
+  /**
+   * Connections kept to the service.
    */
   concurrency: number
   timeouts: Timeouts2
   /**
-   * Bearer key issued by the ministry. Override: LGSP_DEST_<NAME>_TOKEN.
+   * MaTrangThai codes (TraCuuHoSo) mapped onto TrangThaiHoSo 1-10, added to or replacing the built-in table (codes "1"-"10" mean the DVCQG status of the same number). A code in neither is not applied: it is logged and counted.
    */
-  apiKey: string
+  statusCodes: {
+    [k: string]: number | undefined
+  }
   poll: {
     /**
-     * The member whose name status changes and new dossiers from the ministry are accepted under; its destinations receive them.
+     * The member whose name new dossiers and status changes from the ministry are accepted under; its destinations receive them.
      */
     member: string
+    /**
+     * Pause between polling rounds.
+     */
     intervalMs: number
     /**
-     * Changes read per DanhSachHoSo call.
+     * Days of receive dates (ngayNhan1..ngayNhan2) asked per DanhSachHoSo call; also how far back the first round starts.
      */
-    batch: number
+    windowDays: number
+    /**
+     * Days before the stored cursor asked again each round, so dossiers the ministry lists late at a window's edge are not missed (repeats have no second effect).
+     */
+    overlapDays: number
+    /**
+     * How long a dossier not yet in a final status is looked up again (TraCuuHoSo) after it left the window.
+     */
+    followDays: number
   }
 }
 export interface Timeouts2 {
@@ -887,7 +924,7 @@ export interface Timeouts2 {
   bodyMs: number
 }
 /**
- * The tax service (land and financial obligations): SOAP 1.1 with WS-Security signatures (schemas/tax/thue.wsdl).
+ * The tax service. Dossiers of procedures that name it are submitted over SOAP 1.1 with WS-Security signatures (schemas/tax/thue.wsdl); its notices and receipts reach the province the way DVCQG pushes them (POST /v1/tax/ImportThongBaoThueFromDVCQG, /v1/tax/ImportChungTuThueFromDVCQG), or, optionally, by asking the SOAP service (notices.poll).
  */
 export interface TaxDestination {
   adapter: 'tax'
@@ -911,13 +948,24 @@ export interface TaxDestination {
    * How requests are signed: WS-Security (X.509 token, Body and Timestamp by Id) or an enveloped XML-DSig signature over the whole envelope (Reference URI=""). Both RSA-SHA256, exc-c14n.
    */
   signature: 'ws-security' | 'enveloped'
+  /**
+   * Where tax notices and receipts come in.
+   */
   notices: {
     /**
-     * The member tax notices are accepted under; its destinations receive them.
+     * The member tax notices and receipts are accepted under (DVCQG's pusher, e.g. dvcqg-push; it needs messageKind "progress"): it authenticates the push with a bearer token or with its client secret as the body's SecurityKey. Its destinations receive them.
      */
     member: string
     /**
-     * How often submitted dossiers are asked for their notice.
+     * Take notices (ImportThongBaoThueFromDVCQG) and receipts (ImportChungTuThueFromDVCQG) pushed by DVCQG: the real-world path.
+     */
+    push: boolean
+    /**
+     * Also ask the SOAP service for the notice of every submitted dossier (LayThongBaoThue). Off by default: in practice notices are pushed.
+     */
+    poll: boolean
+    /**
+     * How often submitted dossiers are asked for their notice (with poll).
      */
     intervalMs: number
   }

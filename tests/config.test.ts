@@ -51,7 +51,7 @@ t.test('invalid configurations are refused with a message that says what to fix'
   fails(t, noPassword, /password/)
   fails(t, [], /must be a JSON object/)
   const poller = doc()
-  poller.destinations.gplx = { adapter: 'gplx', url: 'http://127.0.0.1:1', apiKey: 'gplx-key-123', poll: { member: 'portal-test' } }
+  poller.destinations.gplx = { adapter: 'gplx', url: 'http://127.0.0.1:1', username: 'lgsp', password: 'gplx-pass', donViXuLy: 'SGTVT-H56', poll: { member: 'portal-test' } }
   fails(t, poller, /needs messageKinds "dossier" and "progress"/)
   poller.destinations.gplx.poll.member = 'nobody'
   fails(t, poller, /"nobody" is not a member/)

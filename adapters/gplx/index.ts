@@ -1,26 +1,26 @@
 /**
- * The GPLX adapter. Delivery: dossiers whose procedure names `gplx` are submitted to the
- * ministry. The other direction (dossiers submitted at the ministry, and status changes)
- * is read by the gateway's poller through `client` (DanhSachHoSo, TraCuuHoSo).
+ * The GPLX adapter: a consumer only. The ministry's service, as provinces call it, answers
+ * reads (DanhSachHoSo, TraCuuHoSo, LayTaiLieuHoSo) and takes nothing from the province:
+ * driver-licence dossiers are received on the ministry's own channel. So no delivery unit
+ * is ever cut for it; the gateway's poller reads it through `client` and brings its dossiers
+ * and status changes in under `poll.member`.
  */
 import type { GplxDestination } from '../../schemas/types.js'
-import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
+import type { Adapter, AdapterOptions, DeliveryResult, UnitPlan } from '../types.js'
 import { GplxClient } from './client.js'
-import { toMinistry } from './codec.js'
 
-export { GplxSimulator, type GplxSimulatorOptions } from './simulator.js'
-export { statusMap, toHoSo, toProgress, type GplxChange, type GplxRecord, type GplxStatus, type GplxStep } from './codec.js'
+export { GplxSimulator, type GplxReceive, type GplxSimulatorOptions, type GplxSimRecord } from './simulator.js'
+export { GplxClient, type GplxClientSettings } from './client.js'
+export { addDays, defaultStatusCodes, gplxDate, isFinal, statusOf, toHoSo, toProgress, type GplxDetail, type GplxListItem } from './codec.js'
 
 export class GplxAdapter implements Adapter {
   readonly protocol = 'gplx'
   readonly destination: string
   readonly client: GplxClient
   readonly settings: GplxDestination
-  readonly #options: AdapterOptions
 
-  constructor (destination: string, cfg: GplxDestination, options: AdapterOptions = {}) {
+  constructor (destination: string, cfg: GplxDestination, _options: AdapterOptions = {}) {
     this.destination = destination
-    this.#options = options
     this.settings = cfg
     this.client = new GplxClient(cfg)
   }
@@ -29,14 +29,14 @@ export class GplxAdapter implements Adapter {
     return this.settings.poll.member
   }
 
-  /** Only the dossier itself goes to the ministry; its progress comes from there. */
-  units (message: CanonicalMessage): UnitPlan[] {
-    return message.kind === 'dossier' ? [{ op: 'dossier', payload: toMinistry(message.record) }] : []
+  /** Nothing goes to the ministry: it serves reads only. */
+  units (): UnitPlan[] {
+    return []
   }
 
-  /** Submitting twice is harmless (409 counts as held), so no look-up is needed first. */
-  deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
-    return this.client.submit(unit.payload as Record<string, unknown>, signContext(this.#options, this.destination, unit))
+  /** Never called (no units); answers a permanent refusal should a unit ever be replayed here. */
+  async deliver (): Promise<DeliveryResult> {
+    return { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: 'GPLX takes no messages from the province (read-only service)', uncertain: false }
   }
 
   close (): Promise<void> {

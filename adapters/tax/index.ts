@@ -1,14 +1,15 @@
 /**
  * The tax adapter (SOAP). Delivery: dossiers whose procedure names `tax` are submitted with
  * NopHoSo; an attempt that may have gone through is checked with TraCuuHoSo before it is
- * sent again. The tax notice is fetched later by the gateway's notice poller (`notice`).
+ * sent again. Notices come back pushed by DVCQG (routes/tax-notices.ts reads them with this
+ * folder's codec), or, with `notices.poll`, fetched by the gateway's notice poller (`notice`).
  */
 import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { TaxClient, type TaxClientSettings } from './client.js'
 import { noticeRows, toSubmission, type TaxNoticeRow } from './codec.js'
 
 export { TaxSimulator, type TaxSimulatorOptions } from './simulator.js'
-export { noticeRows, noticeXml, type TaxNoticeRow } from './codec.js'
+export { field, noticeFromPush, noticeGroups, noticePushBody, noticeRows, noticeXml, parseAmount, parseNoticeDate, receiptFromPush, type TaxNoticeGroup, type TaxNoticeRow, type TaxReceipt } from './codec.js'
 export { WSDL_PATH } from './client.js'
 
 type Failure = Extract<DeliveryResult, { ok: false }>

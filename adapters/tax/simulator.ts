@@ -1,6 +1,11 @@
 /**
- * A stand-in for the tax service: a SOAP server (the `soap` package, the same WSDL) that
- * receives dossiers, answers TraCuuHoSo, and returns notices once `issueNotice` was called.
+ * A stand-in for the tax side: a SOAP server (the `soap` package, the same WSDL) that
+ * receives dossiers, answers TraCuuHoSo, and returns notices once `issueNotice` was called;
+ * and, as in the real world, the push of notices and receipts to the province the way DVCQG
+ * does it (`pushNotice`, `pushReceipt`, or `POST /_sim/push` for the demo): JSON with the
+ * notice XML in base64 to ImportThongBaoThueFromDVCQG, the receipt JSON to
+ * ImportChungTuThueFromDVCQG, authenticated by `SecurityKey`. `GET /_sim/state` shows what
+ * it holds and pushed.
  * Overload modes, switchable at run time: `error` (503), `hang`, `slow` (applies, answers
  * late), `drop` (applies, cuts the connection), `random` (a share of each). It keeps the
  * signed requests it received, so tests can check them with an independent tool.
@@ -11,11 +16,25 @@ import type { Socket } from 'node:net'
 import soap from 'soap'
 import { chooseEffect, closeHard, defaultFaults, listenTracked, type Effect, type FaultSettings } from '../simulator-kit.js'
 import { WSDL_PATH } from './client.js'
-import { noticeXml, type TaxNoticeRow } from './codec.js'
+import { formatDvcqgDate } from '../../gateway/ledger/dates.js'
+import { noticePushBody, noticeXml, type TaxNoticeRow } from './codec.js'
 
 export interface TaxSimulatorOptions {
   path?: string
   random?: () => number
+}
+
+/** Where pushes go: the gateway's base URL and the pusher's SecurityKey (its member secret there). */
+export interface TaxPushTarget {
+  url: string
+  securityKey: string
+}
+
+/** One push and the gateway's answer. */
+export interface TaxPush {
+  kind: 'notice' | 'receipt'
+  status: number
+  body: unknown
 }
 
 interface Held {
@@ -37,6 +56,10 @@ export class TaxSimulator {
   #server: Server | undefined
   readonly #sockets = new Set<Socket>()
   #port = 0
+  /** Where `pushNotice` and `pushReceipt` send (set once the gateway listens). */
+  pushTarget: TaxPushTarget | undefined
+  /** Pushes made, with the gateway's answers (the latest 100). */
+  readonly pushes: TaxPush[] = []
 
   constructor (options: TaxSimulatorOptions = {}) {
     this.path = options.path ?? '/thue'
@@ -52,6 +75,42 @@ export class TaxSimulator {
   issueNotice (rows: readonly TaxNoticeRow[]): void {
     const h = this.held.get(rows[0]!.MA_HSO)
     if (h !== undefined) h.notice = noticeXml(rows)
+  }
+
+  async #push (kind: TaxPush['kind'], path: string, body: unknown): Promise<TaxPush> {
+    if (this.pushTarget === undefined) return { kind, status: 0, body: { error: 'no push target: set pushTarget' } }
+    const res = await fetch(`${this.pushTarget.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const text = await res.text()
+    let parsed: unknown = text
+    try { parsed = JSON.parse(text) } catch {}
+    const push = { kind, status: res.status, body: parsed }
+    this.pushes.push(push)
+    if (this.pushes.length > 100) this.pushes.shift()
+    return push
+  }
+
+  /** Pushes a notice as DVCQG does (ImportThongBaoThueFromDVCQG); `xml` replaces the document built from `rows` (hostile-input tests). */
+  pushNotice (rows: readonly TaxNoticeRow[], xml = noticeXml(rows)): Promise<TaxPush> {
+    return this.#push('notice', '/v1/tax/ImportThongBaoThueFromDVCQG', noticePushBody(xml, this.pushTarget?.securityKey ?? '', formatDvcqgDate(Date.now()).slice(0, 8)))
+  }
+
+  /** Pushes a receipt (chứng từ thuế) as DVCQG does (ImportChungTuThueFromDVCQG). */
+  pushReceipt (data: Record<string, unknown>): Promise<TaxPush> {
+    return this.#push('receipt', '/v1/tax/ImportChungTuThueFromDVCQG', { SecurityKey: this.pushTarget?.securityKey ?? '', Service: 'ChungTuThue', IsUpdating: 'False', Data: data })
+  }
+
+  #state (): Record<string, unknown> {
+    return { held: this.held.size, repeats: this.repeats, faults: this.faults, counters: this.counters, pushes: this.pushes.slice(-10) }
+  }
+
+  /** `POST /_sim/push` body `{MaHoSo, lines: [{TEN_TIEUMUC, SO_TIEN}], SO_QUYET_DINH?}` or `{kind: "receipt", Data}` (the demo's). */
+  async #simPush (body: Record<string, unknown>): Promise<TaxPush> {
+    if (body.kind === 'receipt') return this.pushReceipt((body.Data ?? {}) as Record<string, unknown>)
+    const maHoSo = String(body.MaHoSo ?? '')
+    const decision = String(body.SO_QUYET_DINH ?? `TB-${maHoSo.slice(-4)}`)
+    const lines = Array.isArray(body.lines) ? body.lines as Array<{ TEN_TIEUMUC?: string, SO_TIEN?: number }> : [{ TEN_TIEUMUC: 'Lệ phí trước bạ', SO_TIEN: 500_000 }]
+    const day = formatDvcqgDate(Date.now())
+    return this.pushNotice(lines.map((l) => ({ MA_HSO: maHoSo, MA_SO_THUE: '8000000000', SO_QUYET_DINH: decision, NGAY_QUYET_DINH: day, TEN_TIEUMUC: String(l.TEN_TIEUMUC ?? 'Thuế'), SO_TIEN: Number(l.SO_TIEN ?? 0) })))
   }
 
   #services (): soap.IServices {
@@ -96,6 +155,28 @@ export class TaxSimulator {
     const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
     server.removeAllListeners('request')
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // The simulator's own routes answer before the SOAP listener (which never answers other paths).
+      if (req.url === '/_sim/state' && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.#state()))
+        return
+      }
+      if (req.url === '/_sim/push' && req.method === 'POST') {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          let body: Record<string, unknown>
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>
+          } catch {
+            res.writeHead(400).end()
+            return
+          }
+          this.#simPush(body).then(
+            (p) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(p)),
+            (err: unknown) => res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String((err as Error).message) })))
+        })
+        return
+      }
       // Switch the overload modes at run time, as on the other simulators.
       if (req.url === '/_sim/faults' && req.method === 'POST') {
         const chunks: Buffer[] = []

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { TaxAdapter, TaxSimulator, type TaxNoticeRow } from '../../adapters/tax/index.js'
+import { noticeGroups, noticeFromPush, parseAmount, parseNoticeDate, receiptFromPush, TaxAdapter, TaxSimulator, type TaxNoticeRow } from '../../adapters/tax/index.js'
+import { parseXmlSafely } from '../../adapters/xml/index.js'
 import { devSigningIdentity } from '../../certs/dev-identity.js'
 import { verifyXmlEnveloped } from '../../gateway/crypto/xml-signature.js'
 import { hoso, startStack, tempDir, toolAccepts, waitFor, type Stack } from '../helpers.js'
@@ -21,7 +22,7 @@ function xmlsecVerifier (dir: string, certPem: string, extra: string[]): (xml: s
 async function stackWithTax (t: Test, noticeMs = 50): Promise<{ s: Stack, tax: TaxSimulator }> {
   const tax = await new TaxSimulator().start()
   t.teardown(() => tax.stop())
-  const s = await startStack(t, { destinations: { tax: { adapter: 'tax', url: tax.url, notices: { member: 'gplx-test', intervalMs: noticeMs }, concurrency: 8, timeouts: { connectMs: 300, headersMs: 600, bodyMs: 600 } } } })
+  const s = await startStack(t, { destinations: { tax: { adapter: 'tax', url: tax.url, notices: { member: 'gplx-test', poll: true, intervalMs: noticeMs }, concurrency: 8, timeouts: { connectMs: 300, headersMs: 600, bodyMs: 600 } } } })
   return { s, tax }
 }
 
@@ -29,6 +30,57 @@ const notice = (maHoSo: string): TaxNoticeRow[] => [
   { MA_HSO: maHoSo, MA_SO_THUE: '8012345678', SO_QUYET_DINH: 'TB-2024-0001', NGAY_QUYET_DINH: '20240205', TEN_TIEUMUC: 'Lệ phí trước bạ nhà đất', SO_TIEN: 2_500_000 },
   { MA_HSO: maHoSo, MA_SO_THUE: '8012345678', SO_QUYET_DINH: 'TB-2024-0001', NGAY_QUYET_DINH: '20240205', TEN_TIEUMUC: 'Tiền sử dụng đất', SO_TIEN: 120_000_000 }
 ]
+
+t.test('notice amounts are whole VND in invariant culture; anything else is refused, never rounded or zeroed', async (t) => {
+  t.equal(parseAmount('1500000'), 1_500_000)
+  t.equal(parseAmount('1500000.00'), 1_500_000, 'a zero fraction is only form')
+  t.equal(parseAmount('1,500,000.00'), 1_500_000, 'grouped in threes by ","')
+  t.equal(parseAmount(' 0 '), 0)
+  t.equal(parseAmount(2500000), 2_500_000, 'a JSON number (receipts)')
+  t.equal(parseAmount('1500000.50'), undefined, 'the đồng has no minor unit: a fraction is a misread field')
+  t.equal(parseAmount('1.500.000'), undefined, 'not a number in invariant culture (the importer would read 0)')
+  t.equal(parseAmount('1,50,000'), undefined, 'groups of three only')
+  t.equal(parseAmount('-100'), undefined)
+  t.equal(parseAmount('1e6'), undefined)
+  t.equal(parseAmount(''), undefined)
+  t.equal(parseAmount('abc'), undefined)
+  t.equal(parseAmount(12.5), undefined)
+  t.equal(parseAmount('1234567890123456'), undefined, 'beyond 15 digits')
+})
+
+t.test('notice dates dd-MM-yyyy become DVCQG dates in Vietnam time; impossible dates are refused', async (t) => {
+  t.equal(parseNoticeDate('05-02-2024'), '20240205000000')
+  t.equal(parseNoticeDate('05/02/2024 14:30'), '20240205143000')
+  t.equal(parseNoticeDate('20240205'), '20240205000000')
+  t.equal(parseNoticeDate('29-02-2023'), undefined, 'not on the calendar')
+  t.equal(parseNoticeDate('2024-02-05'), undefined)
+  t.equal(parseNoticeDate(''), undefined)
+})
+
+t.test('a notice file: base64 of UTF-8 XML, one ROW_LIST per dossier with its LIST lines', async (t) => {
+  const xml = '<?xml version="1.0" encoding="UTF-8"?><DATA><HEADER/><BODY>' +
+    '<ROW_LIST><MA_HSO>H56-A</MA_HSO><LIST><MA_SO_THUE>8012345678</MA_SO_THUE><SO_QUYET_DINH>12/TB-CCT</SO_QUYET_DINH><NGAY_QUYET_DINH>05-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>Lệ phí trước bạ nhà đất</TEN_TIEUMUC><SO_TIEN>2500000.00</SO_TIEN></LIST></ROW_LIST>' +
+    '<ROW_LIST><MA_HSO>H56-B</MA_HSO><LIST><SO_QUYET_DINH>13/TB-CCT</SO_QUYET_DINH><NGAY_QUYET_DINH>06-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>Thuế thu nhập cá nhân</TEN_TIEUMUC><SO_TIEN>1,000,000</SO_TIEN></LIST>' +
+    '<LIST><SO_QUYET_DINH>13/TB-CCT</SO_QUYET_DINH><NGAY_QUYET_DINH>06-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>Tiền sử dụng đất</TEN_TIEUMUC><SO_TIEN>30000000</SO_TIEN></LIST></ROW_LIST>' +
+    '<ROW_LIST><MA_HSO>H56-A</MA_HSO><LIST><SO_QUYET_DINH>12/TB-CCT</SO_QUYET_DINH><NGAY_QUYET_DINH>05-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>Phí thẩm định</TEN_TIEUMUC><SO_TIEN>100000</SO_TIEN></LIST></ROW_LIST></BODY></DATA>'
+  const pushed = { securitykey: 'k', data: { fileThongBaoThue: Buffer.from(xml).toString('base64').replace(/(.{76})/g, '$1\r\n') } }
+  const text = noticeFromPush(pushed)
+  t.equal(text, xml, 'field names in any case, base64 with line breaks')
+  const groups = noticeGroups(parseXmlSafely(text, { root: 'DATA' }))
+  t.same(groups.map((g) => [g.maHoSo, g.rows.map((r) => r.SO_TIEN)]), [['H56-A', [2_500_000, 100_000]], ['H56-B', [1_000_000, 30_000_000]]], 'lines of one dossier in two ROW_LISTs are merged')
+  t.match(groups[0]!.rows[0], { MA_SO_THUE: '8012345678', SO_QUYET_DINH: '12/TB-CCT', NGAY_QUYET_DINH: '20240205000000', TEN_TIEUMUC: 'Lệ phí trước bạ nhà đất' })
+  t.throws(() => noticeFromPush({ Data: { FileThongBaoThue: '@@not base64@@' } }), { code: 'LGSP_ERR_TAX_NOTICE_ENCODING' })
+  t.throws(() => noticeFromPush({ Data: {} }), { code: 'LGSP_ERR_TAX_NOTICE_ENCODING' })
+  t.throws(() => noticeFromPush({ Data: { FileThongBaoThue: Buffer.from([0xff, 0xfe, 0x00, 0x3c]).toString('base64') } }), { code: 'LGSP_ERR_TAX_NOTICE_ENCODING' }, 'not UTF-8')
+  const bad = (line: string): unknown => noticeGroups(parseXmlSafely(`<DATA><BODY><ROW_LIST><MA_HSO>X</MA_HSO><LIST>${line}</LIST></ROW_LIST></BODY></DATA>`, { root: 'DATA' }))
+  t.throws(() => bad('<SO_QUYET_DINH>1</SO_QUYET_DINH><NGAY_QUYET_DINH>05-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>T</TEN_TIEUMUC><SO_TIEN>1500000.50</SO_TIEN>'), { code: 'LGSP_ERR_TAX_NOTICE_INVALID', message: /SO_TIEN/ })
+  t.throws(() => bad('<SO_QUYET_DINH>1</SO_QUYET_DINH><NGAY_QUYET_DINH>31-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>T</TEN_TIEUMUC><SO_TIEN>1</SO_TIEN>'), { code: 'LGSP_ERR_TAX_NOTICE_INVALID', message: /NGAY_QUYET_DINH/ })
+  t.throws(() => bad('<NGAY_QUYET_DINH>05-02-2024</NGAY_QUYET_DINH><TEN_TIEUMUC>T</TEN_TIEUMUC><SO_TIEN>1</SO_TIEN>'), { code: 'LGSP_ERR_TAX_NOTICE_INVALID', message: /SO_QUYET_DINH/ })
+  t.throws(() => noticeGroups(parseXmlSafely('<DATA><BODY/></DATA>', { root: 'DATA' })), { code: 'LGSP_ERR_TAX_NOTICE_INVALID' })
+  t.match(receiptFromPush({ Data: { MaHoSo: 'H56-A', ThongTinThanhToan: { SoTien: 2500000, ThoiGianThanhToan: '20240206101500', MaThongBaoThue: '12/TB-CCT', TrangThaiThanhToan: 1 } } }), { MaHoSo: 'H56-A', SoTien: 2_500_000, ThoiGianThanhToan: '20240206101500', paid: true })
+  t.throws(() => receiptFromPush({ Data: { MaHoSo: 'H56-A', ThongTinThanhToan: { SoTien: 'nhiều' } } }), { code: 'LGSP_ERR_TAX_NOTICE_INVALID' })
+  t.throws(() => receiptFromPush({ Data: { MaHoSo: 'H56-A', ThongTinThanhToan: { SoTien: 1, ThoiGianThanhToan: '06-02-2024' } } }), { code: 'LGSP_ERR_TAX_NOTICE_INVALID' })
+})
 
 t.test('a land dossier goes to tax; its notice comes back to the one-stop as status 6 with the amounts', async (t) => {
   const { s, tax } = await stackWithTax(t)
@@ -94,6 +146,12 @@ t.test('tax failure modes map to codes', async (t) => {
   tax.setFaults({ mode: 'none' })
   t.match(await adapter.deliver(unit(5, undefined, true)), { ok: true, note: /already received/ }, 'the dropped one was applied, and is not sent again')
   t.equal(tax.repeats, 0)
+  // The simulator's own routes answer while the SOAP service is switched to hang.
+  tax.setFaults({ mode: 'hang' })
+  const state = await fetch(`http://127.0.0.1:${tax.port}/_sim/state`)
+  t.equal(state.status, 200)
+  t.match(await state.json(), { held: 2, counters: { hang: 1 } })
+  tax.setFaults({ mode: 'none' })
   await tax.stop()
   // A kept-alive socket may see a reset rather than a refusal: either way a network error, retried.
   t.match(await adapter.deliver(unit(6)), { ok: false, code: 'LGSP_ERR_UPSTREAM_NETWORK' })
