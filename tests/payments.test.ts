@@ -5,7 +5,7 @@ import { checksum, sign } from '../adapters/paygov/index.js'
 import { verifyLog } from '../gateway/crypto/message-log.js'
 import { formatDvcqgDate } from '../gateway/ledger/dates.js'
 import type { Payment } from '../gateway/store/types.js'
-import { hoso, startStack, waitFor, type Stack } from './helpers.js'
+import { CITIZEN_ID, hoso, startStack, waitFor, type Stack } from './helpers.js'
 
 /** SHA-256 over fields joined by "|" with the secret last, written out from the protocol document. */
 const vector = (values: Array<string | number>, secret: string): string =>
@@ -224,4 +224,127 @@ t.test('a payment whose INIT answer was lost is still settled when the payer pai
   t.equal(pass.queried, 2)
   t.equal((await payment(s, paid.reference)).status, 'paid')
   t.equal((await payment(s, unpaid.reference)).status, 'created', 'a failure is not trusted for a reference PayGov may not have')
+})
+
+t.test('INIT goes out as partners send it: string amounts, vi-VN, PAYMENT, the full receipt block, checksum over the strings sent', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const cfg = s.config.payments!
+  cfg.beneficiary = { TKThuHuong: '3511.0.1234567', MaNHThuHuong: 'KBNN-H56', TenTKThuHuong: 'Kho bạc Nhà nước tỉnh' }
+  cfg.beneficiaryByAgency['000.00.02.H56'] = { TKThuHuong: '3511.0.7654321', MaNHThuHuong: 'KBNN-H56', TenTKThuHuong: 'Sở Tư pháp' }
+  const record = hoso(400)
+  await s.post('onestop', '/v1/dossiers', record)
+  const payer = { HoTenNguoiNop: 'Lê Văn Nộp', SoCMNDNguoiNop: '079203004567', DiaChiNguoiNop: '12 Đường Hoa Sữa, Phường 3', HuyenNguoiNop: 'Thành phố Tân An', TinhNguoiNop: 'Long An' }
+  // As a real one-stop sends it: Gia as strings, the payer and the DVC codes beside the fee lines.
+  const res = await s.post('onestop', '/v1/payments', {
+    MaHoSo: record.MaHoSo, MaDonVi: '000.00.01.H56', MaDVC: '1.003560.000.00.00.H56.01', TenDonVi: 'Sở Giao thông vận tải', ...payer,
+    PhiLePhi: [{ TenPhiLePhi: 'Lệ phí cấp đổi', MaPhiLePhi: 'LP01', LoaiPhiLePhi: 'Lệ phí', Gia: '135000' }, { TenPhiLePhi: 'Phí sát hạch', Gia: '50000' }, { TenPhiLePhi: 'Miễn phí tra cứu', Gia: '0' }]
+  })
+  t.equal(res.statusCode, 201, res.body)
+  const reference = res.json().MaThamChieu as string
+  t.equal(res.json().SoTien, 185000, 'the gateway answers with the amount as a number')
+
+  const init = s.paygov.received.find((r) => r.kind === 'INIT')!
+  const b = init.body
+  t.match(b, { LoaiBanTin: 'INIT', PhienBan: '1.0.6', MaDoiTac: s.paygov.partnerCode, MaThamChieu: reference, SoTien: '185000', LoaiHinhThanhToan: 'PAY', MaKenhThanhToan: '1', MaThietBi: '1', NgonNgu: 'vi-VN', MaTienTe: 'VND', MaNganHang: 'PAYMENT' })
+  t.match(b.ThoiGianGD, /^\d{14}$/)
+  t.equal(b.MaXacThuc, vector(['INIT', '1.0.6', s.paygov.partnerCode, reference, '185000', 'PAY', '1', '1', 'vi-VN', 'VND', 'PAYMENT', b.ThongTinGiaoDich as string, b.ThoiGianGD as string, b.Ip as string], s.paygov.secret),
+    'MaXacThuc is over the documented order, with the string values as sent')
+  t.equal(init.authorization, undefined, 'no Authorization header without payments.bearerToken')
+  t.match(b.ThongTinBienLai, {
+    MaDichVu: '2', MaDVC: '1.003560.000.00.00.H56.01', MaTTHC: record.MaTTHC, TenTTHC: record.TenTTHC, TenDVC: record.TenTTHC, MaDonVi: '000.00.01.H56', TenDonVi: 'Sở Giao thông vận tải', MaHoSo: record.MaHoSo,
+    TKThuHuong: '3511.0.1234567', MaNHThuHuong: 'KBNN-H56', TenTKThuHuong: 'Kho bạc Nhà nước tỉnh', NoiDungThanhToan: b.ThongTinGiaoDich, ...payer,
+    PhiLePhi: [{ LoaiPhiLePhi: 'Lệ phí', MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí cấp đổi', SoTien: '135000' }, { LoaiPhiLePhi: '', MaPhiLePhi: '', TenPhiLePhi: 'Phí sát hạch', SoTien: '50000' }, { SoTien: '0' }],
+    DSKhoanNop: [{ NoiDung: 'Lệ phí cấp đổi', SoTien: '135000' }, { NoiDung: 'Phí sát hạch', SoTien: '50000' }]
+  })
+  t.equal((b.ThongTinBienLai as { DSKhoanNop: unknown[] }).DSKhoanNop.length, 2, 'a free line is no payable item')
+  t.match((await payment(s, reference)).fees, [{ Gia: 135000 }, { Gia: 50000 }, { Gia: 0 }], 'the fee lines are kept as numbers')
+  const logged = s.logs.join('')
+  t.notOk([payer.HoTenNguoiNop, payer.SoCMNDNguoiNop, payer.DiaChiNguoiNop, CITIZEN_ID].some((p) => logged.includes(p)), 'the payer\'s data is never logged')
+
+  // Another agency's own account; without payer fields the dossier's owner is the payer; "en" becomes en-US; a bank chosen in advance is sent.
+  const other = hoso(401)
+  await s.post('onestop', '/v1/dossiers', other)
+  t.equal((await s.post('onestop', '/v1/payments', { MaHoSo: other.MaHoSo, MaDonVi: '000.00.02.H56', NgonNgu: 'en', MaNganHang: 'VCB', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 20000 }] })).statusCode, 201)
+  const second = s.paygov.received.filter((r) => r.kind === 'INIT').at(-1)!.body
+  t.match(second, { SoTien: '20000', NgonNgu: 'en-US', MaNganHang: 'VCB', ThongTinBienLai: { TKThuHuong: '3511.0.7654321', TenTKThuHuong: 'Sở Tư pháp', HoTenNguoiNop: other.ChuHoSo, SoCMNDNguoiNop: other.SoGiayToChuHoSo } })
+
+  for (const [name, gia] of [['empty', ''], ['decimal', '1.5'], ['signed', '-1000'], ['spaced', ' 1000']] as const) {
+    const bad = await s.post('onestop', '/v1/payments', { MaHoSo: other.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: gia }] })
+    t.equal(bad.statusCode, 422, `Gia ${name} is refused`)
+    t.equal(bad.json().code, 'LGSP_ERR_REQUEST_INVALID')
+  }
+})
+
+t.test('IPN as PayGov posts it: string SoTien applied, duplicates answered the same, a failed payment taken and recorded, a forgery refused', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const paid = await dossierWithPayment(s, 410)
+  const failed = await dossierWithPayment(s, 411)
+  const forged = await dossierWithPayment(s, 412)
+
+  s.paygov.misbehaviour = { ...s.paygov.misbehaviour, duplicate: true }
+  s.paygov.pay(paid.reference, true)
+  await s.paygov.settled()
+  const [first, second] = s.paygov.replies
+  t.equal(first!.callback.SoTien, '185000', 'SoTien came as a string')
+  t.match(first, { status: 200, body: { MaLoi: '00', MaThamChieu: paid.reference, ThoiGianGD: first!.callback.ThoiGianGD, MaXacThuc: first!.callback.MaXacThuc } })
+  t.same(second!.body, first!.body, 'the duplicate gets the very same reply')
+  t.match(await payment(s, paid.reference), { status: 'paid', resultSource: 'callback' })
+
+  s.paygov.misbehaviour = { ...s.paygov.misbehaviour, duplicate: false }
+  s.paygov.pay(failed.reference, false)
+  await s.paygov.settled()
+  const failure = s.paygov.replies.at(-1)!
+  t.not(failure.callback.MaLoi, '00')
+  t.match(failure, { status: 200, body: { MaLoi: '00', MaThamChieu: failed.reference, MaXacThuc: failure.callback.MaXacThuc } }, 'a failed payment\'s callback is taken')
+  t.equal(failure.body.code, undefined)
+  t.match(await payment(s, failed.reference), { status: 'failed', resultSource: 'callback' })
+
+  s.paygov.misbehaviour = { ...s.paygov.misbehaviour, forgeChecksum: true }
+  s.paygov.pay(forged.reference, true)
+  await s.paygov.settled()
+  t.match(s.paygov.replies.at(-1), { status: 401, body: { MaLoi: '99', code: 'LGSP_ERR_CALLBACK_CHECKSUM', MaThamChieu: forged.reference } })
+  t.equal((await payment(s, forged.reference)).status, 'pending', 'a forged callback changes nothing')
+
+  // SoTien must still be a whole amount, whatever its form.
+  const ipn = sign('IPN', { LoaiBanTin: 'IPN', MaLoi: '00', MaDoiTac: s.paygov.partnerCode, MaThamChieu: forged.reference, SoTien: '185000.00', MaTienTe: 'VND', MaGiaoDich: 'PG-X', MaNganHang: 'VCB', ThoiGianGD: formatDvcqgDate(Date.now()), ThongTinGiaoDich: 'Lệ phí' }, s.paygov.secret)
+  const res = await request(`${s.gateway.url}/v1/callbacks/paygov`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ipn) })
+  t.equal(res.statusCode, 400)
+  t.match(await res.body.json(), { MaLoi: '99', code: 'LGSP_ERR_CALLBACK_MALFORMED' })
+  t.equal((await payment(s, forged.reference)).status, 'pending')
+})
+
+t.test('QUERY carries the INIT\'s ThoiGianGD and is believed only with MaLoi "00" and a valid checksum', async (t) => {
+  const s = await startStack(t, { listen: true })
+  const p = await dossierWithPayment(s, 420)
+  const initTime = s.paygov.received.find((r) => r.kind === 'INIT')!.body.ThoiGianGD
+  s.paygov.misbehaviour = { ...s.paygov.misbehaviour, dropRate: 1 }
+  // A pass queries payments not queried since its `now`: passes back to back within one millisecond would skip them.
+  let clock = Date.now()
+  const settle = async (): ReturnType<NonNullable<typeof s.gateway.payments>['settle']> => s.gateway.payments!.settle(clock += 1000)
+
+  t.match(await settle(), { queried: 1, settled: 0 }, 'still pending at PayGov (TrangThaiGD 3)')
+  const query = s.paygov.received.filter((r) => r.kind === 'QUERY').at(-1)!.body
+  t.equal(query.ThoiGianGD, initTime, 'QUERY repeats the INIT\'s ThoiGianGD')
+  t.equal(query.MaXacThuc, vector(['QUERY', '1.0.6', s.paygov.partnerCode, p.reference, initTime as string], s.paygov.secret))
+  t.equal((await payment(s, p.reference)).status, 'pending')
+
+  s.paygov.pay(p.reference, true)
+  const logsBefore = s.logs.length
+  for (const fault of ['error-code', 'forged'] as const) {
+    s.paygov.queryFault = fault
+    t.match(await settle(), { queried: 1, settled: 0 }, `${fault}: not believed`)
+    t.equal((await payment(s, p.reference)).status, 'pending', `${fault}: the payment stays pending`)
+  }
+  const warnings = s.logs.slice(logsBefore).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'PayGov QUERY not trusted')
+  t.match(warnings, [{ level: 40, reference: p.reference, code: 'LGSP_ERR_UPSTREAM_REJECTED' }, { level: 40, reference: p.reference, code: 'LGSP_ERR_UPSTREAM_BAD_REPLY' }], 'each logged at warn')
+  t.notOk(s.logs.join('').includes(CITIZEN_ID))
+
+  // PayGov knows no transaction under another ThoiGianGD: a QUERY sent with the wrong one is not answered "00".
+  s.paygov.queryFault = 'none'
+  s.paygov.transactions.get(p.reference)!.initTime = '20000101000000'
+  t.match(await settle(), { queried: 1, settled: 0 })
+  s.paygov.transactions.get(p.reference)!.initTime = initTime as string
+
+  t.match(await settle(), { queried: 1, settled: 1 }, 'MaLoi 00 with TrangThaiGD 1 settles')
+  t.match(await payment(s, p.reference), { status: 'paid', resultSource: 'query' })
 })
