@@ -124,7 +124,8 @@ export class Payments {
       language: languages[req.NgonNgu ?? 'vi'],
       // ThoiGianGD of INIT is the payment's creation time, so a retried INIT and every later QUERY carry the same one.
       time: initTime(payment),
-      ip,
+      // Partners send a plain IPv4 address; Node reports IPv4 peers on a dual-stack socket as ::ffff:a.b.c.d.
+      ip: ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ''),
       receipt: receiptOf({
         serviceCode: this.#cfg.serviceCode,
         maHoSo: req.MaHoSo,
