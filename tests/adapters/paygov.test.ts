@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
+import { request } from 'undici'
 import { PaygovClient, PaygovSimulator, amountOf, paymentUrlOf, receiptOf, sign, type InitRequest, type PaygovSettings } from '../../adapters/paygov/index.js'
 import { SimServer } from '../../adapters/simulator-kit.js'
 
@@ -97,8 +98,8 @@ t.test('the simulator checks INIT as PayGov does: SoTien a string, checksum over
   t.match(await c.init(initRequest('REF-OK')), { ok: true })
   const { MaXacThuc: _, ThongTinBienLai, ...fields } = sim.received.at(-1)!.body
   const post = async (body: Record<string, unknown>): Promise<unknown> => {
-    const res = await fetch(`${sim.url}${sim.initPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    return res.json()
+    const res = await request(`${sim.url}${sim.initPath}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return res.body.json()
   }
   t.match(await post({ ...sign('INIT', { ...fields, MaThamChieu: 'REF-NUM', SoTien: 8000 }, sim.secret), ThongTinBienLai }), { error_code: '02' }, 'a numeric SoTien is refused')
   t.match(await post({ ...sign('INIT', { ...fields, MaThamChieu: 'REF-BAD' }, 'another-secret'), ThongTinBienLai }), { error_code: '01' }, 'a wrong checksum is refused')
