@@ -14,7 +14,7 @@
  *   the answer exactly as a callback.
  */
 import type { AdapterRegistry, PaymentNotice } from '../adapters/registry.js'
-import { PaygovClient, checksumMatches, resultCodes, sign } from '../adapters/paygov/index.js'
+import { PaygovClient, amountOf, checksumMatches, languages, receiptOf, resultCodes } from '../adapters/paygov/index.js'
 import type { GatewayConfig, PaygovCallback, PaymentRequest } from '../schemas/types.js'
 import { lgspError, errorTable, type ErrorCode } from './errors.js'
 import { uuidv7 } from './ids.js'
@@ -24,7 +24,7 @@ import { planPayment } from './ledger/plan.js'
 import type { Logger } from './logger.js'
 import { Periodic } from './periodic.js'
 import type { Member } from './members.js'
-import type { Payment, SettlementReport, Store } from './store/types.js'
+import type { FeeLine, Payment, SettlementReport, Store } from './store/types.js'
 import { checkSchema, validators } from './validation.js'
 
 export type PaymentsConfig = NonNullable<GatewayConfig['payments']>
@@ -47,6 +47,12 @@ export interface CallbackReply {
 
 /** The member that sends effects of payments into the ledger. */
 const PAYGOV_SENDER = 'paygov'
+
+/** ThoiGianGD of a payment's INIT, which its QUERY must repeat: the time the payment was recorded. */
+const initTime = (p: Pick<Payment, 'createdAt'>): string => formatDvcqgDate(p.createdAt)
+
+/** A non-empty string from a dossier record, else undefined (records carry "" and null for absent values). */
+const text = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
 
 export class Payments {
   readonly #store: Store
@@ -73,7 +79,10 @@ export class Payments {
     requireKind(member, 'payment')
     checkSchema(validators.paymentRequest, body)
     const req = body as PaymentRequest
-    const amount = req.PhiLePhi.reduce((a, f) => a + f.Gia, 0)
+    // One-stops send Gia as a number or a numeric string ("135000"); the schema checked the form.
+    const fees: FeeLine[] = req.PhiLePhi.map((f) => ({ ...f, Gia: amountOf(f.Gia) ?? Number.NaN }))
+    if (fees.some((f) => Number.isNaN(f.Gia))) throw lgspError('LGSP_ERR_REQUEST_INVALID', 'PhiLePhi[].Gia is a whole amount in VND.')
+    const amount = fees.reduce((a, f) => a + f.Gia, 0)
     if (amount <= 0) throw lgspError('LGSP_ERR_PAYMENT_NOTHING_TO_PAY')
     const dossier = await this.#store.getDossier(req.MaHoSo)
     if (dossier === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${req.MaHoSo} is not known to the gateway: post it first.`)
@@ -88,7 +97,7 @@ export class Payments {
       maDonVi: req.MaDonVi,
       amount,
       currency: this.#cfg.currency,
-      fees: req.PhiLePhi,
+      fees,
       sender: member.id,
       idempotencyKey: `${member.id}:${idempotencyKey ?? `auto:${sha256(`${req.MaHoSo}\n${contentHash}`)}`}`,
       contentHash,
@@ -105,15 +114,39 @@ export class Payments {
         throw lgspError('LGSP_ERR_PAYMENT_ALREADY_PAID', `Dossier ${req.MaHoSo} is paid (MaThamChieu ${paid.reference}).`, { MaThamChieu: paid.reference })
       }
     }
+    const description = req.ThongTinGiaoDich ?? `Thanh toán phí, lệ phí hồ sơ ${req.MaHoSo}`
+    const record = dossier.row.record as Record<string, unknown>
     const init = await this.client.init({
       reference: payment.reference,
-      amount,
-      description: req.ThongTinGiaoDich ?? `Thanh toán phí, lệ phí hồ sơ ${req.MaHoSo}`,
-      bank: req.MaNganHang ?? '',
-      language: req.NgonNgu ?? 'vi',
-      time: formatDvcqgDate(now),
-      ip,
-      receipt: { MaHoSo: req.MaHoSo, MaTTHC: dossier.row.maTTHC, MaDonVi: req.MaDonVi, PhiLePhi: req.PhiLePhi }
+      amount: payment.amount,
+      description,
+      bank: req.MaNganHang ?? this.#cfg.bankCode,
+      language: languages[req.NgonNgu ?? 'vi'],
+      // ThoiGianGD of INIT is the payment's creation time, so a retried INIT and every later QUERY carry the same one.
+      time: initTime(payment),
+      // Partners send a plain IPv4 address; Node reports IPv4 peers on a dual-stack socket as ::ffff:a.b.c.d.
+      ip: ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ''),
+      receipt: receiptOf({
+        serviceCode: this.#cfg.serviceCode,
+        maHoSo: req.MaHoSo,
+        maTTHC: dossier.row.maTTHC,
+        maDonVi: req.MaDonVi,
+        description,
+        fees: payment.fees,
+        beneficiary: this.#cfg.beneficiaryByAgency[req.MaDonVi] ?? this.#cfg.beneficiary,
+        // The payer defaults to the dossier's owner, as partners fill the receipt.
+        names: {
+          MaDVC: req.MaDVC,
+          TenDVC: req.TenDVC,
+          TenTTHC: req.TenTTHC ?? text(record.TenTTHC),
+          TenDonVi: req.TenDonVi,
+          HoTenNguoiNop: req.HoTenNguoiNop ?? text(record.ChuHoSo),
+          SoCMNDNguoiNop: req.SoCMNDNguoiNop ?? text(record.SoGiayToChuHoSo),
+          DiaChiNguoiNop: req.DiaChiNguoiNop,
+          HuyenNguoiNop: req.HuyenNguoiNop,
+          TinhNguoiNop: req.TinhNguoiNop
+        }
+      })
     })
     if (!init.ok) {
       await this.#store.setPaymentInit(payment.reference, { error: init.code }, Date.now())
@@ -135,28 +168,40 @@ export class Payments {
 
   // ---- POST /v1/callbacks/paygov -----------------------------------------------------
 
-  /** PayGov's reply format, signed with the shared secret; `code` carries the gateway's code on refusals. */
-  #callbackReply (resultCode: string, description: string, code?: ErrorCode): CallbackReply {
-    const body: Record<string, unknown> = sign('IPN_REPLY', { MaLoi: resultCode, MoTaLoi: description, MaDoiTac: this.#cfg.partnerCode, ThoiGianGD: formatDvcqgDate(Date.now()) }, this.#cfg.secret)
-    if (code !== undefined) body.code = code
-    return { status: code === undefined ? 200 : errorTable[code].status, body }
-  }
-
-  #refuse (resultCode: string, code: ErrorCode): CallbackReply {
-    return this.#callbackReply(resultCode, errorTable[code].title, code)
+  /**
+   * The reply PayGov gets, as the platform's partners answer a callback: `MaLoi` "00" when
+   * the callback was taken (a failed payment and a duplicate included), "99" when it was
+   * refused; `ThoiGianGD`, `MaThamChieu` and `MaXacThuc` echo the callback's, `MaDoiTac` is
+   * the province's. A refusal also carries the gateway's `code` and the HTTP status of the
+   * error table: partners answer refusals with a non-200 status too, so PayGov does not
+   * need a 200 to read the reply.
+   */
+  #callbackReply (body: unknown, code?: ErrorCode): CallbackReply {
+    const b = (body !== null && typeof body === 'object' ? body : {}) as Record<string, unknown>
+    const echo = (f: string): string => typeof b[f] === 'string' ? (b[f] as string).slice(0, 128) : ''
+    const reply: Record<string, unknown> = {
+      MaLoi: code === undefined ? resultCodes.success : resultCodes.refused,
+      MoTaLoi: code === undefined ? '' : errorTable[code].title,
+      MaDoiTac: this.#cfg.partnerCode,
+      MaThamChieu: echo('MaThamChieu'),
+      ThoiGianGD: echo('ThoiGianGD'),
+      MaXacThuc: echo('MaXacThuc')
+    }
+    if (code !== undefined) reply.code = code
+    return { status: code === undefined ? 200 : errorTable[code].status, body: reply }
   }
 
   async callback (body: unknown, sourceIp: string, raw = JSON.stringify(body)): Promise<CallbackReply> {
     const allow = this.#cfg.callbackAllowFrom
     if (allow.length > 0 && !allow.includes(sourceIp)) {
       this.#log.warn({ code: 'LGSP_ERR_CALLBACK_SOURCE' }, 'callback refused')
-      return this.#refuse(resultCodes.internal, 'LGSP_ERR_CALLBACK_SOURCE')
+      return this.#callbackReply(body, 'LGSP_ERR_CALLBACK_SOURCE')
     }
-    if (!validators.paygovCallback(body)) return this.#refuse(resultCodes.malformed, 'LGSP_ERR_CALLBACK_MALFORMED')
+    if (!validators.paygovCallback(body)) return this.#callbackReply(body, 'LGSP_ERR_CALLBACK_MALFORMED')
     const ipn = body as PaygovCallback
     if (!checksumMatches('IPN', ipn as unknown as Record<string, unknown>, this.#cfg.secret)) {
       this.#log.warn({ code: 'LGSP_ERR_CALLBACK_CHECKSUM', reference: ipn.MaThamChieu }, 'callback refused')
-      return this.#refuse(resultCodes.badChecksum, 'LGSP_ERR_CALLBACK_CHECKSUM')
+      return this.#callbackReply(body, 'LGSP_ERR_CALLBACK_CHECKSUM')
     }
     // A duplicate is the same reference, transaction and result: it gets the first reply.
     const key = `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}`
@@ -171,26 +216,27 @@ export class Payments {
   }
 
   async #applyCallback (ipn: PaygovCallback): Promise<{ reply: CallbackReply, applied: boolean }> {
-    const amount = Number(ipn.SoTien)
+    // A string (as PayGov sends it) or a number: the schema checked it is a whole amount.
+    const amount = amountOf(ipn.SoTien) ?? Number.NaN
     const payment = await this.#store.getPayment(ipn.MaThamChieu)
     // MaXacThuc covers every field, so it tells apart anomalies that share reference and transaction.
     const anomaly = { key: `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}|${ipn.MaXacThuc}`, reference: ipn.MaThamChieu, transactionCode: ipn.MaGiaoDich, amount, resultCode: ipn.MaLoi, receivedAt: Date.now() }
     if (payment === undefined) {
       await this.#store.recordAnomaly({ ...anomaly, kind: 'orphan', detail: 'no payment with this reference' })
       this.#log.warn({ code: 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE', reference: ipn.MaThamChieu }, 'orphan callback kept')
-      return { reply: this.#refuse(resultCodes.unknownReference, 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE'), applied: false }
+      return { reply: this.#callbackReply(ipn, 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE'), applied: false }
     }
     if (ipn.MaDoiTac !== this.#cfg.partnerCode || ipn.MaTienTe !== payment.currency) {
       await this.#store.recordAnomaly({ ...anomaly, kind: 'mismatch', detail: `partner ${ipn.MaDoiTac} / currency ${ipn.MaTienTe}` })
-      return { reply: this.#refuse(resultCodes.partnerOrCurrency, 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH'), applied: false }
+      return { reply: this.#callbackReply(ipn, 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH'), applied: false }
     }
     if (amount !== payment.amount) {
       await this.#store.recordAnomaly({ ...anomaly, kind: 'mismatch', detail: `amount ${amount}, expected ${payment.amount}` })
       this.#log.warn({ code: 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH', reference: ipn.MaThamChieu }, 'callback amount differs')
-      return { reply: this.#refuse(resultCodes.amountMismatch, 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH'), applied: false }
+      return { reply: this.#callbackReply(ipn, 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH'), applied: false }
     }
     await this.#result(payment, ipn.MaLoi === resultCodes.success, ipn.MaGiaoDich, ipn.MaNganHang ?? null, ipn.ThoiGianGD, 'callback')
-    return { reply: this.#callbackReply(resultCodes.success, 'Thành công'), applied: true }
+    return { reply: this.#callbackReply(ipn), applied: true }
   }
 
   /** Applies a result (callback or QUERY) and, when it made the payment paid, its effect. */
@@ -254,10 +300,11 @@ export class Payments {
     const due = await this.#store.duePayments(now - this.#cfg.settlement.pendingAfterMs, 200)
     for (const p of due) {
       queried++
-      const answer = await this.client.query(p.reference, formatDvcqgDate(Date.now()))
+      const answer = await this.client.query(p.reference, initTime(p))
       await this.#store.markQueried(p.reference, Date.now())
       if (!answer.ok) {
-        this.#log.warn({ reference: p.reference, code: answer.code, reason: answer.message }, 'PayGov QUERY failed')
+        // Not believed (no answer, MaLoi other than "00", checksum or reference wrong): nothing changes, it stays pending.
+        this.#log.warn({ reference: p.reference, code: answer.code, reason: answer.message }, 'PayGov QUERY not trusted')
         continue
       }
       const a = answer.answer

@@ -307,7 +307,7 @@ export interface QuaTrinhXuLy {
 }
 
 /**
- * Body of POST /v1/payments: pay a dossier's fees online through PayGov.
+ * Body of POST /v1/payments: pay a dossier's fees online through PayGov. The payer fields are personal data: passed to PayGov's receipt block, never logged.
  */
 export interface PaymentRequest {
   /**
@@ -332,7 +332,10 @@ export interface PaymentRequest {
       TenPhiLePhi: string
       MaPhiLePhi?: string
       LoaiPhiLePhi?: string
-      Gia: number
+      /**
+       * Whole VND, a number or a numeric string (one-stops send "135000").
+       */
+      Gia: number | string
     },
     ...{
       /**
@@ -341,7 +344,10 @@ export interface PaymentRequest {
       TenPhiLePhi: string
       MaPhiLePhi?: string
       LoaiPhiLePhi?: string
-      Gia: number
+      /**
+       * Whole VND, a number or a numeric string (one-stops send "135000").
+       */
+      Gia: number | string
     }[]
   ]
   /**
@@ -349,32 +355,98 @@ export interface PaymentRequest {
    */
   ThongTinGiaoDich?: string
   /**
-   * Bank chosen in advance, if any.
+   * Bank chosen in advance, if any (default: payments.bankCode).
    */
   MaNganHang?: string
-  NgonNgu?: 'vi' | 'en'
+  /**
+   * Language of PayGov's page; sent as "vi-VN" or "en-US".
+   */
+  NgonNgu?: 'vi' | 'en' | 'vi-VN' | 'en-US'
+  /**
+   * Payer's name for the receipt (default: ChuHoSo of the dossier).
+   */
+  HoTenNguoiNop?: string
+  /**
+   * Payer's identity number for the receipt (default: SoGiayToChuHoSo of the dossier).
+   */
+  SoCMNDNguoiNop?: string
+  /**
+   * Payer's address for the receipt.
+   */
+  DiaChiNguoiNop?: string
+  /**
+   * Payer's district.
+   */
+  HuyenNguoiNop?: string
+  /**
+   * Payer's province.
+   */
+  TinhNguoiNop?: string
+  /**
+   * Code of the public service on DVCQG, for the receipt.
+   */
+  MaDVC?: string
+  /**
+   * Name of the public service (default: the procedure's name).
+   */
+  TenDVC?: string
+  /**
+   * Name of the procedure (default: TenTTHC of the dossier).
+   */
+  TenTTHC?: string
+  /**
+   * Name of the collecting agency.
+   */
+  TenDonVi?: string
 }
 
 /**
- * PayGov's payment-result callback (IPN), protocol 1.0.6. Unknown extra fields are tolerated: PayGov may add some.
+ * PayGov's payment-result callback (IPN), protocol 1.0.6. Unknown extra fields are tolerated: PayGov may add some. MaXacThuc covers LoaiBanTin|MaLoi|MaDoiTac|MaThamChieu|SoTien|MaTienTe|MaGiaoDich|MaNganHang|ThoiGianGD|ThongTinGiaoDich with the values as received.
  */
 export interface PaygovCallback {
+  /**
+   * Message type.
+   */
   LoaiBanTin: string
+  /**
+   * Result: "00" paid, anything else not paid.
+   */
   MaLoi: string
+  /**
+   * The province's partner code.
+   */
   MaDoiTac: string
+  /**
+   * The gateway's payment reference.
+   */
   MaThamChieu: string
   /**
-   * Amount in whole VND (a number or a numeric string).
+   * Amount in whole VND: a numeric string (as PayGov sends it) or a number.
    */
   SoTien: string | number
+  /**
+   * Currency.
+   */
   MaTienTe: string
+  /**
+   * PayGov's transaction code.
+   */
   MaGiaoDich: string
+  /**
+   * Bank the payer paid through (absent counts as empty in the checksum).
+   */
   MaNganHang?: string
   /**
    * DVCQG date-time: yyyyMMddHHmmss, Asia/Ho_Chi_Minh (UTC+7), 24-hour clock.
    */
   ThoiGianGD: string
+  /**
+   * Transaction text (absent counts as empty in the checksum).
+   */
   ThongTinGiaoDich?: string
+  /**
+   * Checksum, lowercase hex SHA-256.
+   */
   MaXacThuc: string
 }
 
@@ -639,7 +711,13 @@ export interface GatewayConfig {
      * PayGov base URL.
      */
     url: string
+    /**
+     * Path of INIT (create a payment) under url.
+     */
     initPath: string
+    /**
+     * Path of QUERY (confirm a result) under url.
+     */
     queryPath: string
     /**
      * MaDoiTac: the province's partner code at PayGov.
@@ -649,7 +727,60 @@ export interface GatewayConfig {
      * Checksum secret shared with PayGov. Override: LGSP_PAYGOV_SECRET.
      */
     secret: string
+    /**
+     * Sent as "Authorization: Bearer <token>" on INIT and QUERY when set (some PayGov deployments ask partners for an access token). Unset: no Authorization header.
+     */
+    bearerToken?: string
+    /**
+     * MaTienTe of every payment.
+     */
     currency: string
+    /**
+     * MaNganHang of INIT when the one-stop chose no bank: "PAYMENT" lets the payer choose on PayGov's page (what partners send).
+     */
+    bankCode: string
+    /**
+     * MaDichVu of the receipt block ThongTinBienLai; partners send "2".
+     */
+    serviceCode: string
+    /**
+     * The account the fees are paid into (ThongTinBienLai TKThuHuong, MaNHThuHuong, TenTKThuHuong), unless beneficiaryByAgency names one for the payment's MaDonVi. Unset: those fields are sent empty.
+     */
+    beneficiary?: {
+      /**
+       * Beneficiary account number.
+       */
+      TKThuHuong: string
+      /**
+       * Beneficiary bank code.
+       */
+      MaNHThuHuong: string
+      /**
+       * Beneficiary account name.
+       */
+      TenTKThuHuong: string
+    }
+    /**
+     * Beneficiary accounts per collecting agency (key: MaDonVi of the payment request), for agencies that collect into their own account.
+     */
+    beneficiaryByAgency: {
+      [k: string]:
+        | {
+            /**
+             * Beneficiary account number.
+             */
+            TKThuHuong: string
+            /**
+             * Beneficiary bank code.
+             */
+            MaNHThuHuong: string
+            /**
+             * Beneficiary account name.
+             */
+            TenTKThuHuong: string
+          }
+        | undefined
+    }
     /**
      * DuocThanhToanTrucTuyen set on a paid dossier: 1 paid on DVCQG, 2 paid through a ministry/province gateway.
      */

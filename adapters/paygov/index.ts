@@ -4,5 +4,8 @@
  * settlement job (QUERY), and calls the gateway back.
  */
 export { PaygovClient, type InitRequest, type PaygovSettings, type QueryAnswer } from './client.js'
-export { PaygovSimulator, politeCallbacks, type CallbackMisbehaviour, type PaygovSimulatorOptions } from './simulator.js'
-export { PROTOCOL_VERSION, checksum, checksumMatches, checksumOrder, resultCodes, sign, transactionStates } from './codec.js'
+export { PaygovSimulator, politeCallbacks, type CallbackMisbehaviour, type PaygovSimulatorOptions, type QueryFault, type SimCallbackReply, type SimReceived, type SimTransaction } from './simulator.js'
+export {
+  PROTOCOL_VERSION, amountOf, checksum, checksumMatches, checksumOrder, fieldText, languages, paymentUrlOf, receiptOf, resultCodes, sign, transactionStates,
+  type PayableItem, type ThongTinBienLai, type ReceiptFee
+} from './codec.js'

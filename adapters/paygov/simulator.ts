@@ -1,15 +1,19 @@
 /**
- * A stand-in for PayGov (protocol 1.0.6): answers INIT and QUERY with correct checksums,
- * and when a payer pays (`pay()`, or GET /pay/{MaThamChieu}?result=success in the demo)
- * posts the result callback (IPN) to the gateway, misbehaving on demand: duplicates,
- * delays, a failure after the success, wrong amounts, forged checksums, callbacks that
- * never come.
+ * A stand-in for PayGov (protocol 1.0.6) in the shapes the platform's partners see: INIT
+ * checked over the string values sent (`SoTien` a string), answered `{error_code: "0",
+ * message: "<JSON string with UrlThanhToan>"}`; QUERY answered with `MaLoi` "00" and
+ * `TrangThaiGD` only for the reference and ThoiGianGD of an INIT; the bearer header checked
+ * when one is configured. When a payer pays (`pay()`, or GET /pay/{MaThamChieu}?result=success
+ * in the demo) it posts the result callback (IPN, `SoTien` a string) to the gateway,
+ * misbehaving on demand: duplicates, delays, a failure after the success, wrong amounts,
+ * forged checksums, callbacks that never come; and QUERY can answer with an error code or
+ * a forged checksum.
  */
 import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
 import { formatDvcqgDate } from '../../gateway/ledger/dates.js'
 import { SimServer, type SimReply, type SimRequest } from '../simulator-kit.js'
-import { checksumMatches, resultCodes, sign, transactionStates } from './codec.js'
+import { amountOf, checksumMatches, resultCodes, sign, transactionStates } from './codec.js'
 
 export interface CallbackMisbehaviour {
   /** Send every callback twice. */
@@ -28,11 +32,19 @@ export interface CallbackMisbehaviour {
 
 export const politeCallbacks: CallbackMisbehaviour = { duplicate: false, delayMs: 0, failureAfterSuccess: false, wrongAmount: false, forgeChecksum: false, dropRate: 0 }
 
+/**
+ * How QUERY answers a known transaction: `error-code` signs a reply whose MaLoi is not
+ * "00" (the state it carries must not be believed), `forged` signs with the wrong secret.
+ */
+export type QueryFault = 'none' | 'error-code' | 'forged'
+
 export interface PaygovSimulatorOptions {
   partnerCode?: string
   secret?: string
   initPath?: string
   queryPath?: string
+  /** When set, INIT and QUERY need `Authorization: Bearer <token>`. */
+  bearerToken?: string
   random?: () => number
 }
 
@@ -45,7 +57,28 @@ export interface SimTransaction {
   state: '1' | '3' | '4'
   transactionCode: string
   bank: string
+  /** ThoiGianGD of the result (INIT's until the payer acts). */
   time: string
+  /** ThoiGianGD of INIT: QUERY must send it. */
+  initTime: string
+  /** ThongTinGiaoDich of INIT, repeated in the callback. */
+  description: string
+}
+
+/** A request as the simulator received it (the last 200 are kept). */
+export interface SimReceived {
+  kind: 'INIT' | 'QUERY'
+  authorization: string | undefined
+  body: Record<string, unknown>
+}
+
+const KEEP_RECEIVED = 200
+
+/** The gateway's reply to one callback, and that callback. */
+export interface SimCallbackReply {
+  status: number
+  body: Record<string, unknown>
+  callback: Record<string, unknown>
 }
 
 export class PaygovSimulator {
@@ -54,14 +87,18 @@ export class PaygovSimulator {
   /** Where callbacks go (the gateway's POST /v1/callbacks/paygov). */
   callbackUrl = ''
   misbehaviour: CallbackMisbehaviour = { ...politeCallbacks }
-  /** Callbacks posted, dropped, and the gateway's replies. */
+  queryFault: QueryFault = 'none'
+  /** Callbacks posted, dropped, and the gateway's replies (with the callback each answered). */
   sent = 0
   dropped = 0
-  readonly replies: Array<{ status: number, body: Record<string, unknown> }> = []
+  readonly replies: SimCallbackReply[] = []
+  /** INIT and QUERY requests as they arrived, newest last. */
+  readonly received: SimReceived[] = []
   readonly partnerCode: string
   readonly secret: string
   readonly initPath: string
   readonly queryPath: string
+  readonly bearerToken: string | undefined
   readonly #random: () => number
   readonly #inflight = new Set<Promise<void>>()
 
@@ -70,13 +107,14 @@ export class PaygovSimulator {
     this.secret = options.secret ?? 'paygov-dev-shared-secret'
     this.initPath = options.initPath ?? '/api/v1/payments/init'
     this.queryPath = options.queryPath ?? '/api/v1/payments/query'
+    this.bearerToken = options.bearerToken
     this.#random = options.random ?? Math.random
     this.server = new SimServer({
       name: 'paygov',
       routes: {
-        [`POST ${this.initPath}`]: (req) => this.#init(req),
-        [`POST ${this.queryPath}`]: (req) => this.#query(req),
-        'GET /_sim/state': () => ({ status: 200, body: { transactions: this.transactions.size, sent: this.sent, dropped: this.dropped, misbehaviour: this.misbehaviour } })
+        [`POST ${this.initPath}`]: (req) => this.#authorised(req, 'INIT') ?? this.#init(req),
+        [`POST ${this.queryPath}`]: (req) => this.#authorised(req, 'QUERY') ?? this.#query(req),
+        'GET /_sim/state': () => ({ status: 200, body: { transactions: this.transactions.size, sent: this.sent, dropped: this.dropped, misbehaviour: this.misbehaviour, queryFault: this.queryFault } })
       }
     })
     // The payer's browser: GET /pay/{MaThamChieu}?result=success|failure.
@@ -101,26 +139,40 @@ export class PaygovSimulator {
     while (this.#inflight.size > 0) await Promise.all(this.#inflight)
   }
 
+  /** Keeps the request; refuses it when a bearer token is configured and not sent. */
+  #authorised (req: SimRequest, kind: SimReceived['kind']): SimReply | undefined {
+    const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined
+    this.received.push({ kind, authorization, body: (req.body ?? {}) as Record<string, unknown> })
+    if (this.received.length > KEEP_RECEIVED) this.received.shift()
+    if (this.bearerToken !== undefined && authorization !== `Bearer ${this.bearerToken}`) return { status: 401, body: { error_code: '401', message: 'Unauthorized' } }
+    return undefined
+  }
+
   #init (req: SimRequest): SimReply {
     const b = (req.body ?? {}) as Record<string, unknown>
+    // Partners send every value as a string; the checksum is over those strings.
+    if (typeof b.SoTien !== 'string' || amountOf(b.SoTien) === undefined) return { status: 200, body: { error_code: '02', message: 'SoTien không hợp lệ' } }
     if (!checksumMatches('INIT', b, this.secret)) return { status: 200, body: { error_code: '01', message: 'Sai mã xác thực' } }
     if (b.MaDoiTac !== this.partnerCode) return { status: 200, body: { error_code: '04', message: 'Sai mã đối tác' } }
     const reference = String(b.MaThamChieu)
     if (!this.transactions.has(reference)) {
       this.transactions.set(reference, {
         reference, amount: Number(b.SoTien), currency: String(b.MaTienTe), receipt: b.ThongTinBienLai,
-        state: '3', transactionCode: '', bank: String(b.MaNganHang ?? ''), time: String(b.ThoiGianGD)
+        state: '3', transactionCode: '', bank: b.MaNganHang === 'PAYMENT' ? '' : String(b.MaNganHang ?? ''), time: String(b.ThoiGianGD),
+        initTime: String(b.ThoiGianGD), description: String(b.ThongTinGiaoDich ?? '')
       })
     }
-    return { status: 200, body: { error_code: '0', message: JSON.stringify({ UrlThanhToan: `${this.url}/pay/${reference}` }) } }
+    return { status: 200, body: { error_code: '0', message: JSON.stringify({ MaThamChieu: reference, UrlThanhToan: `${this.url}/pay/${reference}` }) } }
   }
 
   #query (req: SimRequest): SimReply {
     const b = (req.body ?? {}) as Record<string, unknown>
-    if (!checksumMatches('QUERY', b, this.secret)) return { status: 200, body: { error_code: '01', message: 'Sai mã xác thực' } }
+    if (!checksumMatches('QUERY', b, this.secret)) return { status: 200, body: { MaLoi: '01', MoTaLoi: 'Sai mã xác thực' } }
     const t = this.transactions.get(String(b.MaThamChieu))
-    const fields = this.#resultFields(t ?? { reference: String(b.MaThamChieu), amount: 0, currency: 'VND', receipt: null, state: '4', transactionCode: '', bank: '', time: formatDvcqgDate(Date.now()) }, t === undefined ? false : t.state === '1')
-    return { status: 200, body: { ...sign('IPN', fields, this.secret), TrangThaiGD: t?.state ?? transactionStates.failed } }
+    // PayGov finds a transaction by its reference and the ThoiGianGD of its INIT.
+    if (t === undefined || b.ThoiGianGD !== t.initTime) return { status: 200, body: { MaLoi: '02', MoTaLoi: 'Không tìm thấy giao dịch', MaThamChieu: String(b.MaThamChieu) } }
+    const fields = this.#resultFields(t, this.queryFault === 'error-code' ? '99' : resultCodes.success)
+    return { status: 200, body: { ...sign('IPN', fields, this.queryFault === 'forged' ? 'not-the-shared-secret' : this.secret), TrangThaiGD: t.state } }
   }
 
   #payPage (req: SimRequest): SimReply | undefined {
@@ -131,18 +183,19 @@ export class PaygovSimulator {
     return { status: 200, body: { paid: req.query.get('result') !== 'failure', reference: m[1] } }
   }
 
-  #resultFields (t: SimTransaction, success: boolean): Record<string, unknown> {
+  /** The fields of a callback or a QUERY reply (signed the same way), `SoTien` a string as PayGov sends it. */
+  #resultFields (t: SimTransaction, maLoi: string): Record<string, unknown> {
     return {
       LoaiBanTin: 'IPN',
-      MaLoi: success ? resultCodes.success : '10',
+      MaLoi: maLoi,
       MaDoiTac: this.partnerCode,
       MaThamChieu: t.reference,
-      SoTien: t.amount,
+      SoTien: String(t.amount),
       MaTienTe: t.currency,
       MaGiaoDich: t.transactionCode,
       MaNganHang: t.bank,
       ThoiGianGD: t.time,
-      ThongTinGiaoDich: 'Thanh toán phí, lệ phí hồ sơ'
+      ThongTinGiaoDich: t.description
     }
   }
 
@@ -159,8 +212,8 @@ export class PaygovSimulator {
       this.dropped++
       return
     }
-    const fields = this.#resultFields(t, success)
-    if (m.wrongAmount) fields.SoTien = t.amount - 1000
+    const fields = this.#resultFields(t, success ? resultCodes.success : '10')
+    if (m.wrongAmount) fields.SoTien = String(t.amount - 1000)
     const body = sign('IPN', fields, m.forgeChecksum ? 'not-the-shared-secret' : this.secret)
     const bodies = [body]
     if (m.duplicate) bodies.push(body)
@@ -176,15 +229,15 @@ export class PaygovSimulator {
   }
 
   /** Posts one callback body to the gateway and keeps its reply. */
-  async postCallback (body: Record<string, unknown>): Promise<{ status: number, body: Record<string, unknown> }> {
+  async postCallback (body: Record<string, unknown>): Promise<SimCallbackReply> {
     this.sent++
     try {
       const res = await request(this.callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      const reply = { status: res.statusCode, body: await res.body.json() as Record<string, unknown> }
+      const reply = { status: res.statusCode, body: await res.body.json() as Record<string, unknown>, callback: body }
       this.replies.push(reply)
       return reply
     } catch {
-      const reply = { status: 0, body: {} }
+      const reply = { status: 0, body: {}, callback: body }
       this.replies.push(reply)
       return reply
     }
