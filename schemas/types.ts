@@ -423,6 +423,10 @@ export interface GatewayConfig {
      * Lifetime of a facade session. DVCQG clients renew theirs about every 10 minutes, so at least that.
      */
     sessionTtlSeconds: number
+    /**
+     * error_code of a successful reply. Clients differ: some compare the text with "0", one OpenCPS path with "00" (before it sends progress), most read a number. Set it to what the province's one-stop expects.
+     */
+    successCode: 0 | '0' | '00'
   }
   idempotency: {
     /**

@@ -36,7 +36,7 @@ export type FacadeService = typeof facadeServices[number]
 
 /** What a DVCQG client reads: error_code 0 and a message containing "Thành công" mean success. */
 export interface FacadeReply {
-  error_code: number
+  error_code: number | string
   message: string
   [extra: string]: unknown
 }
@@ -99,8 +99,6 @@ function failure (err: LgspError): FacadeReply {
   if (errors !== undefined) out.errors = errors
   return out
 }
-
-const success = (extra: Record<string, unknown> = {}): FacadeReply => ({ ...extra, error_code: 0, message: SUCCESS })
 
 /** The intake reply as the facade passes it on (lead's optional `warnings`/`entries` included untouched). */
 function accepted (result: IntakeResult): Record<string, unknown> {
@@ -193,6 +191,8 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
   // is not a /v1 bearer token), and a lifetime longer than clients' ~10-minute renewal.
   const sessions = new TokenSigner(config.auth.tokenSecret!, `${config.auth.issuer}/dvcqg-session`, config.facade.sessionTtlSeconds)
   const signers = [sessions, deps.signer]
+  const successCode = config.facade.successCode
+  const success = (extra: Record<string, unknown> = {}): FacadeReply => ({ ...extra, error_code: successCode, message: SUCCESS })
 
   /** The caller: the envelope's session, or a session / bearer / lgspaccesstoken header. */
   const memberOf = (req: FastifyRequest, body: unknown): Member => {
@@ -290,8 +290,12 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     }
   }
 
-  const handle = async (req: FastifyRequest): Promise<{ reply: FacadeReply, service: string | null, madonvi: unknown }> => {
+  /** What the log line says of a call (filled in as the call is read). */
+  interface Seen { service: string | null, madonvi: unknown }
+
+  const handle = async (req: FastifyRequest, seen: Seen): Promise<FacadeReply> => {
     const body = req.body
+    if (isObject(body)) seen.madonvi = body.madonvi
     const rest = (req.params as { '*'?: string })['*'] ?? ''
     const named = serviceNamed(rest.split('/').filter((s) => s !== '').at(-1))
     // One URL per service: a bare array, or {data: [...]}.
@@ -299,16 +303,21 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
       const member = memberOf(req, body)
       const data = Array.isArray(body) ? body : isObject(body) ? body.data : undefined
       const service = named ?? serviceByShape(dataOf(data))
-      return { reply: await call(member, service, isObject(body) ? body : {}, data), service, madonvi: isObject(body) ? body.madonvi : undefined }
+      seen.service = service
+      return call(member, service, isObject(body) ? body : {}, data)
     }
     if (!isObject(body)) throw lgspError('LGSP_ERR_FACADE_MALFORMED')
     if (body.service !== undefined) {
       const member = memberOf(req, body)
       const service = serviceNamed(typeof body.service === 'string' ? body.service : undefined)
       if (service === undefined) throw lgspError('LGSP_ERR_FACADE_UNKNOWN_SERVICE', `Service ${String(body.service).slice(0, 64)} is not served by the gateway.`)
-      return { reply: await call(member, service, body, body.data), service, madonvi: body.madonvi }
+      seen.service = service
+      return call(member, service, body, body.data)
     }
-    if ('username' in body || 'password' in body) return { reply: login(body), service: 'login', madonvi: undefined }
+    if ('username' in body || 'password' in body) {
+      seen.service = 'login'
+      return login(body)
+    }
     throw lgspError('LGSP_ERR_FACADE_MALFORMED')
   }
 
@@ -316,18 +325,28 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     // DVCQG's routing header: recorded and echoed, never required (some clients leave it empty).
     const dstcode = header(req, 'dstcode')
     if (dstcode !== undefined) res.header('dstcode', dstcode)
-    let out: { reply: FacadeReply, service: string | null, madonvi: unknown }
+    const seen: Seen = { service: null, madonvi: undefined }
+    let reply: FacadeReply
     try {
-      out = await handle(req)
+      reply = await handle(req, seen)
     } catch (err) {
       if (!(err instanceof LgspError)) req.log.error({ err }, 'dvcqg facade call failed')
-      out = { reply: failure(err instanceof LgspError ? err : lgspError('LGSP_ERR_SERVER_INTERNAL')), service: null, madonvi: undefined }
+      reply = failure(err instanceof LgspError ? err : lgspError('LGSP_ERR_SERVER_INTERNAL'))
     }
-    req.log.info({ service: out.service, member: req.member?.id, madonvi: codeForLog(out.madonvi), dstcode: codeForLog(dstcode), error_code: out.reply.error_code, code: out.reply.code }, 'dvcqg facade call')
+    req.log.info({ service: seen.service, member: req.member?.id, madonvi: codeForLog(seen.madonvi), dstcode: codeForLog(dstcode), error_code: reply.error_code, code: reply.code }, 'dvcqg facade call')
     res.code(200).header('cache-control', 'no-store')
-    return out.reply
+    return reply
   }
 
-  app.post(base, handler)
-  app.post(`${base}/*`, handler)
+  /** A body that cannot be read (not JSON, too large) is answered in DVCQG's form too. */
+  const errorHandler = (err: Error & { code?: string }, req: FastifyRequest, res: FastifyReply): FastifyReply => {
+    const e = err instanceof LgspError
+      ? err
+      : lgspError(err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'LGSP_ERR_REQUEST_TOO_LARGE' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'LGSP_ERR_REQUEST_MEDIA_TYPE' : 'LGSP_ERR_REQUEST_MALFORMED')
+    req.log.info({ service: null, code: e.code }, 'dvcqg facade call')
+    return res.code(200).header('cache-control', 'no-store').send(failure(e))
+  }
+
+  app.post(base, { errorHandler }, handler)
+  app.post(`${base}/*`, { errorHandler }, handler)
 }

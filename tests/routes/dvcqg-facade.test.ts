@@ -260,10 +260,24 @@ t.test('the facade logs no personal data and no session', async (t) => {
   for (const p of [CITIZEN_ID, 'Nguyễn Thị Bình', 'Trần Văn Cường', session]) t.notOk(text.includes(p), `no "${p.slice(0, 20)}" in the logs`)
 })
 
-t.test('the facade can be switched off and moved', async (t) => {
+t.test('a body that is not JSON is answered in DVCQG\'s form, at HTTP 200', async (t) => {
+  const s = await startStack(t)
+  const res = await s.gateway.app.inject({ method: 'POST', url: '/dvcqg/api/integration', headers: { 'content-type': 'application/json' }, payload: '{"session": "x", "data": [' })
+  t.equal(res.statusCode, 200)
+  const reply = res.json() as Reply
+  t.equal(reply.error_code, -1)
+  t.equal(reply.code, 'LGSP_ERR_REQUEST_MALFORMED')
+})
+
+t.test('the facade can be switched off, moved, and made to answer success as "00"', async (t) => {
   const off = await startStack(t, { configExtra: { facade: { enabled: false } } })
   t.equal((await off.gateway.app.inject({ method: 'POST', url: '/dvcqg/api/auth', payload: { username: members.onestop.id, password: members.onestop.secret } })).statusCode, 404)
-  const moved = await startStack(t, { configExtra: { facade: { basePath: '/lgsp/dvcqg' } } })
+  const moved = await startStack(t, { configExtra: { facade: { basePath: '/lgsp/dvcqg', successCode: '00' } } })
   const res = await moved.gateway.app.inject({ method: 'POST', url: '/lgsp/dvcqg/api/auth', payload: { username: members.onestop.id, password: members.onestop.secret } })
-  t.equal((res.json() as Reply).error_code, 0)
+  const reply = res.json() as Reply
+  t.equal(reply.error_code, '00', 'what an OpenCPS client compares DongBoHoSoMC\'s reply with')
+  const synced = await moved.gateway.app.inject({ method: 'POST', url: '/lgsp/dvcqg/api/integration', payload: { session: reply.session, madonvi: 'x', service: 'DongBoHoSoMC', isUpdating: 'False', data: [hoso(70)] } })
+  t.equal((synced.json() as Reply).error_code, '00')
+  const wrong = await moved.gateway.app.inject({ method: 'POST', url: '/lgsp/dvcqg/api/auth', payload: { username: members.onestop.id, password: 'wrong-secret-0000000' } })
+  t.equal((wrong.json() as Reply).error_code, -6, 'failures keep their numeric codes')
 })
