@@ -283,7 +283,7 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
         const now = Date.now()
         const mapped = dataOf(data).map((item) => statusEntry(item, now))
         const warnings = mapped.some((m) => m.dropped)
-          ? [{ code: 'FACADE_ATTACHMENTS_NOT_CARRIED', path: '/data/TaiLieuXuLy', message: 'TaiLieuXuLy is not carried by progress entries; the status change was recorded without it.' }]
+          ? [{ code: 'LGSP_WARN_FACADE_ATTACHMENTS_NOT_CARRIED', path: '/data/TaiLieuXuLy', message: 'TaiLieuXuLy is not carried by progress entries; the status change was recorded without it.' }]
           : undefined
         return progress(member, mapped.map((m) => m.entry), warnings === undefined ? {} : { warnings })
       }

@@ -150,6 +150,13 @@ t.test('an unknown service, a malformed request and bad data get non-zero error_
   t.notMatch(JSON.stringify(mixed.reply), /thành công/i, 'a client that searches the whole reply text for "thành công" sees a failure')
   t.same(mixed.reply.results.map((r: any) => r.error_code === 0), [true, false])
   t.match(mixed.reply.message, /1 of 2 dossier/)
+
+  // A status sync with result files: recorded, and the reply says what was not carried.
+  const withFiles = await facade(s, '/api/integration', { session, madonvi: 'x', service: 'DongBoTrangThaiHoSo', type: '2', data: { MaHoSo: hoso(4).MaHoSo, TrangThaiHoSo: '9', NgayXuLy: at(90), NoiDung: 'Đã xử lý xong', TaiLieuXuLy: [{ TenTepDinhKem: 'ketqua.pdf', DuongDanTaiTepTin: 'https://example.vn/ketqua.pdf', IsDeleted: 'False' }] } })
+  t.ok(succeeded(withFiles.reply), JSON.stringify(withFiles.reply))
+  t.equal(withFiles.reply.warnings[0].code, 'LGSP_WARN_FACADE_ATTACHMENTS_NOT_CARRIED')
+  const wrongStatus = await facade(s, '/api/integration', { session, madonvi: 'x', service: 'DongBoTrangThaiHoSo', type: '2', data: { MaHoSo: hoso(4).MaHoSo, TrangThai: '11', NgayXuLy: at(95) } })
+  t.equal(wrongStatus.reply.code, 'LGSP_ERR_REQUEST_INVALID', 'a status outside 1-10 is refused, not guessed')
 })
 
 t.test('a re-send of the same data is a replay: the first answer back, no second delivery', async (t) => {
