@@ -15,6 +15,7 @@ import { bearerAuth } from './plugins/auth.js'
 import { problemPlugin } from './plugins/problem.js'
 import { adminRoutes } from './routes/admin.js'
 import { dossierRoutes } from './routes/dossiers.js'
+import { facadeRoutes } from './routes/dvcqg-facade.js'
 import { healthRoutes } from './routes/health.js'
 import { paymentRoutes } from './routes/payments.js'
 import type { Payments } from './payments.js'
@@ -74,7 +75,9 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
 
   tokenRoutes(app, signer, members)
   const receipts = config.signatures.receipts ? deps.signing?.batch : undefined
-  dossierRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) })
+  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) }
+  dossierRoutes(app, auth, intake)
+  if (config.facade.enabled) facadeRoutes(app, config, { ...intake, members, signer })
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)

@@ -46,7 +46,17 @@ export const authErrors = {
   LGSP_ERR_AUTH_KIND_FORBIDDEN: def(403, 'Message kind not allowed for this member', "Ask the provincial IT team to add the kind to the member's messageKinds."),
   LGSP_ERR_AUTH_DESTINATION_FORBIDDEN: def(403, 'Destination not allowed for this member', "Name only destinations in the member's destinations list."),
   LGSP_ERR_AUTH_READ_FORBIDDEN: def(403, 'Reading this dossier is not allowed', 'A member reads the dossiers it sent unless its read rule is "all".'),
-  LGSP_ERR_AUTH_ADMIN_REQUIRED: def(403, 'Operator rights required', 'Use a member with admin: true.')
+  LGSP_ERR_AUTH_ADMIN_REQUIRED: def(403, 'Operator rights required', 'Use a member with admin: true.'),
+  LGSP_ERR_AUTH_LGSP_TOKEN_MALFORMED: def(401, 'Malformed lgspaccesstoken header', 'Send base64 of the JSON {"AccessKey": "<member id>", "SecretKey": "<member secret>", "AppName": "…", "PartnerCode": "…"}.')
+} as const
+
+/**
+ * The DVCQG facade (`facade.basePath`). Its replies are DVCQG's `{error_code, message}` at
+ * HTTP 200, as DVCQG clients expect; these codes ride in the reply's `code`.
+ */
+export const facadeErrors = {
+  LGSP_ERR_FACADE_MALFORMED: def(400, 'Not a DVCQG request', 'Post {username, password} to log in, {session, madonvi, service, data} to call a service, or a JSON array to <basePath>/<service>.'),
+  LGSP_ERR_FACADE_UNKNOWN_SERVICE: def(400, 'DVCQG service not served', 'The facade serves DongBoHoSoMC, CapNhatTienDoHoSoMC, TraCuuHoSo and DongBoTrangThaiHoSo; catalogue look-ups (LayThuTuc, LayDanhSachTTHC) go to DVCQG itself.')
 } as const
 
 /** Signed requests (X-Lgsp-Signature: a detached JWS, RFC 7515 + RFC 7797) and offline checks. */
@@ -141,6 +151,7 @@ export const serverErrors = {
 export const errorTable = {
   ...requestErrors,
   ...authErrors,
+  ...facadeErrors,
   ...signatureErrors,
   ...dossierErrors,
   ...paymentErrors,

@@ -608,6 +608,27 @@ export interface GatewayConfig {
     tokenSecret?: string
     tokenTtlSeconds: number
   }
+  /**
+   * Drop-in DVCQG endpoints: a one-stop system already configured for the national portal (session login, then {session, madonvi, service, data} posts) switches to lgsp by changing only its base URL to <gateway>/<basePath>. Credentials are a member's id and secret.
+   */
+  facade: {
+    /**
+     * Serve the DVCQG facade.
+     */
+    enabled: boolean
+    /**
+     * Where the facade lives; every POST below it is read as DVCQG's API (login, integration envelope, or one URL per service).
+     */
+    basePath: string
+    /**
+     * Lifetime of a facade session. DVCQG clients renew theirs about every 10 minutes, so at least that.
+     */
+    sessionTtlSeconds: number
+    /**
+     * error_code of a successful reply. Clients differ: some compare the text with "0", one OpenCPS path with "00" (before it sends progress), most read a number. Set it to what the province's one-stop expects.
+     */
+    successCode: 0 | '0' | '00'
+  }
   idempotency: {
     /**
      * How long a reply is kept for repeats of the same Idempotency-Key.

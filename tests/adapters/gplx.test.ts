@@ -73,7 +73,7 @@ t.test('a dossier the one-stop sent is followed at the ministry; "returned" read
   const poller = s.gateway.pollers[0]!
   const record = hoso(2)
   t.equal((await s.post('onestop', '/v1/dossiers', record)).statusCode, 202)
-  gplx.receive({ maHoSo: record.MaHoSo, maTTHC: LICENCE, hoTen: record.ChuHoSo, soCmnd: record.SoGiayToChuHoSo!, ngayHenTra: due })
+  gplx.receive({ maHoSo: record.MaHoSo, maTTHC: LICENCE, hoTen: record.ChuHoSo!, soCmnd: record.SoGiayToChuHoSo!, ngayHenTra: due })
   t.equal(await poller.pollOnce(), 0, 'same status as the ledger: nothing to apply')
   gplx.advance(record.MaHoSo, '4')
   t.equal(await poller.pollOnce(), 1)
