@@ -21,7 +21,7 @@ import { addDays, isFinal, statusOf, toHoSo, toProgress } from '../adapters/gplx
 import { LgspError } from './errors.js'
 import { acceptDossiers, acceptProgress, acceptTaxNotice, type IntakeDeps } from './intake.js'
 import { formatDvcqgDate, vnDate } from './ledger/dates.js'
-import { canMove, type DossierState } from './ledger/state-machine.js'
+import type { DossierState } from './ledger/state-machine.js'
 import type { Logger } from './logger.js'
 import type { Member, Members } from './members.js'
 import { Periodic } from './periodic.js'
@@ -190,11 +190,9 @@ export class GplxPoller {
     }
     if (row.state === state) return undefined
     const at = formatDvcqgDate(this.clock())
-    // TraCuuHoSo shows the status now, not the steps: "returned" seen straight after "processing"
-    // means the result was issued in between (10 is reachable only from 9).
-    const entries = !canMove(row.state, state) && state === 10 && canMove(row.state, 9)
-      ? [toProgress(maHoSo, 9, at, undefined, true), toProgress(maHoSo, 10, at, detail.TrangThaiHoSo)]
-      : [toProgress(maHoSo, state, at, detail.TrangThaiHoSo)]
+    // TraCuuHoSo shows the status now, not the steps: "returned" seen straight after
+    // "processing" is one combined move (4 → 10), which the state machine allows.
+    const entries = [toProgress(maHoSo, state, at, detail.TrangThaiHoSo)]
     // Keyed by the ledger version it applies to: a repeat after a crash replays, 4 → 5 → 4 → 5 does not.
     return refusable(this.#log, fields, () => acceptProgress(this.#deps, { member, body: entries, raw: JSON.stringify(entries), idempotencyKey: `gplx:${maHoSo}:v${row.version}:${state}` }, maHoSo))
   }

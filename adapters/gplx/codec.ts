@@ -121,8 +121,8 @@ export function toHoSo (maHoSo: string, item: GplxListItem | undefined, d: GplxD
 }
 
 /** A status seen at the ministry, as a progress entry observed at `at` (TraCuuHoSo carries no time of change). */
-export function toProgress (maHoSo: string, state: DossierState, at: string, name: string | undefined, inferred = false): QuaTrinhXuLy {
-  const text = inferred ? 'đã xử lý xong (suy ra: hệ thống GPLX báo đã trả kết quả)' : (name ?? `trạng thái ${state}`)
+export function toProgress (maHoSo: string, state: DossierState, at: string, name: string | undefined): QuaTrinhXuLy {
+  const text = name ?? `trạng thái ${state}`
   return {
     MaHoSo: maHoSo,
     ThoiDiemXuLy: at,
