@@ -587,9 +587,9 @@ export interface GatewayConfig {
    */
   catalogueSync: {
     /**
-     * Run the job. Default: on in the dev profile when a DVCQG destination is configured, off otherwise.
+     * Run the job (off by default: turn it on once the DVCQG account may call the catalogue services; the demo turns it on).
      */
-    enabled?: boolean
+    enabled: boolean
     /**
      * The DVCQG destination to read from. Default: the first destination with adapter dvcqg.
      */
