@@ -16,6 +16,7 @@ import type { Logger } from './logger.js'
 import { Periodic } from './periodic.js'
 import type { Store } from './store/types.js'
 
+/** The job's settings, resolved from `catalogueSync` in the config. */
 export interface CatalogueSyncSettings {
   /** The DVCQG destination read from. */
   destination: string
@@ -55,6 +56,7 @@ export function catalogueSyncSettings (config: GatewayConfig): CatalogueSyncSett
   return { destination, intervalMs: c.intervalMs, details: c.details, snapshotPath: c.snapshotPath ?? defaultSnapshotPath(config) }
 }
 
+/** The catalogue-sync job (see the file comment). */
 export class CatalogueSync {
   readonly settings: CatalogueSyncSettings
   readonly #catalogue: Catalogue

@@ -50,6 +50,7 @@ interface Snapshot {
  */
 const learntDefaults = { MaLinhVuc: 'CHUA-XAC-DINH', CapThucHien: 'tinh', CoPhiLePhi: false, KetQuaBanGiay: false } as const
 
+/** The procedures by MaTTHC: the bundled file, refreshed by what DVCQG said. */
 export class Catalogue {
   readonly version: string
   readonly #bundled: Map<string, Procedure>

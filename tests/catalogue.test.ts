@@ -2,11 +2,12 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { Catalogue, bundledCatalogue } from '../gateway/catalogue.js'
-import { CatalogueSync } from '../gateway/catalogue-sync.js'
+import { CatalogueSync, catalogueSyncSettings } from '../gateway/catalogue-sync.js'
+import { resolveConfig } from '../gateway/config.js'
 import { AdapterRegistry } from '../adapters/registry.js'
 import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
 import { createLogger } from '../gateway/logger.js'
-import { hoso, startStack, tempDir, waitFor } from './helpers.js'
+import { hoso, startStack, tempDir, testConfigDocument, waitFor } from './helpers.js'
 
 t.test('the bundled catalogue loads and answers by MaTTHC', async (t) => {
   const c = Catalogue.load(bundledCatalogue)
@@ -126,4 +127,12 @@ t.test('on a shared store one instance syncs the catalogue; the other reads its 
   await Promise.all([a.stop(), b.stop()])
   t.equal(sim.calls.LayDanhSachTTHC, 1, 'DVCQG was read by one instance only')
   t.equal(b.last, undefined)
+})
+
+t.test('catalogueSync is off by default and names a DVCQG destination when on', async (t) => {
+  const dir = tempDir(t)
+  const doc = testConfigDocument(dir, 'http://127.0.0.1:9', 'http://127.0.0.1:9')
+  t.equal(catalogueSyncSettings(resolveConfig(doc, {})), undefined, 'off unless enabled')
+  t.match(catalogueSyncSettings(resolveConfig({ ...doc, catalogueSync: { enabled: true } }, {})), { destination: 'dvcqg', intervalMs: 21_600_000, details: 50, snapshotPath: join(dir, 'catalogue-dvcqg.json') }, 'the first DVCQG destination, the snapshot beside the store')
+  t.throws(() => catalogueSyncSettings(resolveConfig({ ...doc, catalogueSync: { enabled: true, destination: 'onestop' } }, {})), { code: 'LGSP_ERR_CONFIG_INVALID', message: /adapter dvcqg/ })
 })

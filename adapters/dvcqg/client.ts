@@ -13,16 +13,19 @@ import type { DeliveryResult, SignContext } from '../types.js'
 import { classifyReply, type DvcqgReply } from './codec.js'
 
 type Failure = Extract<DeliveryResult, { ok: false }>
+/** A call's outcome: DVCQG's reply (whatever it says), or a transport/HTTP failure. */
 export type CallOutcome = { ok: true, reply: DvcqgReply } | Failure
 
 /** Every default of the DVCQG client in one place (the config schema carries the same values). */
 export const dvcqgClientDefaults = { sessionRenewMs: 10 * 60_000 }
 
+/** What the client takes beside its destination's config. */
 export interface DvcqgClientOptions {
   /** The clock the session's age is judged by (tests move it). */
   now?: () => number
 }
 
+/** One DVCQG destination's transport: its pool, its session and the calls that use it. */
 export class DvcqgClient {
   readonly #cfg: DvcqgDestination
   readonly #pool: Pool

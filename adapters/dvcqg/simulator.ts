@@ -36,6 +36,7 @@ export const sampleProcedures: Array<Record<string, unknown>> = [
   { MATTHC: '1.010001.000.00.00.H56', TENTTHC: 'Cấp giấy phép hoạt động (mẫu học DVCQG)', MALINHVUC: 'G99-XX01', PHILEPHI: [{ TENPHILEPHI: 'Phí thẩm định', GIA: '500000' }] }
 ]
 
+/** The sample agency list (LayDanhMucCoQuan's upper-case keys). */
 export const sampleAgencies: Array<Record<string, unknown>> = [
   { MADONVI: '000.00.00.H56', TENDONVI: 'UBND tỉnh (mẫu)', CAPDONVI: '1' },
   { MADONVI: '000.00.13.H56', TENDONVI: 'Sở Giao thông vận tải (mẫu)', CAPDONVI: '2' }

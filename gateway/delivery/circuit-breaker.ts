@@ -11,6 +11,7 @@
  * their attempt counts.
  */
 
+/** The breaker's settings (`delivery.breaker` in the config). */
 export interface BreakerSettings {
   /** Calls in the sliding window. */
   windowSize: number
@@ -30,8 +31,10 @@ export interface BreakerSettings {
 // while a destination that is down opens the circuit after `minimumCalls` (20) failures.
 export const defaultBreakerSettings: BreakerSettings = { windowSize: 100, minimumCalls: 20, failureRateThreshold: 0.5, openMs: 5000, maxOpenMs: 60_000, halfOpenCalls: 5 }
 
+/** closed: calls flow; open: none; half-open: a few probes. */
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
+/** One destination's breaker; the worker asks it how many units it may start. */
 export class CircuitBreaker {
   readonly #s: BreakerSettings
   #state: BreakerState = 'closed'
