@@ -50,7 +50,9 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
       partnerCode: sims.paygov.partnerCode, secret: sims.paygov.secret,
       destinations: ['dvcqg', 'onestop'],
       settlement: { intervalMs: 30_000, pendingAfterMs: 120_000 }
-    }
+    },
+    // The DVCQG simulator serves a small catalogue (LayDanhSachTTHC, LayThuTuc, LayDanhMucCoQuan).
+    catalogueSync: { enabled: true }
   }
 }
 

@@ -9,6 +9,7 @@ import { AdapterRegistry } from '../adapters/registry.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { buildApp } from './app.js'
 import { Catalogue } from './catalogue.js'
+import { CatalogueSync, catalogueSyncSettings, defaultSnapshotPath } from './catalogue-sync.js'
 import { WorkingCalendar } from './ledger/calendar.js'
 import { updateFacts } from './ledger/indicators.js'
 import { Statistics } from './statistics.js'
@@ -37,6 +38,10 @@ export interface Gateway {
   statistics: Statistics | undefined
   pollers: GplxPoller[]
   noticePollers: TaxNoticePoller[]
+  /** The procedure catalogue (with what DVCQG taught it). */
+  catalogue: Catalogue
+  /** The DVCQG catalogue-sync job, when on. */
+  catalogueSync: CatalogueSync | undefined
   logger: Logger
   /** http://host:port once listening. */
   url: string
@@ -78,6 +83,11 @@ export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalog
 export async function startGateway (config: GatewayConfig, options: StartOptions = {}): Promise<Gateway> {
   const logger = createLogger(config.log.level, options.logStream)
   const catalogue = Catalogue.load(config.catalogue.path)
+  const syncSettings = catalogueSyncSettings(config)
+  // What an earlier catalogue sync learnt from DVCQG, even when the job is now off.
+  if (catalogue.loadSnapshot(syncSettings?.snapshotPath ?? config.catalogueSync.snapshotPath ?? defaultSnapshotPath(config))) {
+    logger.info({ procedures: catalogue.procedures.length, agencies: catalogue.agencies.length }, 'procedures learnt from DVCQG read from the snapshot')
+  }
   const store = openStore(config, catalogue)
   await store.init()
   const signing = new GatewaySigning(config, store, logger)
@@ -102,8 +112,10 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     const cfg = config.destinations[a.destination]
     return new TaxNoticePoller(a, cfg?.adapter === 'tax' ? cfg.notices : { intervalMs: 10_000 }, intake, members, xml!, logger)
   })
+  const catalogueSync = syncSettings === undefined ? undefined : new CatalogueSync(catalogue, adapters, syncSettings, store, logger)
   signing.start()
   delivery?.start()
+  catalogueSync?.start()
   payments?.start()
   statistics?.start()
   for (const p of [...pollers, ...noticePollers]) p.start()
@@ -130,6 +142,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       clearInterval(purge)
       await app.close()
       await Promise.all([...pollers, ...noticePollers].map((p) => p.stop()))
+      await catalogueSync?.stop()
       await xml?.close()
       await payments?.stop()
       await statistics?.stop()
@@ -142,7 +155,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     })()
     return closed
   }
-  return { app, store, signing, adapters, delivery, payments, statistics, pollers, noticePollers, logger, url, close }
+  return { app, store, signing, adapters, delivery, payments, statistics, pollers, noticePollers, catalogue, catalogueSync, logger, url, close }
 }
 
 /** Closes the gateway on SIGTERM/SIGINT, then exits. */

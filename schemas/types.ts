@@ -656,10 +656,38 @@ export interface GatewayConfig {
        */
       maxAttempts: number
     }
+    /**
+     * Per-destination circuit breaker judged by the failure rate of the last `windowSize` calls (a count-based sliding window); only transport trouble and overload count as failures.
+     */
     breaker: {
-      failureThreshold: number
+      /**
+       * Calls in the sliding window the failure rate is computed over. Large enough that an overloaded destination failing 30% of calls almost never reaches the threshold by chance.
+       */
+      windowSize: number
+      /**
+       * Calls the window must hold before the rate can open the circuit: a destination that is down is left alone after this many failed calls.
+       */
+      minimumCalls: number
+      /**
+       * Failure rate (0-1) at or above which the circuit opens.
+       */
+      failureRateThreshold: number
+      /**
+       * How long an opened circuit stays open before half-open probes.
+       */
       openMs: number
+      /**
+       * Cap of the open time, which doubles each time half-open probes fail.
+       */
       maxOpenMs: number
+      /**
+       * Probe calls let through when half-open; their failure rate decides whether the circuit closes or opens again.
+       */
+      halfOpenCalls: number
+      /**
+       * Deprecated (the former consecutive-failure rule): accepted so older files load, not used; a warning says so. Use minimumCalls and failureRateThreshold.
+       */
+      failureThreshold?: number
     }
   }
   log: {
@@ -836,6 +864,31 @@ export interface GatewayConfig {
     path?: string
   }
   /**
+   * Fetches DVCQG's procedure catalogue (LayDanhSachTTHC, LayThuTuc) and agency list (LayDanhMucCoQuan) on a schedule and adds what it learns to the procedure catalogue; kept in a snapshot file so a restart remembers it. On a shared store one instance runs it (job lease catalogue-sync).
+   */
+  catalogueSync: {
+    /**
+     * Run the job (off by default: turn it on once the DVCQG account may call the catalogue services; the demo turns it on).
+     */
+    enabled: boolean
+    /**
+     * The DVCQG destination to read from. Default: the first destination with adapter dvcqg.
+     */
+    destination?: string
+    /**
+     * Time between passes (the first pass runs at start-up).
+     */
+    intervalMs: number
+    /**
+     * Also ask LayThuTuc for each procedure LayDanhSachTTHC lists but the catalogue lacks, for its field, fees and duration (at most this many per pass; 0: none).
+     */
+    details: number
+    /**
+     * Where learnt procedures and agencies are kept. Default: catalogue-dvcqg.json beside the SQLite store file.
+     */
+    snapshotPath?: string
+  }
+  /**
    * Working calendar for statutory durations in working days.
    */
   calendar: {
@@ -972,6 +1025,18 @@ export interface DvcqgDestination {
    * QuaTrinhXuLy entries per CapNhatTienDoHoSoMC call.
    */
   progressChunk: number
+  /**
+   * Value of the `dstcode` header on every DVCQG call (the unit code DVCQG routes by). Default: madonvi.
+   */
+  dstcode?: string
+  /**
+   * A DVCQG session older than this is renewed before the next call (DVCQG sessions last about ten minutes); a session refused earlier still gets one fresh login and one resend.
+   */
+  sessionRenewMs: number
+  /**
+   * Also send each progress message's status with DongBoTrangThaiHoSo (for a DVCQG that does not derive the record's TrangThaiHoSo from CapNhatTienDoHoSoMC).
+   */
+  statusSync: boolean
 }
 export interface Timeouts {
   connectMs: number

@@ -91,7 +91,7 @@ export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: s
       dvcqg: { adapter: 'dvcqg', url: dvcqgUrl, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } },
       onestop: { adapter: 'onestop', url: onestopUrl, token: 'onestop-dev-webhook-key', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } }
     },
-    delivery: { pollIntervalMs: 50, retry: { baseMs: 20, maxMs: 250 }, breaker: { failureThreshold: 5, openMs: 100, maxOpenMs: 400 } },
+    delivery: { pollIntervalMs: 50, retry: { baseMs: 20, maxMs: 250 }, breaker: { minimumCalls: 5, openMs: 100, maxOpenMs: 400 } },
     ...(paygov === undefined
       ? {}
       : {

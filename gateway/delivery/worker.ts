@@ -16,7 +16,8 @@ export interface WorkerSettings {
   concurrency: number
   pollIntervalMs: number
   retry: RetryPolicy
-  breaker: BreakerSettings
+  /** `failureThreshold` is the former consecutive-failure rule, still accepted in config files but not used. */
+  breaker: BreakerSettings & { failureThreshold?: number }
 }
 
 /** What operators see of a worker. */
@@ -25,6 +26,8 @@ export interface WorkerStatus {
   running: boolean
   inflight: number
   breaker: BreakerState
+  /** Times the circuit opened since start. */
+  breakerOpened: number
   delivered: number
   failedAttempts: number
 }
@@ -51,7 +54,9 @@ export class DestinationWorker {
     this.#adapter = adapter
     this.#s = settings
     this.#log = log.child({ destination: adapter.destination })
-    this.#breaker = new CircuitBreaker(settings.breaker)
+    const { failureThreshold, ...breaker } = settings.breaker
+    if (failureThreshold !== undefined) this.#log.warn({ failureThreshold }, 'delivery.breaker.failureThreshold is no longer used: the breaker opens on the failure rate of its window (windowSize, minimumCalls, failureRateThreshold)')
+    this.#breaker = new CircuitBreaker(breaker)
   }
 
   start (): void {
@@ -83,6 +88,7 @@ export class DestinationWorker {
       running: this.#running,
       inflight: this.#inflight.size,
       breaker: this.#breaker.state,
+      breakerOpened: this.#breaker.opened,
       delivered: this.#delivered,
       failedAttempts: this.#failedAttempts
     }
@@ -104,7 +110,8 @@ export class DestinationWorker {
           if (!this.#claimFailing) this.#log.error({ err }, 'claim failed')
           this.#claimFailing = true
         }
-        if (claimed.length === 0 && this.#breaker.state === 'half-open') this.#breaker.onNeutral()
+        // Half-open probes nothing used go back, so the next due units may probe.
+        if (claimed.length < free) this.#breaker.release(free - claimed.length)
         for (const item of claimed) {
           const p: Promise<void> = this.#deliver(item).finally(() => {
             this.#inflight.delete(p)

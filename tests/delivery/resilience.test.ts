@@ -73,6 +73,38 @@ t.test('with 30% of DVCQG calls failing (errors, hangs, lost replies), everythin
   }
 })
 
+t.test('the rate-based breaker does not starve a DVCQG that fails 30% of calls at random', async (t) => {
+  let seed = 7
+  const random = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  // The default breaker window (100 calls, opens at 50% once 20 are in), fast retries.
+  const s = await startStack(t, { dvcqg: { random }, configExtra: { delivery: { pollIntervalMs: 50, retry: { baseMs: 20, maxMs: 250 }, breaker: { openMs: 100, maxOpenMs: 400 } } } })
+  s.dvcqg.server.setFaults({ mode: 'random', rate: 0.3, delayMs: 800, paths: [s.dvcqg.integrationPath] })
+  const ids = await postMany(s, 500, 80)
+  await waitFor('every dossier delivered despite faults', allDelivered(s, ids), 60_000)
+  type Q = { destination: string, dead: number, worker: { breakerOpened: number, failedAttempts: number } }
+  const q = ((await s.get('operator', '/v1/admin/queues')).json() as Q[]).find((x) => x.destination === 'dvcqg')!
+  t.ok(q.worker.failedAttempts > 20, `faults did happen (${q.worker.failedAttempts} failed attempts)`)
+  t.ok(q.worker.breakerOpened <= 1, `the circuit opened ${q.worker.breakerOpened} times`)
+  t.equal(q.dead, 0)
+  t.equal(s.dvcqg.repeats, 0, 'nothing applied twice')
+})
+
+t.test('a 500 after DVCQG applied a dossier: the retry looks it up and does not send it again', async (t) => {
+  const s = await startStack(t)
+  s.dvcqg.failAfterApplying(1, 500)
+  const record = hoso(600)
+  await s.post('onestop', '/v1/dossiers', record)
+  await waitFor('dossier recorded as delivered', async () => {
+    const view = (await s.get('onestop', `/v1/dossiers/${record.MaHoSo}`)).json() as { deliveries: { dvcqg?: { state: string } } }
+    return view.deliveries.dvcqg?.state === 'delivered'
+  })
+  t.equal(s.dvcqg.applyThenError.remaining, 0, 'the fault hit')
+  t.equal(s.dvcqg.calls.DongBoHoSoMC, 1, 'sent once')
+  t.ok((s.dvcqg.calls.TraCuuHoSo ?? 0) >= 1, 'looked up before sending again')
+  t.equal(s.dvcqg.dossiers.get(record.MaHoSo)?.creates, 1)
+  t.equal(s.dvcqg.repeats, 0)
+})
+
 t.test('an expired DVCQG session is renewed and the call goes through', async (t) => {
   const s = await startStack(t)
   await s.post('onestop', '/v1/dossiers', hoso(200))
