@@ -56,7 +56,9 @@ export class Catalogue {
   readonly #bundled: Map<string, Procedure>
   readonly #learnt = new Map<string, LearntProcedure>()
   /** The merged view: bundled entries refreshed by DVCQG, and DVCQG's own procedures whose duration is known. */
-  #byCode: Map<string, Procedure>
+  #byCode = new Map<string, Procedure>()
+  /** Short forms real one-stops send (`2.002621.H56`, `2.002621`) → the catalogue's code, when only one matches. */
+  #aliases = new Map<string, string>()
   #agencies: Agency[] = []
   #snapshotMtime = 0
 
@@ -67,11 +69,21 @@ export class Catalogue {
       if (this.#bundled.has(p.MaTTHC)) throw lgspError('LGSP_ERR_CONFIG_INVALID', `Procedure catalogue ${doc.version}: ${p.MaTTHC} appears twice.`)
       this.#bundled.set(p.MaTTHC, p)
     }
-    this.#byCode = new Map(this.#bundled)
+    this.#setCodes(new Map(this.#bundled))
   }
 
+  /** The procedure of a code, in the catalogue's long form or a short form of it. */
   get (maTTHC: string): Procedure | undefined {
-    return this.#byCode.get(maTTHC)
+    return this.#byCode.get(maTTHC) ?? this.#byCode.get(this.#aliases.get(maTTHC) ?? '')
+  }
+
+  #setCodes (byCode: Map<string, Procedure>): void {
+    this.#byCode = byCode
+    const aliases = new Map<string, string | null>()
+    for (const code of byCode.keys()) {
+      for (const alias of shortForms(code)) aliases.set(alias, aliases.has(alias) ? null : code)
+    }
+    this.#aliases = new Map([...aliases].filter((e): e is [string, string] => e[1] !== null && !byCode.has(e[0])))
   }
 
   get procedures (): Procedure[] {
@@ -144,7 +156,7 @@ export class Catalogue {
         })
       }
     }
-    this.#byCode = out
+    this.#setCodes(out)
   }
 
   /** Writes what was learnt to `path` (write and rename: a crash leaves the old file whole). */
@@ -195,4 +207,15 @@ export class Catalogue {
     }
     return new Catalogue(doc as ProcedureCatalogue)
   }
+}
+
+/**
+ * The short forms of a national procedure code that real one-stops send: `1.003560.000.00.00.H56`
+ * is also written `1.003560.H56` and `1.003560` (the national number, with or without the
+ * province's suffix).
+ */
+function shortForms (code: string): string[] {
+  const m = /^([0-9]{1,2}\.[0-9]{6})(?:\.[0-9A-Za-z.]*?)?(\.H[0-9]{2})?$/.exec(code)
+  if (m === null) return []
+  return [...new Set([m[1]! + (m[2] ?? ''), m[1]!])].filter((a) => a !== code)
 }

@@ -136,3 +136,12 @@ t.test('catalogueSync is off by default and names a DVCQG destination when on', 
   t.match(catalogueSyncSettings(resolveConfig({ ...doc, catalogueSync: { enabled: true } }, {})), { destination: 'dvcqg', intervalMs: 21_600_000, details: 50, snapshotPath: join(dir, 'catalogue-dvcqg.json') }, 'the first DVCQG destination, the snapshot beside the store')
   t.throws(() => catalogueSyncSettings(resolveConfig({ ...doc, catalogueSync: { enabled: true, destination: 'onestop' } }, {})), { code: 'LGSP_ERR_CONFIG_INVALID', message: /adapter dvcqg/ })
 })
+
+t.test('a short MaTTHC as real one-stops send it finds the catalogue entry', async (t) => {
+  const c = Catalogue.load()
+  const long = c.get('1.003560.000.00.00.H56')
+  t.ok(long)
+  t.equal(c.get('1.003560.H56'), long, 'national number and province suffix')
+  t.equal(c.get('1.003560'), long, 'national number alone')
+  t.equal(c.get('9.999999.H56'), undefined, 'an unknown number stays unknown')
+})
