@@ -5,7 +5,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { realWorldCases, type Step } from '../fixtures/real-world.js'
-import { startStack, waitFor, type Stack } from '../helpers.js'
+import { at, startStack, waitFor, type Stack } from '../helpers.js'
 
 interface Reply { warnings?: Array<{ code: string, path: string, message: string }>, warningCounts?: Record<string, number>, outcomes?: Array<{ index: number, outcome: string, code?: string }> }
 
@@ -84,4 +84,70 @@ t.test('an impossible record alone in its message is still refused as a whole, a
   t.equal(res.statusCode, 409)
   t.equal(res.json().code, 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION')
   t.equal((await s.get('onestop', `/v1/dossiers/${c.maHoSo}`)).body, before, 'unchanged')
+})
+
+/**
+ * A generated month as a SyncLocalDataToDVCQG-style client sends it: the records first (in
+ * batches), then each dossier's whole history starting with 2 "Tiếp nhận hồ sơ", with its
+ * quirks: a dossier waiting for a supplement reported as "9" with a "9" entry at the request,
+ * a dossier without a due date given a "9" entry at reception while processing goes on, end
+ * dates left empty. Nothing may be refused, and every dossier must end, in the ledger and at
+ * DVCQG, at the status the one-stop reported.
+ */
+t.test('a generated month sent record first, then history: nothing refused, every dossier where the one-stop meant', async (t) => {
+  const s = await startStack(t)
+  const N = 120
+  const day = 24 * 60
+  let seed = 20241105
+  const rnd = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  const plans = Array.from({ length: N }, (_, i) => {
+    const maHoSo = `000.00.09.H56-241105-${String(i).padStart(4, '0')}`
+    const t0 = Math.floor(rnd() * 25) * day + 60
+    const kind = Math.floor(rnd() * 6)
+    const history: Array<[number, string, string]> = [[t0, '2', 'Tiếp nhận hồ sơ'], [t0 + 60, '4', 'Chuyển phòng chuyên môn']]
+    let reported = '4'
+    let end: number | undefined
+    let noDueDate = false
+    if (kind === 0) { history.push([t0 + day, '5', 'Yêu cầu bổ sung'], [t0 + 2 * day, '4', 'Đã bổ sung']) }
+    if (kind === 1) { end = t0 + 3 * day; history.push([end, '9', 'Kết thúc xử lý hồ sơ'], [end + day, '10', 'Trả kết quả']); reported = '10' }
+    if (kind === 2) { end = t0 + 2 * day; history.push([end, '9', 'Kết thúc xử lý hồ sơ']); reported = '9' }
+    // Waiting for a supplement: the client reports 9, with a 9 entry at the request.
+    if (kind === 3) { history.push([t0 + day, '5', 'Yêu cầu bổ sung'], [t0 + day, '9', 'Cán bộ trả hồ sơ bổ sung']); reported = '9' }
+    if (kind === 4) { end = t0 + day; history.push([end, '3', 'Từ chối giải quyết']); reported = '3' }
+    // No due date: a 9 entry at reception, appended after the rest; processing goes on.
+    if (kind === 5) { noDueDate = true; history.push([t0, '9', 'Hồ sơ không có ngày hẹn trả']) }
+    const record: Record<string, unknown> = {
+      MaHoSo: maHoSo, MaTTHC: '1.000775.H56', TenTTHC: 'Cấp giấy phép xây dựng nhà ở riêng lẻ', KenhThucHien: rnd() < 0.5 ? '2' : null,
+      ChuHoSo: 'Công dân', LoaiDoiTuong: '1', MaDoiTuong: null, Email: '', NgayTiepNhan: at(t0), NgayNopHoSo: at(t0),
+      NgayHenTra: noDueDate ? '' : at(t0 + 10 * day), TrangThaiHoSo: reported, NgayTuChoi: reported === '3' && end !== undefined ? at(end) : '',
+      NgayKetThucXuLy: rnd() < 0.5 || end === undefined ? '' : at(end), NgayTra: '', NoiNopHoSo: '2', DSKetNoiCSDL: [{ MaCSDL: '7' }],
+      DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: '75000' }]
+    }
+    const entries = history.map(([m, status, text]) => ({ MaHoSo: maHoSo, NguoiXuLy: 'Cán bộ một cửa', ChucDanh: '', ThoiDiemXuLy: at(m), PhongBanXuLy: '', NoiDungXuLy: text, TrangThai: status, NgayBatDau: '', NgayKetThucTheoQuyDinh: '' }))
+    return { maHoSo, record, entries, reported: Number(reported) }
+  })
+  let refused = 0
+  for (let i = 0; i < N; i += 40) {
+    const res = await s.post('onestop', '/v1/dossiers', plans.slice(i, i + 40).map((p) => p.record))
+    t.equal(res.statusCode, 202)
+  }
+  for (const p of plans) {
+    const res = await s.post('onestop', `/v1/dossiers/${p.maHoSo}/progress`, p.entries)
+    t.equal(res.statusCode, 202, `${p.maHoSo}: ${res.body.slice(0, 200)}`)
+    refused += ((res.json() as Reply).outcomes ?? []).filter((o) => o.outcome === 'refused').length
+  }
+  t.equal(refused, 0, 'no entry refused')
+  await settled(s)
+  let wrongLedger = 0
+  let wrongDvcqg = 0
+  for (const p of plans) {
+    const view = (await s.get('onestop', `/v1/dossiers/${p.maHoSo}`)).json() as { TrangThaiHoSo: number }
+    if (view.TrangThaiHoSo !== p.reported) wrongLedger++
+    if (Number(s.dvcqg.dossiers.get(p.maHoSo)?.record.TrangThaiHoSo) !== p.reported) wrongDvcqg++
+  }
+  t.equal(wrongLedger, 0, 'every dossier in the ledger at the status the one-stop reported')
+  t.equal(wrongDvcqg, 0, 'and at DVCQG')
+  t.equal(s.dvcqg.repeats, 0, 'nothing reached DVCQG twice')
+  const clean = (await s.post('operator', '/v1/reconcile', { agency: '000.00.00.H56', period: '2024-02', repair: false })).json() as { differences: unknown[] }
+  t.same(clean.differences, [], 'reconciliation finds DVCQG in step with the ledger')
 })
