@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { pino } from 'pino'
 import type { Logger } from '../gateway/logger.js'
@@ -99,6 +100,12 @@ t.test('a scrape after a flow shows the lgsp_ families with their types, counter
   const labelNames = new Set(after.samples.filter((x) => x.name.startsWith('lgsp_')).flatMap((x) => Object.keys(x.labels)))
   t.same([...labelNames].sort(), ['code', 'destination', 'job', 'kind', 'le', 'member', 'op', 'outcome', 'result', 'state'].filter((l) => labelNames.has(l)), 'only the known labels')
   t.notOk(labelNames.has('maHoSo') || labelNames.has('MaHoSo'))
+
+  // The Grafana dashboard uses only metrics the gateway exposes.
+  const dashboard = readFileSync(new URL('../docs/grafana-dashboard.json', import.meta.url), 'utf8')
+  const used = new Set([...dashboard.matchAll(/\b((?:lgsp|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!))
+  t.ok(used.size >= 20, `${used.size} metrics in the dashboard`)
+  for (const name of used) t.ok(after.types.has(name) || after.types.has(name.replace(/_(bucket|sum|count)$/, '')), `dashboard metric ${name} is exposed`)
 })
 
 t.test('a delivery that fails is counted by outcome and code, and dead letters show', async (t) => {
