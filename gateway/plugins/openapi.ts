@@ -202,6 +202,15 @@ const replySchemas = {
     message: text,
     code: { enum: errorCodes, description: 'lgsp\'s error code, beside DVCQG\'s error_code.' }
   }, ['error_code', 'message'], { title: 'FacadeReply', description: 'DVCQG\'s reply shape, always HTTP 200; lgsp\'s extras (code, messageId, warnings) are fields DVCQG clients ignore.' }),
+  PaygovReply: object({
+    MaLoi: { type: 'string', description: 'PayGov result code of the reply (success or refused).' },
+    MoTaLoi: text,
+    MaDoiTac: text,
+    MaThamChieu: text,
+    ThoiGianGD: text,
+    MaXacThuc: text,
+    code: { enum: errorCodes, description: 'lgsp\'s code when refused.' }
+  }, ['MaLoi', 'MoTaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD', 'MaXacThuc'], { title: 'PaygovReply', description: 'The reply PayGov\'s IPN expects.' }),
   TaxImport: object({ succeeded: { type: 'boolean' }, failed: { type: 'boolean' }, message: text, data: { type: 'null' }, messages: { type: 'array' } }, ['succeeded', 'failed', 'message'], { title: 'TaxImport', description: 'The province-side importer\'s reply shape.' }),
   Health: object({ status: text }, ['status'], { title: 'Health' })
 } as const
@@ -219,6 +228,29 @@ function problems (codes: readonly ErrorCode[]): Record<string, unknown> {
       description: list.map((c) => `${c}: ${errorTable[c].title}`).join('; '),
       content: { 'application/problem+json': { schema: { allOf: [doc('Problem')], properties: { code: { enum: list } } } } }
     }
+  }
+  return out
+}
+
+/** PayGov callback refusals: PayGov's reply shape (application/json) with lgsp's `code`, grouped by status. */
+function callbackRefusals (codes: readonly ErrorCode[]): Record<string, unknown> {
+  const out: Record<string, { description: string, content: Record<string, unknown> }> = {}
+  for (const c of codes) {
+    const status = String(errorTable[c].status)
+    const entry = out[status] ??= { description: '', content: { 'application/json': { schema: { allOf: [doc('PaygovReply')], properties: { code: { enum: [] as string[] } } } } } }
+    entry.description = entry.description === '' ? `${c}: ${errorTable[c].title}` : `${entry.description}; ${c}: ${errorTable[c].title}`
+    ;((entry.content['application/json'] as { schema: { properties: { code: { enum: string[] } } } }).schema.properties.code.enum).push(c)
+  }
+  return out
+}
+
+/** Two sets of responses by status, the content types of a shared status side by side. */
+function merge (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a }
+  for (const [status, r] of Object.entries(b)) {
+    const x = out[status] as { description: string, content: Record<string, unknown> } | undefined
+    const y = r as { description: string, content: Record<string, unknown> }
+    out[status] = x === undefined ? y : { description: `${x.description}; ${y.description}`, content: { ...x.content, ...y.content } }
   }
   return out
 }
@@ -362,10 +394,11 @@ export const routeDocs = {
   paygovCallback: {
     tags: ['payments'],
     summary: 'PayGov\'s payment result (IPN, protocol 1.0.6); authenticated by checksum and source address',
+    description: 'Results, refusals included, are answered in PayGov\'s own reply format (application/json, MaLoi); only a body that is not JSON gets a problem document.',
     body: message('paygov-callback'),
     response: {
-      200: json({ type: 'object' }, 'PayGov\'s reply format.'),
-      ...problems([...BASE, 'LGSP_ERR_CALLBACK_SOURCE', 'LGSP_ERR_CALLBACK_MALFORMED', 'LGSP_ERR_CALLBACK_CHECKSUM', 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE', 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH', 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH'])
+      200: json(doc('PaygovReply'), 'Recorded (MaLoi success).'),
+      ...merge(problems(BASE), callbackRefusals(['LGSP_ERR_CALLBACK_SOURCE', 'LGSP_ERR_CALLBACK_MALFORMED', 'LGSP_ERR_CALLBACK_CHECKSUM', 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE', 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH', 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH']))
     }
     // The handler answers with the status PayGov's protocol gives each result.
   } as FastifySchema & { tags: string[], summary: string },
