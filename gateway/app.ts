@@ -13,6 +13,8 @@ import type { Logger } from './logger.js'
 import { Members } from './members.js'
 import { bearerAuth } from './plugins/auth.js'
 import { problemPlugin } from './plugins/problem.js'
+import { metricsRoutes } from './plugins/metrics.js'
+import { openapiPlugin } from './plugins/openapi.js'
 import { adminRoutes } from './routes/admin.js'
 import { dossierRoutes } from './routes/dossiers.js'
 import { facadeRoutes } from './routes/dvcqg-facade.js'
@@ -61,6 +63,8 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
   problemPlugin(app, config.http.bodyLimitBytes)
   await app.register(formbody, { bodyLimit: 16 * 1024 })
+  // Before the routes: the document is built from the routes added after it.
+  await openapiPlugin(app, config)
 
   const signer = new TokenSigner(config.auth.tokenSecret!, config.auth.issuer, config.auth.tokenTtlSeconds)
   const members = new Members(config.members)
@@ -83,5 +87,6 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
   taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
+  metricsRoutes(app, config, deps.store, deps.delivery)
   return app
 }

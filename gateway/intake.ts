@@ -20,6 +20,7 @@ import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/type
 import type { BatchSigner } from './crypto/batch-signer.js'
 import { issueReceipt, receiptStatement, type Receipt } from './crypto/receipts.js'
 import { checkSchema, validators } from './validation.js'
+import { metrics } from './metrics.js'
 
 export interface IntakeDeps {
   store: Store
@@ -159,21 +160,27 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
   // The receipt is signed while the store commits; it is handed out only if the commit succeeds.
   const receipt = deps.receipts === undefined ? undefined : issueReceipt(deps.receipts, receiptStatement(reply, req.member.id, kind, contentHash))
   receipt?.catch(() => {})
-  const result = await deps.store.accept({
+  const result = await metrics.commit('accept', async () => deps.store.accept({
     messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.member.logBodies ? req.raw : null,
     signature: req.signature ?? null, maHoSo, reply, plan: plan(messageId, now)
-  })
+  }))
   if (!result.replayed) {
     deps.notify(destinations)
     if (result.reply.warningCounts !== undefined) deps.onWarnings?.(req.member.id, kind, result.reply.warningCounts)
   }
   if (deps.receipts === undefined) return result
   // A repeat gets a receipt for the message as first accepted (its id and time).
-  return { ...result, receipt: result.replayed ? await issueReceipt(deps.receipts, receiptStatement(result.reply, req.member.id, kind, contentHash)) : await receipt! }
+  const signed = { ...result, receipt: result.replayed ? await issueReceipt(deps.receipts, receiptStatement(result.reply, req.member.id, kind, contentHash)) : await receipt! }
+  metrics.receipt()
+  return signed
 }
 
 /** POST /v1/dossiers: one HoSo or an array of them. */
 export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Promise<IntakeResult> {
+  return metrics.intake('dossier', req.member.id, async () => dossiers(deps, req))
+}
+
+async function dossiers (deps: IntakeDeps, req: IntakeRequest): Promise<IntakeResult> {
   requireKind(req.member, 'dossier')
   const destinations = resolveDestinations(req.member, req.destinations)
   const warnings: Warning[] = []
@@ -211,6 +218,10 @@ export async function acceptDossiers (deps: IntakeDeps, req: IntakeRequest): Pro
 
 /** POST /v1/dossiers/{MaHoSo}/progress: one QuaTrinhXuLy or an array of them. */
 export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): Promise<IntakeResult> {
+  return metrics.intake('progress', req.member.id, async () => progress(deps, req, maHoSo))
+}
+
+async function progress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): Promise<IntakeResult> {
   requireKind(req.member, 'progress')
   const destinations = resolveDestinations(req.member, req.destinations)
   const warnings: Warning[] = []
@@ -239,6 +250,10 @@ export async function acceptProgress (deps: IntakeDeps, req: IntakeRequest, maHo
  * notice goes into the message log; the dossier moves to 6 with the amounts as fee lines.
  */
 export async function acceptTaxNotice (deps: IntakeDeps, member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<IntakeResult> {
+  return metrics.intake('tax-notice', member.id, async () => taxNotice(deps, member, maHoSo, rows, raw))
+}
+
+async function taxNotice (deps: IntakeDeps, member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<IntakeResult> {
   requireKind(member, 'progress')
   const destinations = resolveDestinations(member, undefined).filter((d) => deps.adapters.get(d)?.sourceMember !== member.id)
   const amounts: TaxAmount[] = rows.map((r) => ({ TenPhiLePhi: r.TEN_TIEUMUC, MaPhiLePhi: r.SO_QUYET_DINH, Gia: r.SO_TIEN }))

@@ -6,6 +6,7 @@
  * pass; another instance takes over when the holder stops renewing).
  */
 import type { Logger } from './logger.js'
+import { metrics } from './metrics.js'
 import type { Store } from './store/types.js'
 
 export interface Exclusive {
@@ -26,6 +27,8 @@ export class Periodic {
     this.#what = what
     this.#intervalMs = intervalMs
     const lease = exclusive?.store.lease?.bind(exclusive.store)
+    // Counted only when this instance runs the pass (not when another holds the lease).
+    task = metrics.job(exclusive?.name ?? what.replaceAll(' ', '-'), task)
     // The lease outlives a few passes, so the holder keeps it; a holder that stopped loses it after that.
     this.#task = lease === undefined ? task : async () => { if (await lease(exclusive!.name, Math.max(3 * intervalMs, 30_000))) await task() }
     this.#log = log

@@ -12,6 +12,7 @@
  *   fields). With repair, exactly those are re-sent through the outbox, under idempotency
  *   keys naming the ledger version, so repeating a repair sends nothing twice.
  */
+import { metrics } from './metrics.js'
 import type { AdapterRegistry } from '../adapters/registry.js'
 import type { DvcqgAdapter } from '../adapters/dvcqg/index.js'
 import type { GatewayConfig, QuaTrinhXuLy } from '../schemas/types.js'
@@ -114,6 +115,10 @@ export class Statistics {
 
   /** Without drill-down the store sums the counts itself; with it, the facts are read to list the dossiers. */
   async report (agency: string, periodLabel: string, drill = false): Promise<IndicatorReport> {
+    return metrics.indicators('indicators', async () => this.#report(agency, periodLabel, drill))
+  }
+
+  async #report (agency: string, periodLabel: string, drill: boolean): Promise<IndicatorReport> {
     const period = parsePeriod(periodLabel)
     const scope = this.scopeOf(agency)
     if (!drill) return scoreIndicators(agency, period, await this.#store.countFacts(scope, period.from, period.to))
@@ -143,6 +148,10 @@ export class Statistics {
 
   /** Compares the ledger with DVCQG for the dossiers received in the period; with `repair`, re-sends the differences. */
   async reconcile (agency: string, periodLabel: string, repair: boolean): Promise<ReconcileReport> {
+    return metrics.indicators('reconcile', async () => this.#reconcile(agency, periodLabel, repair))
+  }
+
+  async #reconcile (agency: string, periodLabel: string, repair: boolean): Promise<ReconcileReport> {
     const period = parsePeriod(periodLabel)
     const destination = this.#config.reconcile.destination
     const adapter = this.#adapters.get(destination)
@@ -205,6 +214,10 @@ export class Statistics {
    * side or at another status.
    */
   async reconcileOnestop (member: string, agency: string, periodLabel: string, theirs: ReadonlyArray<{ MaHoSo: string, TrangThaiHoSo: number | string }>): Promise<OnestopReport> {
+    return metrics.indicators('reconcile-onestop', async () => this.#reconcileOnestop(member, agency, periodLabel, theirs))
+  }
+
+  async #reconcileOnestop (member: string, agency: string, periodLabel: string, theirs: ReadonlyArray<{ MaHoSo: string, TrangThaiHoSo: number | string }>): Promise<OnestopReport> {
     const period = parsePeriod(periodLabel)
     const facts = (await this.#store.factsFor(this.scopeOf(agency), period.from, period.to))
       .filter((f) => f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to)

@@ -940,6 +940,32 @@ export interface GatewayConfig {
      */
     enabled: boolean
   }
+  /**
+   * Prometheus metrics at GET /metrics (text exposition format; names lgsp_*, plus Node.js process metrics). Counters and histograms are this process's; queue figures are read from the store at each scrape, so on Redis every instance reports the shared queues.
+   */
+  metrics: {
+    /**
+     * Serve GET /metrics.
+     */
+    enabled: boolean
+    /**
+     * Client addresses (exact IPs, IPv4 or IPv6, as the socket shows them) allowed to scrape; empty: any address. With a token as well, either one is enough.
+     */
+    allowFrom: string[]
+    /**
+     * Bearer token the scraper sends (Authorization: Bearer <token>, Prometheus' authorization.credentials); absent: no token is asked for.
+     */
+    token?: string
+  }
+  /**
+   * The API contract: OpenAPI 3.1 at GET /openapi.json, built from the same JSON Schemas intake validates with, and a reference page at /docs.
+   */
+  openapi: {
+    /**
+     * Serve /openapi.json and /docs.
+     */
+    enabled: boolean
+  }
 }
 /**
  * A connected system (one-stop software, vertical system, the national portal, an operator).

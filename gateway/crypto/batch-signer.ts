@@ -19,6 +19,7 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto'
 import type { Identity } from '../../certs/pki.js'
+import { metrics } from '../metrics.js'
 import { algFor, parseDetached, protectedHeader, signInput, signingInput, verifyDetached, type JwsAlg } from './jws.js'
 import { buildTree, leafHash, rootFromPath } from './merkle.js'
 import type { CryptoPool } from './pool.js'
@@ -117,7 +118,9 @@ export class BatchSigner {
       this.stats.signatures++
       this.stats.messages += batch.length
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length)
+      metrics.batch(batch.length, true)
     } catch (err) {
+      metrics.batch(batch.length, false)
       for (const w of batch) w.reject(err)
     }
   }

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Adapter, DeliveryResult } from '../../adapters/registry.js'
 import { isRetryable } from '../errors.js'
+import { metrics } from '../metrics.js'
 import type { Logger } from '../logger.js'
 import type { Completion, OutboxItem, Store } from '../store/types.js'
 import { CircuitBreaker, type BreakerSettings, type BreakerState } from './circuit-breaker.js'
@@ -161,7 +162,8 @@ export class DestinationWorker {
       this.#log.error({ err, unit: item.id, op: item.op }, 'adapter threw')
       result = { ok: false, code: 'LGSP_ERR_UPSTREAM_BAD_REPLY', message: 'adapter error', uncertain: true }
     }
-    const ms = Math.round(performance.now() - started)
+    const elapsed = performance.now() - started
+    const ms = Math.round(elapsed)
     const now = Date.now()
     let completion: Completion
     if (result.ok) {
@@ -179,8 +181,9 @@ export class DestinationWorker {
       if (completion.outcome === 'dead') this.#log.warn(fields, 'dead-lettered')
       else if (completion.outcome === 'retry') this.#log.info({ ...fields, retryInMs: completion.nextAt - now }, 'delivery failed, will retry')
     }
+    metrics.delivery(this.destination, completion.outcome, result.ok ? undefined : result.code, elapsed / 1000)
     try {
-      await this.#store.complete([completion])
+      await metrics.commit('complete', async () => this.#store.complete([completion]))
       // Dossier sync (Decision 766): DVCQG now holds the dossier.
       if (result.ok && this.#adapter.protocol === 'dvcqg' && item.op === 'dossier') await this.#store.markSynced([item.maHoSo])
     } catch (err) {

@@ -7,6 +7,7 @@ import { lgspError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import type { WarningTally } from '../warnings.js'
 import { memberOf, requireAdmin, type Authenticate } from '../plugins/auth.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 const idParam = (params: unknown): number => {
   const id = Number((params as { id: string }).id)
@@ -20,15 +21,15 @@ export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: St
     requireAdmin(memberOf(req))
   }
 
-  app.get('/v1/admin/queues', { preHandler: admin }, async () => {
+  app.get('/v1/admin/queues', { preHandler: admin, schema: routeDocs.queues }, async () => {
     const workers = new Map((delivery?.status() ?? []).map((w) => [w.destination, w]))
     return (await store.queueStats()).map((q) => ({ ...q, worker: workers.get(q.destination) ?? null }))
   })
 
   // How clean each member's data is: the normalisations intake made, by code, since start.
-  app.get('/v1/admin/normalisations', { preHandler: admin }, async () => ({ since: tally.since, members: tally.snapshot() }))
+  app.get('/v1/admin/normalisations', { preHandler: admin, schema: routeDocs.normalisations }, async () => ({ since: tally.since, members: tally.snapshot() }))
 
-  app.get('/v1/admin/dlq', { preHandler: admin }, async (req) => {
+  app.get('/v1/admin/dlq', { preHandler: admin, schema: routeDocs.deadLetters }, async (req) => {
     const q = req.query as { destination?: string, maHoSo?: string, limit?: string }
     const limit = q.limit === undefined ? 100 : Number(q.limit)
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'limit is 1 to 1000.')
@@ -38,7 +39,7 @@ export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: St
     return { entries: await store.listDead(filter) }
   })
 
-  app.post('/v1/admin/dlq/:id/replay', { preHandler: admin }, async (req) => {
+  app.post('/v1/admin/dlq/:id/replay', { preHandler: admin, schema: routeDocs.replay }, async (req) => {
     const id = idParam(req.params)
     if (!await store.replayDead(id, Date.now())) throw lgspError('LGSP_ERR_DLQ_NOT_FOUND', `No dead-letter entry ${id}.`)
     req.log.info({ unit: id, by: memberOf(req).id }, 'dead letter replayed')
@@ -46,7 +47,7 @@ export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: St
     return { id, replayed: true }
   })
 
-  app.post('/v1/admin/dlq/:id/discard', { preHandler: admin }, async (req) => {
+  app.post('/v1/admin/dlq/:id/discard', { preHandler: admin, schema: routeDocs.discard }, async (req) => {
     const id = idParam(req.params)
     const reason = `discarded by ${memberOf(req).id}`
     if (!await store.discardDead(id, Date.now(), reason)) throw lgspError('LGSP_ERR_DLQ_NOT_FOUND', `No dead-letter entry ${id}.`)

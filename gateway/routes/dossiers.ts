@@ -10,6 +10,7 @@ import { stateNames } from '../ledger/state-machine.js'
 import type { Store, UnitView } from '../store/types.js'
 import { memberOf, type Authenticate } from '../plugins/auth.js'
 import type { Receipt } from '../crypto/receipts.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 const MA_HO_SO = /^[A-Za-z0-9][A-Za-z0-9._-]{4,63}$/
 
@@ -48,19 +49,19 @@ export function dossierRoutes (app: FastifyInstance, auth: Authenticate, deps: I
     return result.receipt === undefined ? result.reply : { ...result.reply, receipt: result.receipt }
   }
 
-  app.post('/v1/dossiers', { preHandler: auth }, async (req, reply) => {
+  app.post('/v1/dossiers', { preHandler: auth, schema: routeDocs.postDossiers }, async (req, reply) => {
     const result = await acceptDossiers(deps, intakeRequest(req))
     const body = req.body as { MaHoSo?: string }
     return answer(result, Array.isArray(req.body) ? undefined : `/v1/dossiers/${body.MaHoSo ?? ''}`, reply)
   })
 
-  app.post('/v1/dossiers/:maHoSo/progress', { preHandler: auth }, async (req, reply) => {
+  app.post('/v1/dossiers/:maHoSo/progress', { preHandler: auth, schema: routeDocs.postProgress }, async (req, reply) => {
     const maHoSo = maHoSoParam(req)
     const result = await acceptProgress(deps, intakeRequest(req), maHoSo)
     return answer(result, `/v1/dossiers/${maHoSo}`, reply)
   })
 
-  app.get('/v1/dossiers/:maHoSo', { preHandler: auth }, async (req) => {
+  app.get('/v1/dossiers/:maHoSo', { preHandler: auth, schema: routeDocs.getDossier }, async (req) => {
     const member = memberOf(req)
     const maHoSo = maHoSoParam(req)
     if (member.read === 'none' && !member.admin) throw lgspError('LGSP_ERR_AUTH_READ_FORBIDDEN')

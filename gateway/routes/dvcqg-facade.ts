@@ -29,6 +29,7 @@ import { stateNames } from '../ledger/state-machine.js'
 import type { Member, Members } from '../members.js'
 import { activeMember, requestMember, tokenSubject } from '../plugins/auth.js'
 import { checkSchema, validators } from '../validation.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 /** The DVCQG services the facade serves. */
 export const facadeServices = ['DongBoHoSoMC', 'CapNhatTienDoHoSoMC', 'TraCuuHoSo', 'DongBoTrangThaiHoSo'] as const
@@ -345,6 +346,6 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     return res.code(200).header('cache-control', 'no-store').send(failure(e))
   }
 
-  app.post(base, { errorHandler }, handler)
-  app.post(`${base}/*`, { errorHandler }, handler)
+  app.post(base, { errorHandler, schema: routeDocs.facade }, handler)
+  app.post(`${base}/*`, { errorHandler, schema: routeDocs.facade }, handler)
 }

@@ -6,11 +6,12 @@ import type { Delivery } from '../delivery/index.js'
 import { lgspError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import { sendProblem } from '../plugins/problem.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 export function healthRoutes (app: FastifyInstance, store: Store, delivery: Delivery | undefined, closing: () => boolean): void {
-  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/healthz', { schema: routeDocs.healthz }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { schema: routeDocs.readyz }, async (_req, reply) => {
     const storeUp = await store.ping()
     const workersUp = delivery === undefined || delivery.healthy()
     if (closing() || !storeUp || !workersUp) {

@@ -6,6 +6,7 @@ import { lgspError } from '../errors.js'
 import { memberOf, requireAdmin, type Authenticate } from '../plugins/auth.js'
 import type { Statistics } from '../statistics.js'
 import { checkSchema, validators } from '../validation.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stats: Statistics): void {
   const params = (q: unknown): { agency: string, period: string, drill: boolean } => {
@@ -16,21 +17,21 @@ export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stat
   }
 
   // The portal (DVCQG) pulls the province's figures: members that read all, or operators.
-  app.get('/v1/indicators', { preHandler: auth }, async (req) => {
+  app.get('/v1/indicators', { preHandler: auth, schema: routeDocs.indicators }, async (req) => {
     const member = memberOf(req)
     if (member.read !== 'all' && !member.admin) throw lgspError('LGSP_ERR_AUTH_READ_FORBIDDEN')
     const p = params(req.query)
     return stats.indicators(p.agency, p.period, p.drill)
   })
 
-  app.post('/v1/indicators/close', { preHandler: auth }, async (req) => {
+  app.post('/v1/indicators/close', { preHandler: auth, schema: routeDocs.closePeriod }, async (req) => {
     requireAdmin(memberOf(req))
     const p = params(req.body)
     return stats.close(p.agency, p.period)
   })
 
   // The one-stop software sends its own list of the period's dossiers; the gateway says what differs.
-  app.post('/v1/reconcile/onestop', { preHandler: auth }, async (req) => {
+  app.post('/v1/reconcile/onestop', { preHandler: auth, schema: routeDocs.reconcileOnestop }, async (req) => {
     const member = memberOf(req)
     if (!member.messageKinds.includes('dossier')) throw lgspError('LGSP_ERR_AUTH_KIND_FORBIDDEN', 'Only a member that sends dossiers can compare its own list.')
     checkSchema(validators.onestopReconcile, req.body)
@@ -38,7 +39,7 @@ export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stat
     return stats.reconcileOnestop(member.id, b.agency, b.period, b.dossiers)
   })
 
-  app.post('/v1/reconcile', { preHandler: auth }, async (req) => {
+  app.post('/v1/reconcile', { preHandler: auth, schema: routeDocs.reconcile }, async (req) => {
     requireAdmin(memberOf(req))
     const p = params(req.body)
     const repair = (req.body as { repair?: unknown }).repair === true

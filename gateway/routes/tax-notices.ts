@@ -26,6 +26,7 @@ import { acceptProgress, acceptTaxNotice, sha256, type IntakeDeps, type IntakeRe
 import { formatDvcqgDate } from '../ledger/dates.js'
 import type { Member, Members } from '../members.js'
 import type { Authenticate } from '../plugins/auth.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 export interface TaxNoticeDeps extends IntakeDeps {
   members: Members
@@ -100,7 +101,7 @@ export function taxNoticeRoutes (app: FastifyInstance, auth: Authenticate, deps:
     return pool.parse(xml, { root: 'DATA' })
   }
 
-  app.post('/v1/tax/ImportThongBaoThueFromDVCQG', async (req, reply) => asImporter(async () => {
+  app.post('/v1/tax/ImportThongBaoThueFromDVCQG', { schema: routeDocs.taxNotice }, async (req, reply) => asImporter(async () => {
     if (req.rawBody === undefined) throw lgspError('LGSP_ERR_REQUEST_MEDIA_TYPE')
     const member = await pusher(req, reply)
     const xml = noticeFromPush(req.body)
@@ -116,7 +117,7 @@ export function taxNoticeRoutes (app: FastifyInstance, auth: Authenticate, deps:
     return imported(`Import 'Thông báo thuế' thành công với mã hồ sơ: ${groups.map((g) => g.maHoSo).join(', ')}`, results)
   }))
 
-  app.post('/v1/tax/ImportChungTuThueFromDVCQG', async (req, reply) => asImporter(async () => {
+  app.post('/v1/tax/ImportChungTuThueFromDVCQG', { schema: routeDocs.taxReceipt }, async (req, reply) => asImporter(async () => {
     if (req.rawBody === undefined) throw lgspError('LGSP_ERR_REQUEST_MEDIA_TYPE')
     const member = await pusher(req, reply)
     const receipt = receiptFromPush(req.body)

@@ -9,6 +9,7 @@ import type { TokenSigner } from '../crypto/token.js'
 import { lgspError } from '../errors.js'
 import type { Member, Members } from '../members.js'
 import { LGSP_ACCESS_TOKEN_HEADER, lgspAccessTokenMember } from '../plugins/auth.js'
+import { routeDocs } from '../plugins/openapi.js'
 
 function basicCredentials (header: string | undefined): { id: string, secret: string } {
   const m = header === undefined ? null : /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header)
@@ -25,7 +26,7 @@ function basicCredentials (header: string | undefined): { id: string, secret: st
 }
 
 export function tokenRoutes (app: FastifyInstance, signer: TokenSigner, members: Members): void {
-  app.post('/token', async (req, reply) => {
+  app.post('/token', { schema: routeDocs.token }, async (req, reply) => {
     reply.header('cache-control', 'no-store')
     const body = (req.body ?? {}) as { grant_type?: unknown }
     const lgsp = req.headers[LGSP_ACCESS_TOKEN_HEADER]
