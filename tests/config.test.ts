@@ -98,7 +98,7 @@ t.test('every production prerequisite is reported in one run', async (t) => {
   writeFileSync(notDb, 'this is not a database, it is a note\n')
   const pkiFile = join(dir, 'pki')
   writeFileSync(pkiFile, '')
-  const d = { ...doc(), profile: 'production', auth: {}, store: { path: notDb }, pki: { dir: join(pkiFile, 'inner') } }
+  const d: Record<string, any> = { ...doc(), profile: 'production', auth: {}, store: { path: notDb }, pki: { dir: join(pkiFile, 'inner') } }
   d.destinations.tax = { adapter: 'tax', url: 'http://127.0.0.1:3', notices: { member: 'onestop-test' } }
   const err = t.throws(() => resolveConfig(d, {})) as unknown as LgspError
   t.equal(err.code, 'LGSP_ERR_CONFIG_INVALID')
