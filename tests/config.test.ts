@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { loadConfig, resolveConfig } from '../gateway/config.js'
@@ -6,6 +6,8 @@ import { LgspError } from '../gateway/errors.js'
 import { tempDir, testConfigDocument } from './helpers.js'
 import { prerequisites } from '../gateway/startup.js'
 import { mkdirSync } from 'node:fs'
+import { projectRoot } from '../gateway/paths.js'
+import { configReference, referencePath } from '../schemas/config-reference.js'
 
 const doc = (): Record<string, any> => testConfigDocument('/tmp/x', 'http://127.0.0.1:1', 'http://127.0.0.1:2')
 
@@ -112,4 +114,22 @@ t.test('every production prerequisite is reported in one run', async (t) => {
   t.match(problems, [/store\.path: .* is not a SQLite database/, /pki\.dir: .*pki is a file, not a folder/])
   mkdirSync(join(dir, 'ok'))
   t.same(prerequisites(resolveConfig({ ...doc(), store: { path: join(dir, 'ok', 'new.db') } }, {})), [], 'a new store in a writable folder is fine')
+})
+
+t.test('every config property has a description, and docs/config.md is generated from the schema', async (t) => {
+  const schema = JSON.parse(readFileSync(join(projectRoot, 'schemas', 'config.schema.json'), 'utf8')) as Record<string, any>
+  const missing: string[] = []
+  const walk = (node: any, path: string): void => {
+    if (node === null || typeof node !== 'object') return
+    for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, any>)) {
+      if (typeof v.description !== 'string' || v.description === '') missing.push(`${path}${k}`)
+      walk(v, `${path}${k}.`)
+    }
+    if (typeof node.items === 'object') walk(node.items, `${path}[].`)
+    if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${path}*.`)
+    for (const [k, v] of Object.entries((node.$defs ?? {}) as Record<string, any>)) walk(v, `$defs.${k}.`)
+  }
+  walk(schema, '')
+  t.same(missing, [], 'no property without a description')
+  t.equal(readFileSync(referencePath, 'utf8'), configReference(), 'docs/config.md is current: run npx tsx schemas/config-reference.ts')
 })
