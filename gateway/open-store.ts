@@ -7,17 +7,20 @@ import { Catalogue } from './catalogue.js'
 import { WorkingCalendar } from './ledger/calendar.js'
 import { updateFacts, type DossierFacts } from './ledger/indicators.js'
 import type { DossierEvent, DossierRow } from './ledger/plan.js'
-import { SqliteStore } from './store/sqlite.js'
-import { defaultInstance, RedisStore } from './store/redis/index.js'
 import type { Store } from './store/types.js'
 
 const HOUR = 3600_000
 
-/** Opens the configured store; the indicator facts are kept current with the catalogue and calendar. */
-export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalogue.load(config.catalogue.path), instance?: string): Store {
+/**
+ * Opens the configured store; the indicator facts are kept current with the catalogue and
+ * calendar. The store's module is imported here, on use: the Redis client alone takes
+ * longer to load than a whole `lgsp queues` on SQLite.
+ */
+export async function openStore (config: GatewayConfig, catalogue: Catalogue = Catalogue.load(config.catalogue.path), instance?: string): Promise<Store> {
   const calendar = new WorkingCalendar(config.calendar)
   const facts = config.indicators.enabled ? { facts: (prev: DossierFacts | undefined, row: DossierRow, events: readonly DossierEvent[]) => updateFacts(prev, row, events, catalogue, calendar) } : {}
   if (config.store.kind === 'redis') {
+    const { defaultInstance, RedisStore } = await import('./store/redis/index.js')
     const r = config.store.redis
     return new RedisStore({
       url: r.url,
@@ -33,5 +36,6 @@ export function openStore (config: GatewayConfig, catalogue: Catalogue = Catalog
       ...facts
     })
   }
+  const { SqliteStore } = await import('./store/sqlite.js')
   return new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous, ...facts })
 }

@@ -98,7 +98,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       opened.push(() => { held.release() })
     }
     step = `opening the store ${config.store.kind === 'sqlite' ? config.store.path : config.store.redis.url}`
-    const store = openStore(config, catalogue)
+    const store = await openStore(config, catalogue)
     opened.push(() => store.close())
     await store.init()
     step = `reading the gateway's signing identity in ${config.pki.dir}`

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { evidenceOf } from '../crypto/evidence.js'
 import { GENESIS, readArchive, verifyLog, writeArchive, type Checkpoint, type LogEntry, type LogReport } from '../crypto/message-log.js'
 import { lgspError } from '../errors.js'
-import { RedisStore } from '../store/redis/index.js'
+import type { RedisStore } from '../store/redis/index.js'
 import type { LogRange, Store } from '../store/types.js'
 import type { Context, Values } from './context.js'
 import { gatewayCert, pkiOf } from './pki.js'
@@ -19,8 +19,10 @@ interface LogChain {
 }
 
 async function chainsOf (store: Store): Promise<LogChain[]> {
-  if (!(store instanceof RedisStore)) return [{ name: 'local', read: (r) => store.readLog(r), checkpoints: (a, b) => store.checkpoints(a, b) }]
-  return (await store.chains()).map((name) => ({ name, read: (r) => store.readChain(name, r), checkpoints: (a, b) => store.checkpointsOf(name, a, b) }))
+  // Only a Redis store keeps chains per instance (its module is not loaded for SQLite).
+  if (store.kind !== 'redis') return [{ name: 'local', read: (r) => store.readLog(r), checkpoints: (a, b) => store.checkpoints(a, b) }]
+  const redis = store as RedisStore
+  return (await redis.chains()).map((name) => ({ name, read: (r) => redis.readChain(name, r), checkpoints: (a, b) => redis.checkpointsOf(name, a, b) }))
 }
 
 export async function logVerify ({ values, file, out }: Context): Promise<number> {

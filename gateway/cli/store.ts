@@ -2,7 +2,6 @@
 import { hostname } from 'node:os'
 import { loadConfig } from '../config.js'
 import { openStore } from '../open-store.js'
-import { SqliteStore } from '../store/sqlite.js'
 import type { Store } from '../store/types.js'
 import type { Context } from './context.js'
 
@@ -11,7 +10,9 @@ import type { Context } from './context.js'
  * the demo's data/lgsp.db) for one command. On Redis the command is an instance of its own.
  */
 export async function withStore<T> (file: string, fn: (store: Store) => Promise<T>, db?: string): Promise<T> {
-  const store = db === undefined ? openStore(loadConfig(file), undefined, `cli-${hostname()}-${process.pid}`) : new SqliteStore({ path: db, synchronous: 'full' })
+  const store = db === undefined
+    ? await openStore(loadConfig(file), undefined, `cli-${hostname()}-${process.pid}`)
+    : new (await import('../store/sqlite.js')).SqliteStore({ path: db, synchronous: 'full' })
   await store.init()
   try {
     return await fn(store)
