@@ -2,343 +2,378 @@
 /**
  * The `lgsp` command: run the gateway or the demo, and operate its store.
  *
- *   lgsp start [--config FILE]                 run the gateway (LGSP_CONFIG also names the file)
- *   lgsp demo                                  simulators + gateway on the embedded store
- *   lgsp dlq list [--destination D] [--dossier MaHoSo] [--limit N]
- *   lgsp dlq replay ID                         put a dead-lettered unit back in the queue
- *   lgsp dlq discard ID [--reason TEXT]        drop it so the dossier's later units flow
- *   lgsp queues                                per destination: pending, in flight, dead, delivered
- *   lgsp payments settle [--date yyyy-MM-dd]   one settlement pass (QUERY for pending payments), then the day's report
- *   lgsp indicators --agency A --period P [--drill]     Decision 766 figures (P: 2024-02, 2024-Q1, 2024)
- *   lgsp reconcile --agency A --period P [--repair]      compare with DVCQG (dry run unless --repair)
- *   lgsp members hash-secret                   reads a secret on stdin, prints clientSecretHash
- *   lgsp certs init [--members a,b] [--key ec|rsa]   development CA, gateway certificate, member certificates
- *   lgsp certs issue MEMBER [--key ec|rsa] [--days N]
- *   lgsp certs revoke MEMBER|SERIAL            and republish the CRL
- *   lgsp certs import MEMBER FILE.p12 [--password-env VAR] [--trust-issuers]
- *   lgsp certs trust CA.pem [--name NAME]      add a CA to the trust store
- *   lgsp verify RECEIPT.json [--cert PEM] [--body FILE]   check a 202 receipt offline
- *   lgsp log verify [--db FILE | --archive FILE] [--cert PEM]   check the message log (or an archive)
- *   lgsp log export --from ISO --to ISO --out FILE [--db FILE] [--chain NAME]  archive entries, checkpoints, certificates
- *   lgsp log show --message ID [--db FILE]      who sent what: a message's entries, signatures checked again
+ * `lgsp --help` lists the commands, `lgsp <command> --help` explains one. Each command's
+ * module is imported only when that command runs, so that `lgsp queues` does not load the
+ * HTTP server and `--help` loads nothing. Results are a readable table by default and JSON
+ * with `--json`; times are ISO 8601 in both; progress goes to stderr.
  *
- * On the Redis store each gateway instance keeps its own log chain: `log verify` checks
- * every chain, `log show` looks in every chain, `log export` needs --chain when there are several.
- *
- * PKI commands use --dir, else the config's pki.dir (./data/pki when there is no config).
  * The operator commands open the store named by the config directly, so they work while
- * the gateway runs (SQLite WAL) and while it is stopped.
+ * the gateway runs (SQLite WAL) and while it is stopped. On the Redis store each gateway
+ * instance keeps its own log chain: `log verify` checks every chain, `log show` looks in
+ * every chain, `log export` needs --chain when there are several.
  */
-import { X509Certificate } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { basename, join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { Pki, PkiError } from '../certs/pki.js'
-import type { KeyKind } from '../certs/x509.js'
-import { evidenceOf } from './crypto/evidence.js'
-import { GENESIS, readArchive, verifyLog, writeArchive, type Checkpoint, type LogEntry, type LogReport } from './crypto/message-log.js'
-import { verifyReceipt, type Receipt } from './crypto/receipts.js'
-import { SqliteStore } from './store/sqlite.js'
-import { RedisStore } from './store/redis/index.js'
-import type { LogRange, Store } from './store/types.js'
-import { loadConfig } from './config.js'
-import { runDemo } from './demo.js'
-import { LgspError } from './errors.js'
-import { hashSecret } from './members.js'
-import { closeOnSignals, openStore, startGateway } from './server.js'
-import { AdapterRegistry } from '../adapters/registry.js'
-import { createLogger } from './logger.js'
-import { Payments } from './payments.js'
-import { Statistics } from './statistics.js'
-import { vnDate } from './ledger/dates.js'
-import { lgspError } from './errors.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { projectRoot } from './paths.js'
+import type { Runner } from './cli/context.js'
 
-const usage = `usage: lgsp <start|demo|dlq list|dlq replay ID|dlq discard ID|queues|payments settle|indicators|reconcile|members hash-secret|certs init|certs issue|certs revoke|certs import|certs trust|verify|log verify|log export|log show> [--config FILE]`
+interface Option {
+  type: 'string' | 'boolean'
+  short?: string
+  /** Shown in help as the value's name (`--limit N`). */
+  arg?: string
+  default?: string | boolean | (() => string)
+  help: string
+}
 
-const out = (v: unknown): void => { process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`) }
+interface Command {
+  /** The words that name it: `dlq list`. */
+  name: string
+  /** Positional arguments as help shows them. */
+  args?: string
+  summary: string
+  /** Longer text for `lgsp <command> --help`. */
+  details?: string
+  options?: Record<string, Option>
+  examples?: string[]
+  run: () => Promise<Runner>
+}
 
-async function withStore<T> (file: string, fn: (store: ReturnType<typeof openStore>) => Promise<T>, db?: string): Promise<T> {
-  // --db opens a SQLite file directly (an auditor's copy, the demo's data/lgsp.db), without a config.
-  // On Redis the command is an instance of its own, beside the running gateways.
-  const store = db === undefined ? openStore(loadConfig(file), undefined, `cli-${hostname()}-${process.pid}`) : new SqliteStore({ path: db, synchronous: 'full' })
-  await store.init()
-  try {
-    return await fn(store)
-  } finally {
-    await store.close()
+/** Today in Vietnam (UTC+7, no daylight saving), yyyy-MM-dd: the default settlement day. */
+const vnToday = (): string => new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10)
+
+const storeOptions: Record<string, Option> = {
+  db: { type: 'string', arg: 'FILE', help: 'a SQLite file opened directly instead of the config\'s store (an auditor\'s copy, data/lgsp.db)' }
+}
+const certOption: Record<string, Option> = {
+  cert: { type: 'string', arg: 'PEM', help: 'the gateway certificate to trust (default: the PKI folder\'s gateway/cert.pem)' },
+  dir: { type: 'string', arg: 'DIR', help: 'the PKI folder (default: the config\'s pki.dir, else ./data/pki)' }
+}
+const keyOption: Record<string, Option> = {
+  key: { type: 'string', arg: 'ec|rsa', default: 'ec', help: 'key type: ec (ECDSA P-256) or rsa (RSA-2048)' },
+  dir: certOption.dir!
+}
+
+const commands: Command[] = [
+  {
+    name: 'start',
+    summary: 'run the gateway',
+    details: 'Reads the configuration (--config, else LGSP_CONFIG, else ./lgsp.config.json), opens the store, listens, then starts the delivery workers. Anything that fails stops what was started and exits 1 with one sentence saying what to fix. SIGTERM/SIGINT drain and exit 0.',
+    run: async () => (await import('./cli/run.js')).start
+  },
+  {
+    name: 'demo',
+    summary: 'simulators of DVCQG, PayGov, a one-stop, GPLX and tax, and a gateway on them (npm start)',
+    details: 'Writes its configuration (dev profile, demo secrets) to data/lgsp.demo.json so that the other commands reach it: lgsp queues --config data/lgsp.demo.json. LGSP_DATA_DIR moves the data folder; LGSP_HTTP_PORT and LGSP_DEMO_*_PORT the ports.',
+    run: async () => (await import('./cli/run.js')).demo
+  },
+  {
+    name: 'queues',
+    summary: 'per destination: pending, in flight, dead, delivered, age of the oldest',
+    run: async () => (await import('./cli/store.js')).queues
+  },
+  {
+    name: 'dlq list',
+    summary: 'dead-lettered deliveries, newest first',
+    options: {
+      destination: { type: 'string', arg: 'NAME', help: 'only this destination (dvcqg, onestop, …)' },
+      dossier: { type: 'string', arg: 'MaHoSo', help: 'only this dossier' },
+      limit: { type: 'string', arg: 'N', default: '100', help: 'at most N entries' }
+    },
+    examples: ['lgsp dlq list --destination dvcqg', 'lgsp dlq list --json | jq \'.[].id\''],
+    run: async () => (await import('./cli/store.js')).dlqList
+  },
+  {
+    name: 'dlq replay',
+    args: 'ID',
+    summary: 'put a dead-lettered delivery back in its queue (attempts reset)',
+    examples: ['lgsp dlq replay 42'],
+    run: async () => (await import('./cli/store.js')).dlqReplay
+  },
+  {
+    name: 'dlq discard',
+    args: 'ID',
+    summary: 'drop a dead-lettered delivery so the dossier\'s later ones flow',
+    options: { reason: { type: 'string', arg: 'TEXT', default: 'discarded from the command line', help: 'why (kept with the entry)' } },
+    examples: ['lgsp dlq discard 42 --reason "duplicate at source"'],
+    run: async () => (await import('./cli/store.js')).dlqDiscard
+  },
+  {
+    name: 'payments settle',
+    summary: 'one settlement pass (PayGov QUERY for pending payments), then the day\'s report',
+    options: { date: { type: 'string', arg: 'yyyy-MM-dd', default: vnToday, help: 'the report\'s day (default: today in Vietnam)' } },
+    run: async () => (await import('./cli/ops.js')).paymentsSettle
+  },
+  {
+    name: 'indicators',
+    summary: 'Decision 766 figures for an agency and period',
+    options: {
+      agency: { type: 'string', arg: 'MaDonVi', help: 'the agency (000.00.00.H56: the whole province)' },
+      period: { type: 'string', arg: 'P', default: () => vnToday().slice(0, 7), help: 'a month 2024-02, a quarter 2024-Q1 or a year 2024 (default: this month)' },
+      drill: { type: 'boolean', help: 'add the agencies below it' }
+    },
+    examples: ['lgsp indicators --agency 000.00.00.H56 --period 2024-11 --drill'],
+    run: async () => (await import('./cli/ops.js')).indicators
+  },
+  {
+    name: 'reconcile',
+    summary: 'compare the ledger with DVCQG (dry run unless --repair)',
+    options: {
+      agency: { type: 'string', arg: 'MaDonVi', help: 'the agency whose dossiers are compared' },
+      period: { type: 'string', arg: 'P', default: () => vnToday().slice(0, 7), help: 'a month, quarter or year (default: this month)' },
+      repair: { type: 'boolean', help: 'queue the re-sends (the running gateway delivers them)' }
+    },
+    examples: ['lgsp reconcile --agency 000.00.00.H56 --period 2024-11 --repair'],
+    run: async () => (await import('./cli/ops.js')).reconcile
+  },
+  {
+    name: 'members hash-secret',
+    summary: 'read a secret on stdin, print its clientSecretHash for the config',
+    examples: ['echo -n \'a-long-member-secret\' | lgsp members hash-secret'],
+    run: async () => (await import('./cli/pki.js')).hashSecretCommand
+  },
+  {
+    name: 'certs init',
+    summary: 'development CA, gateway certificate and member certificates',
+    options: { members: { type: 'string', arg: 'a,b', help: 'member ids (default: the config\'s members)' }, ...keyOption },
+    run: async () => (await import('./cli/pki.js')).certsInit
+  },
+  {
+    name: 'certs issue',
+    args: 'MEMBER',
+    summary: 'a certificate for a member from the development CA',
+    options: { ...keyOption, days: { type: 'string', arg: 'N', help: 'validity in days' } },
+    run: async () => (await import('./cli/pki.js')).certsIssue
+  },
+  {
+    name: 'certs revoke',
+    args: 'MEMBER|SERIAL',
+    summary: 'revoke a member certificate and republish the CRL',
+    options: { dir: certOption.dir! },
+    run: async () => (await import('./cli/pki.js')).certsRevoke
+  },
+  {
+    name: 'certs import',
+    args: 'MEMBER FILE.p12',
+    summary: 'import a member\'s PKCS#12 (USB token export); the password from --password-env or stdin',
+    options: {
+      'password-env': { type: 'string', arg: 'VAR', help: 'the environment variable holding the password (never on the command line)' },
+      'trust-issuers': { type: 'boolean', help: 'also trust the CA certificates inside the file' },
+      dir: certOption.dir!
+    },
+    examples: ['LGSP_P12_PASSWORD=… lgsp certs import motcua-hcm token.p12 --password-env LGSP_P12_PASSWORD'],
+    run: async () => (await import('./cli/pki.js')).certsImport
+  },
+  {
+    name: 'certs trust',
+    args: 'CA.pem',
+    summary: 'add a CA to the trust store',
+    options: { name: { type: 'string', arg: 'NAME', help: 'its name in the trust store (default: the file name)' }, dir: certOption.dir! },
+    run: async () => (await import('./cli/pki.js')).certsTrust
+  },
+  {
+    name: 'verify',
+    args: 'RECEIPT.json',
+    summary: 'check a 202 receipt offline',
+    options: { ...certOption, body: { type: 'string', arg: 'FILE', help: 'the request body sent, to check its digest too' } },
+    run: async () => (await import('./cli/pki.js')).verify
+  },
+  {
+    name: 'log verify',
+    summary: 'check the message log (chain, bodies, checkpoints) in the store or an archive',
+    options: { ...storeOptions, archive: { type: 'string', arg: 'FILE', help: 'check an archive from `lgsp log export` instead' }, ...certOption },
+    run: async () => (await import('./cli/log.js')).logVerify
+  },
+  {
+    name: 'log export',
+    summary: 'archive log entries, checkpoints and certificates for an auditor',
+    options: {
+      from: { type: 'string', arg: 'ISO', help: 'first time (default: the beginning)' },
+      to: { type: 'string', arg: 'ISO', help: 'last time (default: now)' },
+      out: { type: 'string', arg: 'FILE', help: 'the archive to write (required)' },
+      chain: { type: 'string', arg: 'NAME', help: 'on Redis with several instances: which chain' },
+      ...storeOptions,
+      ...certOption
+    },
+    examples: ['lgsp log export --from 2024-11-01 --to 2024-12-01 --out audit.jsonl'],
+    run: async () => (await import('./cli/log.js')).logExport
+  },
+  {
+    name: 'log show',
+    summary: 'who sent what: a message\'s entries in and out, signatures checked again',
+    options: { message: { type: 'string', arg: 'ID', help: 'the messageId (required)' }, ...storeOptions, ...certOption },
+    run: async () => (await import('./cli/log.js')).logShow
   }
+]
+
+const globalOptions: Record<string, Option> = {
+  config: { type: 'string', short: 'c', arg: 'FILE', default: () => process.env.LGSP_CONFIG ?? 'lgsp.config.json', help: 'the configuration file (default: $LGSP_CONFIG, else lgsp.config.json)' },
+  json: { type: 'boolean', help: 'print the result as JSON (for scripts)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' }
+}
+
+const groups = [...new Set(commands.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!))]
+
+/** Edit distance, for "did you mean". */
+function distance (a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
+/** The closest candidates to a mistyped word (prefixes and near spellings). */
+export function suggest (word: string, candidates: readonly string[]): string[] {
+  const scored = candidates.map((c) => ({ c, d: c.startsWith(word) && word.length >= 2 ? 0 : distance(word, c) }))
+  const best = Math.min(...scored.map((s) => s.d))
+  return best <= Math.max(2, Math.floor(word.length / 3)) ? scored.filter((s) => s.d === best).map((s) => s.c) : []
+}
+
+const optionLine = (name: string, o: Option): [string, string] => {
+  const def = typeof o.default === 'function' ? undefined : o.default
+  return [`${o.short === undefined ? '    ' : `-${o.short}, `}--${name}${o.arg === undefined ? '' : ` ${o.arg}`}`, `${o.help}${def === undefined || def === false || /default/.test(o.help) ? '' : ` (default: ${String(def)})`}`]
+}
+
+const columns = (rows: Array<[string, string]>): string => {
+  const w = Math.max(...rows.map((r) => r[0].length))
+  return rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`).join('\n')
+}
+
+function version (): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+}
+
+function mainHelp (): string {
+  const section = (title: string, names: string[]): string => `${title}\n${columns(commands.filter((c) => names.some((n) => c.name === n || c.name.startsWith(`${n} `))).map((c) => [`${c.name}${c.args === undefined ? '' : ` ${c.args}`}`, c.summary]))}`
+  return `lgsp ${version()}: the provincial integration gateway (LGSP) and its operator commands
+
+Usage: lgsp <command> [options]
+
+${section('Run', ['start', 'demo'])}
+
+${section('Daily operation', ['queues', 'dlq', 'payments', 'indicators', 'reconcile'])}
+
+${section('Keys, certificates and the message log', ['members', 'certs', 'verify', 'log'])}
+
+Options for every command
+${columns(Object.entries(globalOptions).map(([n, o]) => optionLine(n, o)))}
+  -V, --version  print the version
+
+'lgsp <command> --help' shows a command's options. The demo's configuration is in
+data/lgsp.demo.json once 'npm start' runs: lgsp queues --config data/lgsp.demo.json
+`
+}
+
+function groupHelp (group: string): string {
+  return `Usage: lgsp ${group} <${commands.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.split(' ')[1]).join('|')}> [options]
+
+${columns(commands.filter((c) => c.name.startsWith(`${group} `)).map((c) => [`${c.name}${c.args === undefined ? '' : ` ${c.args}`}`, c.summary]))}
+
+'lgsp ${group} <command> --help' shows a command's options.
+`
+}
+
+function commandHelp (c: Command): string {
+  const own = Object.entries(c.options ?? {})
+  return `Usage: lgsp ${c.name}${c.args === undefined ? '' : ` ${c.args}`} [options]
+
+${c.summary}${c.details === undefined ? '' : `\n\n${c.details}`}
+${own.length === 0 ? '' : `\nOptions\n${columns(own.map(([n, o]) => optionLine(n, o)))}\n`}
+Options for every command
+${columns(Object.entries(globalOptions).map(([n, o]) => optionLine(n, o)))}
+${c.examples === undefined ? '' : `\nExamples\n${c.examples.map((e) => `  ${e}`).join('\n')}\n`}`
+}
+
+/** Usage mistakes: printed with a hint, exit code 2. */
+class UsageError extends Error {}
+
+/** Finds the command named by the leading words of argv. */
+function findCommand (argv: string[]): { command?: Command, group?: string, rest: string[] } {
+  // The leading words, skipping option values (`--config FILE queues`).
+  const valued = new Set(Object.entries({ ...globalOptions, ...Object.assign({}, ...commands.map((c) => c.options ?? {})) as Record<string, Option> })
+    .filter(([, o]) => o.type === 'string').flatMap(([n, o]) => [`--${n}`, ...(o.short === undefined ? [] : [`-${o.short}`])]))
+  const words: string[] = []
+  for (let i = 0; i < argv.length && words.length < 2; i++) {
+    if (valued.has(argv[i]!)) i++
+    else if (!argv[i]!.startsWith('-')) words.push(argv[i]!)
+  }
+  const two = commands.find((c) => c.name === words.join(' ') && words.length === 2 && argv.indexOf(words[0]!) < argv.indexOf(words[1]!))
+  const one = commands.find((c) => c.name === words[0])
+  const command = two ?? one
+  if (command !== undefined) {
+    const rest = [...argv]
+    for (const w of command.name.split(' ')) rest.splice(rest.indexOf(w), 1)
+    return { command, rest }
+  }
+  if (words[0] !== undefined && groups.includes(words[0])) {
+    if (words[1] !== undefined) {
+      const subs = commands.filter((c) => c.name.startsWith(`${words[0]} `)).map((c) => c.name.split(' ')[1]!)
+      const maybe = suggest(words[1], subs)
+      throw new UsageError(`'${words[0]} ${words[1]}' is not a command.${maybe.length > 0 ? ` Did you mean ${maybe.map((m) => `'lgsp ${words[0]} ${m}'`).join(' or ')}?` : ''} See 'lgsp ${words[0]} --help'.`)
+    }
+    return { group: words[0], rest: argv }
+  }
+  if (words[0] !== undefined) {
+    const maybe = suggest(words[0], [...new Set(commands.map((c) => c.name.split(' ')[0]!))])
+    throw new UsageError(`'${words[0]}' is not a command.${maybe.length > 0 ? ` Did you mean ${maybe.map((m) => `'lgsp ${m}'`).join(' or ')}?` : ''} See 'lgsp --help'.`)
+  }
+  return { rest: argv }
 }
 
 async function main (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', default: process.env.LGSP_CONFIG ?? 'lgsp.config.json' },
-      destination: { type: 'string' },
-      dossier: { type: 'string' },
-      limit: { type: 'string', default: '100' },
-      reason: { type: 'string', default: 'discarded from the command line' },
-      date: { type: 'string', default: vnDate() },
-      agency: { type: 'string' },
-      period: { type: 'string', default: vnDate().slice(0, 7) },
-      drill: { type: 'boolean', default: false },
-      repair: { type: 'boolean', default: false },
-      dir: { type: 'string' },
-      members: { type: 'string' },
-      key: { type: 'string', default: 'ec' },
-      days: { type: 'string' },
-      'password-env': { type: 'string' },
-      'trust-issuers': { type: 'boolean', default: false },
-      name: { type: 'string' },
-      cert: { type: 'string' },
-      body: { type: 'string' },
-      archive: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      out: { type: 'string' },
-      db: { type: 'string' },
-      message: { type: 'string' },
-      chain: { type: 'string' }
-    }
-  })
-  const [cmd, sub, arg] = positionals
-  const file = values.config
-  if (cmd === 'certs') return await certsCommand(sub, positionals.slice(2), values, file)
-  if (cmd === 'verify') return verifyCommand(sub, values, file)
-  if (cmd === 'log') return await logCommand(sub, values, file)
-  switch (`${cmd ?? ''} ${cmd === 'dlq' || cmd === 'members' || cmd === 'payments' ? sub ?? '' : ''}`.trim()) {
-    case 'start': {
-      const gateway = await startGateway(loadConfig(file))
-      closeOnSignals(gateway)
-      return -1
-    }
-    case 'demo':
-      await runDemo()
-      return -1
-    case 'dlq list':
-      await withStore(file, async (s) => {
-        const filter: Parameters<typeof s.listDead>[0] = { limit: Number(values.limit) }
-        if (values.destination !== undefined) filter.destination = values.destination
-        if (values.dossier !== undefined) filter.maHoSo = values.dossier
-        out(await s.listDead(filter))
-      })
-      return 0
-    case 'dlq replay':
-    case 'dlq discard': {
-      const id = Number(arg)
-      if (!Number.isSafeInteger(id) || id <= 0) { out(usage); return 2 }
-      const done = await withStore(file, (s) => sub === 'replay' ? s.replayDead(id, Date.now()) : s.discardDead(id, Date.now(), values.reason))
-      out(done ? `${sub === 'replay' ? 'replayed' : 'discarded'} ${id}` : `no dead-letter entry ${id}`)
-      return done ? 0 : 1
-    }
-    case 'queues':
-      await withStore(file, async (s) => { out(await s.queueStats()) })
-      return 0
-    case 'payments settle': {
-      const config = loadConfig(file)
-      if (config.payments === undefined) throw lgspError('LGSP_ERR_CONFIG_INVALID', 'payments is not configured in this file.')
-      const paymentsCfg = config.payments
-      await withStore(file, async (store) => {
-        // Effects are written to the outbox; the running gateway's workers deliver them.
-        const adapters = new AdapterRegistry(config.destinations)
-        const payments = new Payments(store, adapters, paymentsCfg, createLogger('warn'), () => {})
-        try {
-          out({ pass: await payments.settle(), report: await payments.report(values.date) })
-        } finally {
-          await payments.stop()
-          await adapters.close()
-        }
-      })
-      return 0
-    }
-    case 'indicators':
-    case 'reconcile': {
-      const config = loadConfig(file)
-      if (values.agency === undefined) throw lgspError('LGSP_ERR_INDICATORS_AGENCY')
-      const agency = values.agency
-      await withStore(file, async (store) => {
-        // Repairs go into the shared outbox; the running gateway's workers deliver them.
-        const adapters = new AdapterRegistry(config.destinations)
-        const stats = new Statistics(store, adapters, config, () => {}, createLogger('warn'))
-        try {
-          out(cmd === 'indicators' ? await stats.indicators(agency, values.period, values.drill) : await stats.reconcile(agency, values.period, values.repair))
-        } finally {
-          await adapters.close()
-        }
-      })
-      return 0
-    }
-    case 'members hash-secret': {
-      const chunks: Buffer[] = []
-      for await (const c of process.stdin) chunks.push(c as Buffer)
-      const secret = Buffer.concat(chunks).toString('utf8').trim()
-      if (secret.length < 16) { out('the secret must have at least 16 characters'); return 2 }
-      out(hashSecret(secret))
-      return 0
-    }
-    default:
-      out(usage)
-      return 2
+  if (argv.includes('-V') || argv.includes('--version')) { process.stdout.write(`${version()}\n`); return 0 }
+  const { command, group, rest } = findCommand(argv)
+  const wantsHelp = rest.includes('--help') || rest.includes('-h')
+  if (command === undefined) {
+    process.stdout.write(group === undefined ? mainHelp() : groupHelp(group))
+    // A bare `lgsp` or `lgsp dlq` is a usage mistake; asking for help is not.
+    return wantsHelp ? 0 : 2
   }
-}
-
-type Values = Record<string, string | boolean | undefined>
-
-/** The PKI folder: --dir, else the config's, else the default. */
-function pkiOf (values: Values, file: string): Pki {
-  if (typeof values.dir === 'string') return new Pki(values.dir)
-  return new Pki(existsSync(file) ? loadConfig(file).pki.dir : './data/pki')
-}
-
-const keyKind = (v: unknown): KeyKind => {
-  if (v !== 'ec' && v !== 'rsa') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', '--key is ec (ECDSA P-256) or rsa (RSA-2048).')
-  return v
-}
-
-async function readStdin (): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
-}
-
-async function certsCommand (sub: string | undefined, args: string[], values: Values, file: string): Promise<number> {
-  const pki = pkiOf(values, file)
-  switch (sub) {
-    case 'init': {
-      const ids = typeof values.members === 'string'
-        ? values.members.split(',').map((m) => m.trim()).filter((m) => m !== '')
-        : existsSync(file) ? loadConfig(file).members.map((m) => m.id) : []
-      pki.init(ids.map((id) => ({ id, kind: keyKind(values.key) })))
-      out({ dir: pki.dir, gateway: pki.gateway().chain[0]!.fingerprint256, members: ids })
-      return 0
-    }
-    case 'issue': {
-      if (args[0] === undefined) { out(usage); return 2 }
-      const id = pki.issueMember(args[0], keyKind(values.key), typeof values.days === 'string' ? { days: Number(values.days) } : {})
-      out({ member: args[0], serial: id.chain[0]!.serialNumber, validTo: id.chain[0]!.validTo, dir: join(pki.dir, 'members', args[0]) })
-      return 0
-    }
-    case 'revoke':
-      if (args[0] === undefined) { out(usage); return 2 }
-      out({ revoked: pki.revoke(args[0]), crl: join(pki.dir, 'ca', 'ca.crl.pem') })
-      return 0
-    case 'import': {
-      if (args[0] === undefined || args[1] === undefined) { out(usage); return 2 }
-      // The password comes from an environment variable or stdin, never from the command line (ps, shell history).
-      const password = typeof values['password-env'] === 'string' ? process.env[values['password-env']] ?? '' : await readStdin()
-      const r = pki.importPkcs12(args[0], readFileSync(args[1]), password, { trustIssuers: values['trust-issuers'] === true })
-      out({ member: args[0], subject: r.subject, chain: r.chain.length, key: r.key.asymmetricKeyType })
-      return 0
-    }
-    case 'trust': {
-      if (args[0] === undefined) { out(usage); return 2 }
-      const n = pki.trust(typeof values.name === 'string' ? values.name : basename(args[0]).replace(/\.(pem|crt|cer)$/, ''), readFileSync(args[0], 'utf8'))
-      out({ trusted: n, dir: pki.trustDir })
-      return 0
-    }
-    default:
-      out(usage)
-      return 2
+  if (wantsHelp) { process.stdout.write(commandHelp(command)); return 0 }
+  const all = { ...globalOptions, ...command.options }
+  const config: ParseArgsConfig['options'] = Object.fromEntries(Object.entries(all).map(([n, o]) => [n, {
+    type: o.type,
+    ...(o.short === undefined ? {} : { short: o.short }),
+    ...(o.default === undefined ? {} : { default: typeof o.default === 'function' ? o.default() : o.default })
+  }]))
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: rest, options: config, allowPositionals: true, strict: true })
+  } catch (err) {
+    const m = /option '([^']+)'/.exec((err as Error).message) ?? /Unknown option '([^']+)'/.exec((err as Error).message)
+    const given = m?.[1]?.replace(/^-+/, '').split('=')[0]
+    const maybe = given === undefined ? [] : suggest(given, Object.keys(all))
+    const code = (err as { code?: string }).code
+    const what = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${m?.[1] ?? ''}` : (err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')
+    throw new UsageError(`lgsp ${command.name}: ${what}.${maybe.length > 0 ? ` Did you mean ${maybe.map((x) => `--${x}`).join(' or ')}?` : ''} See 'lgsp ${command.name} --help'.`)
   }
+  const values = parsed.values as Record<string, string | boolean | undefined>
+  const { output } = await import('./cli/output.js')
+  const run = await command.run()
+  return await run({ values, args: parsed.positionals, file: String(values.config), out: output(command.name, values.json === true) })
 }
 
-/** The gateway certificate an offline check trusts: --cert, else the PKI folder's. */
-function gatewayCert (values: Values, file: string): X509Certificate {
-  const path = typeof values.cert === 'string' ? values.cert : join(pkiOf(values, file).dir, 'gateway', 'cert.pem')
-  return new X509Certificate(readFileSync(path))
-}
-
-function verifyCommand (path: string | undefined, values: Values, file: string): number {
-  if (path === undefined) { out(usage); return 2 }
-  const receipt = JSON.parse(readFileSync(path, 'utf8')) as Receipt & { receipt?: Receipt }
-  // A whole 202 reply is accepted too: its receipt is checked.
-  const r = receipt.receipt ?? receipt
-  const check = verifyReceipt(r, gatewayCert(values, file), typeof values.body === 'string' ? readFileSync(values.body) : undefined)
-  out(check.ok ? { ok: true, batched: check.batched, messageId: r.statement.messageId, receivedAt: r.statement.receivedAt, sender: r.statement.sender } : check)
-  return check.ok ? 0 : 1
-}
-
-const dbOf = (values: Values): string | undefined => typeof values.db === 'string' ? values.db : undefined
-
-/** A store's message-log chains: one in SQLite, one per gateway instance on Redis. */
-interface LogChain {
-  name: string
-  read: (range: LogRange) => Promise<LogEntry[]>
-  checkpoints: (fromSeq: number, toSeq: number) => Promise<Checkpoint[]>
-}
-
-async function chainsOf (store: Store): Promise<LogChain[]> {
-  if (!(store instanceof RedisStore)) return [{ name: 'local', read: (r) => store.readLog(r), checkpoints: (a, b) => store.checkpoints(a, b) }]
-  return (await store.chains()).map((name) => ({ name, read: (r) => store.readChain(name, r), checkpoints: (a, b) => store.checkpointsOf(name, a, b) }))
-}
-
-async function logCommand (sub: string | undefined, values: Values, file: string): Promise<number> {
-  if (sub === 'verify' && typeof values.archive === 'string') {
-    const a = readArchive(readFileSync(values.archive, 'utf8'))
-    // The auditor's own copy of the gateway certificate, when given, replaces the archive's.
-    const certs = typeof values.cert === 'string' ? [gatewayCert(values, file)] : a.certificates
-    const report = verifyLog(a.entries, a.checkpoints, certs, a.header.anchor)
-    out({ ...report, certificates: certs.map((c) => c.fingerprint256) })
-    return report.ok ? 0 : 1
-  }
-  if (sub === 'verify') {
-    const cert = gatewayCert(values, file)
-    const reports = await withStore(file, async (s) => {
-      const byChain: Record<string, LogReport> = {}
-      for (const c of await chainsOf(s)) byChain[c.name] = verifyLog(await c.read({}), await c.checkpoints(0, Number.MAX_SAFE_INTEGER), [cert])
-      return byChain
-    }, dbOf(values))
-    const all = Object.values(reports)
-    out(all.length === 1 && reports.local !== undefined ? reports.local : { ok: all.every((r) => r.ok), chains: reports })
-    return all.every((r) => r.ok) ? 0 : 1
-  }
-  if (sub === 'show') {
-    const id = typeof values.message === 'string' ? values.message : undefined
-    if (id === undefined) { out(usage); return 2 }
-    const pki = pkiOf(values, file)
-    const trust = existsSync(pki.trustDir) ? pki.trustStore() : undefined
-    const entries = await withStore(file, async (s) => (await Promise.all((await chainsOf(s)).map((c) => c.read({ messageId: id })))).flat(), dbOf(values))
-    const cert = gatewayCert(values, file)
-    out(entries.map((e) => evidenceOf(e, cert, trust)))
-    return entries.length > 0 ? 0 : 1
-  }
-  if (sub === 'export') {
-    if (typeof values.out !== 'string') { out(usage); return 2 }
-    const from = typeof values.from === 'string' ? Date.parse(values.from) : 0
-    const to = typeof values.to === 'string' ? Date.parse(values.to) : Date.now()
-    if (Number.isNaN(from) || Number.isNaN(to)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', '--from and --to are ISO dates or times.')
-    const target = values.out
-    const written = await withStore(file, async (store) => {
-      const chains = await chainsOf(store)
-      const s = typeof values.chain === 'string' ? chains.find((c) => c.name === values.chain) : chains.length === 1 ? chains[0] : undefined
-      if (s === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `Give --chain: one of ${chains.map((c) => c.name).join(', ') || '(none yet)'}.`)
-      const entries = await s.read({ fromAt: from, toAt: to })
-      const first = entries[0]
-      const last = entries[entries.length - 1]
-      // Entries up to the first checkpoint after the range, so that every exported entry is under a signature.
-      const after = last === undefined ? [] : (await s.checkpoints(last.seq, Number.MAX_SAFE_INTEGER)).slice(0, 1)
-      const tail = after[0] === undefined || last === undefined ? [] : await s.read({ fromSeq: last.seq + 1, toSeq: after[0].seq })
-      const all = [...entries, ...tail]
-      const checkpoints = first === undefined ? [] : await s.checkpoints(first.seq, all[all.length - 1]!.seq)
-      const anchor = first === undefined ? GENESIS : first.prevHash
-      writeFileSync(target, writeArchive({
-        format: 'lgsp-log-archive/v1', createdAt: new Date().toISOString(), anchor, fromSeq: first?.seq ?? null, toSeq: all[all.length - 1]?.seq ?? null,
-        certificates: [gatewayCert(values, file).toString()]
-      }, all, checkpoints))
-      return { entries: all.length, checkpoints: checkpoints.length }
-    }, dbOf(values))
-    out({ out: target, ...written })
-    return 0
-  }
-  out(usage)
-  return 2
+/** One sentence for the operator; the stack only with LGSP_DEBUG=1. */
+function explain (err: unknown): string {
+  const e = err as { name?: string, code?: unknown, message?: string, stack?: string }
+  if (err instanceof UsageError) return `${e.message!.startsWith('lgsp ') ? '' : 'lgsp: '}${e.message!}`
+  if (e.name === 'LgspError') return `lgsp: ${String(e.code)}: ${e.message ?? ''}`
+  if (e.name === 'PkiError') return `lgsp: ${e.message ?? ''}`
+  if (process.env.LGSP_DEBUG === '1') return `lgsp: ${e.stack ?? String(err)}`
+  const where = typeof (err as { path?: unknown }).path === 'string' ? ` (${(err as { path: string }).path})` : ''
+  return `lgsp: ${e.message ?? String(err)}${where}. Set LGSP_DEBUG=1 to see where it happened.`
 }
 
 main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exitCode = code }, (err: unknown) => {
-  process.stderr.write(err instanceof LgspError
-    ? `lgsp: ${err.code}: ${err.message}\n`
-    : err instanceof PkiError ? `lgsp: ${err.message}\n` : `lgsp: ${(err as Error).stack ?? String(err)}\n`)
-  process.exitCode = 1
+  process.stderr.write(`${explain(err)}\n`)
+  process.exitCode = err instanceof UsageError ? 2 : 1
 })

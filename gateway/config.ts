@@ -5,8 +5,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { ErrorObject } from 'ajv/dist/2020.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { lgspError } from './errors.js'
+import { schemaDir } from './paths.js'
+import { prerequisites } from './startup.js'
 import { validators } from './validation.js'
 
 export type { GatewayConfig } from '../schemas/types.js'
@@ -110,6 +113,102 @@ function checkSemantics (c: GatewayConfig): string[] {
   return problems
 }
 
+/** The environment variable that sets a config key, when there is one (`http.port` → LGSP_HTTP_PORT). */
+export function envVarOf (key: string, doc: Json): string | undefined {
+  const fixed: Record<string, string> = {
+    profile: 'LGSP_PROFILE',
+    'http.host': 'LGSP_HTTP_HOST',
+    'http.port': 'LGSP_HTTP_PORT',
+    'store.path': 'LGSP_STORE_PATH',
+    'store.kind': 'LGSP_STORE',
+    'store.redis.url': 'LGSP_REDIS_URL',
+    'store.redis.namespace': 'LGSP_REDIS_NAMESPACE',
+    'store.redis.instance': 'LGSP_INSTANCE',
+    'auth.tokenSecret': 'LGSP_TOKEN_SECRET',
+    'log.level': 'LGSP_LOG_LEVEL',
+    'payments.url': 'LGSP_PAYGOV_URL',
+    'payments.secret': 'LGSP_PAYGOV_SECRET'
+  }
+  if (fixed[key] !== undefined) return fixed[key]
+  const dest = /^destinations\.([^.]+)\.(url|password|token)$/.exec(key)
+  if (dest !== null) return `LGSP_DEST_${envName(dest[1]!)}_${dest[2]!.toUpperCase()}`
+  const member = /^members\[(\d+)\]\.clientSecret$/.exec(key)
+  const id = member === null ? undefined : ((doc.members as Json[] | undefined)?.[Number(member[1])]?.id)
+  return typeof id === 'string' ? `LGSP_MEMBER_SECRET_${envName(id)}` : undefined
+}
+
+/** `/members/0/id` → `members[0].id`; `/http/port` → `http.port`. */
+const keyOf = (pointer: string): string => pointer.split('/').slice(1)
+  .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+  .reduce((a, p) => /^\d+$/.test(p) ? `${a}[${p}]` : a === '' ? p : `${a}.${p}`, '')
+
+let configSchema: Json | undefined
+/** The schema object an ajv schemaPath (`#/properties/http/additionalProperties`) points into. */
+function schemaAt (schemaPath: string): Json | undefined {
+  if (!schemaPath.startsWith('#/')) return undefined
+  configSchema ??= JSON.parse(readFileSync(`${schemaDir}/config.schema.json`, 'utf8')) as Json
+  let node: unknown = configSchema
+  for (const p of schemaPath.slice(2).split('/').slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return undefined
+    node = (node as Json)[p.replace(/~1/g, '/').replace(/~0/g, '~')]
+  }
+  return node !== null && typeof node === 'object' ? node as Json : undefined
+}
+
+/** Edit distance, for "did you mean". */
+function distance (a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1))
+  }
+  return d[a.length]![b.length]!
+}
+
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v)
+  return s === undefined ? 'nothing' : s.length > 40 ? `${s.slice(0, 39)}…` : s
+}
+
+/**
+ * One line per schema problem, naming the key (`http.port`), what is allowed (keys, values)
+ * and the environment variable that sets it, if any (and whether it was that variable).
+ */
+export function describeConfigErrors (errors: readonly ErrorObject[], doc: Json, env: NodeJS.ProcessEnv): string[] {
+  const lines = new Set<string>()
+  const valueAt = (pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((v, p) => v !== null && typeof v === 'object' ? (v as Json)[p] : undefined, doc)
+  // Conditional and one-of wrappers repeat what the branches say.
+  for (const e of errors.filter((x) => !['if', 'oneOf', 'anyOf'].includes(x.keyword))) {
+    let key = keyOf(e.instancePath)
+    let text: string
+    if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty
+      key = key === '' ? extra : `${key}.${extra}`
+      const allowed = Object.keys((schemaAt(e.schemaPath)?.properties as Json | undefined) ?? {})
+      const close = allowed.filter((a) => distance(extra, a) <= Math.max(2, Math.floor(extra.length / 4)))
+      text = `unknown key${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}${allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : ''}`
+    } else if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty
+      key = key === '' ? missing : `${key}.${missing}`
+      text = 'required'
+    } else if (e.keyword === 'enum') {
+      text = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, not ${shown(valueAt(e.instancePath))}`
+    } else if (e.keyword === 'const') {
+      text = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, not ${shown(valueAt(e.instancePath))}`
+    } else if (e.keyword === 'discriminator') {
+      const allowed = ((schemaAt(`${e.schemaPath}/x`)?.oneOf as Json[] | undefined) ?? [])
+        .map((b) => ((b.properties as Json | undefined)?.adapter as Json | undefined)?.const).filter((v) => v !== undefined)
+      text = `${e.message ?? 'is invalid'}${allowed.length > 0 ? `: one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : ''}`
+    } else {
+      text = `${e.message ?? 'is invalid'}, not ${shown(valueAt(e.instancePath))}`
+    }
+    const variable = envVarOf(key, doc)
+    const fromEnv = variable !== undefined && env[variable] !== undefined && env[variable] !== ''
+    lines.add(`${key === '' ? '(the whole file)' : key}: ${text}${variable === undefined ? '' : fromEnv ? ` (set by ${variable})` : ` (environment: ${variable})`}`)
+  }
+  return [...lines]
+}
+
 /** Validates a config document (already parsed) with the environment applied. */
 export function resolveConfig (doc: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -117,12 +216,13 @@ export function resolveConfig (doc: unknown, env: NodeJS.ProcessEnv = process.en
   }
   const merged = applyEnv(doc as Json, env)
   if (!validators.config(merged)) {
-    const lines = (validators.config.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)
-    throw lgspError('LGSP_ERR_CONFIG_INVALID', `Invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`)
+    const lines = describeConfigErrors(validators.config.errors ?? [], merged, env)
+    throw lgspError('LGSP_ERR_CONFIG_INVALID', `Invalid configuration (docs/config.md lists every key):\n  ${lines.join('\n  ')}`)
   }
   const config = merged as unknown as GatewayConfig
   const problems = checkSemantics(config)
-  if (problems.length > 0) throw lgspError('LGSP_ERR_CONFIG_INVALID', `Invalid configuration:\n  ${problems.join('\n  ')}`)
+  // The folders, files and keys too, so that one run lists everything to fix.
+  if (problems.length > 0) throw lgspError('LGSP_ERR_CONFIG_INVALID', `Invalid configuration:\n  ${[...problems, ...prerequisites(config)].join('\n  ')}`)
   // dev profile only: a random token key per start (tokens do not survive a restart).
   config.auth.tokenSecret ??= randomBytes(32).toString('base64url')
   return config

@@ -2,7 +2,8 @@
  * The local demo behind `npm start`: simulators of DVCQG and of a one-stop system on
  * loopback ports, and a gateway in the dev profile on its embedded store.
  */
-import { join } from 'node:path'
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join, relative, isAbsolute } from 'node:path'
 import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
 import { OnestopSimulator } from '../adapters/onestop/index.js'
 import { PaygovSimulator } from '../adapters/paygov/index.js'
@@ -32,6 +33,7 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
     profile: 'dev',
     http: { host: '127.0.0.1', port: ports.gateway },
     store: { path: join(dataDir, 'lgsp.db') },
+    pki: { dir: join(dataDir, 'pki') },
     members: [
       { id: m.onestop.id, name: 'Phần mềm một cửa điện tử (demo)', clientSecret: m.onestop.secret, messageKinds: ['dossier', 'progress', 'payment'], destinations: ['dvcqg'], read: 'own' },
       { id: m.vertical.id, name: 'Hệ thống GPLX (demo)', clientSecret: m.vertical.secret, messageKinds: ['dossier', 'progress'], destinations: ['dvcqg', 'onestop'], read: 'all' },
@@ -56,9 +58,14 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
   }
 }
 
-function walkthrough (gateway: string, ports: DemoPorts): string {
+/** The demo's config file, for the operator commands (`lgsp queues --config …`). */
+export const demoConfigFile = (dataDir: string): string => join(dataDir, 'lgsp.demo.json')
+
+function walkthrough (gateway: string, ports: DemoPorts, configFile: string): string {
   const m = demoMembers.onestop
   const today = vnDate().replace(/-/g, '')
+  const id = `000.00.01.H56-${today.slice(2)}`
+  const cfg = isAbsolute(configFile) && !relative(process.cwd(), configFile).startsWith('..') ? relative(process.cwd(), configFile) : configFile
   return `
 lgsp demo is running
   gateway            ${gateway}
@@ -90,6 +97,22 @@ Have DVCQG push a tax notice for it (base64 XML to ${gateway}/v1/tax/ImportThong
   curl -s -H 'Content-Type: application/json' http://127.0.0.1:${ports.tax}/_sim/push -d '{
     "MaHoSo": "000.00.01.H56-${today.slice(2)}-0001", "lines": [{ "TEN_TIEUMUC": "Lệ phí trước bạ", "SO_TIEN": 500000 }] }'
   curl -s -H "Authorization: Bearer $TOKEN" ${gateway}/v1/dossiers/000.00.01.H56-${today.slice(2)}-0001   # TrangThaiHoSo 6, the tax fee line
+
+Make a dead letter: have the DVCQG simulator refuse a dossier for good, then post it:
+  curl -s http://127.0.0.1:${ports.dvcqg}/_sim/refuse -H 'Content-Type: application/json' -d '{"MaHoSo": "${id}-0002"}'
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' ${gateway}/v1/dossiers -d '{
+    "MaHoSo": "${id}-0002", "MaTTHC": "1.003560.000.00.00.H56", "TenTTHC": "Cấp giấy phép lái xe",
+    "KenhThucHien": "2", "ChuHoSo": "Trần Thị B", "LoaiDoiTuong": "1", "TrangThaiHoSo": "2",
+    "NgayTiepNhan": "${today}083000", "NgayHenTra": "${today}170000" }'
+
+Operate it from another terminal: the demo's configuration (dev profile, demo secrets) is in
+${cfg}
+  lgsp queues --config ${cfg}
+  lgsp dlq list --config ${cfg}                # the refused dossier, LGSP_ERR_DVCQG_REJECTED
+  lgsp dlq replay ID --config ${cfg}           # after lifting it: same /_sim/refuse call with "refuse": false
+  lgsp reconcile --agency 000.00.00.H56 --config ${cfg}
+  lgsp payments settle --config ${cfg}
+(from a checkout without 'npm link': npx lgsp …)
 Stop with Ctrl-C.
 `
 }
@@ -108,13 +131,26 @@ export async function runDemo (dataDir = process.env.LGSP_DATA_DIR ?? './data'):
   const paygov = await new PaygovSimulator().start(ports.paygov)
   const gplx = await new GplxSimulator().start(ports.gplx)
   const tax = await new TaxSimulator().start(ports.tax)
-  const config: GatewayConfig = resolveConfig(demoConfigDocument(dataDir, ports, { dvcqg, onestop, paygov, gplx, tax }))
-  const gateway = await startGateway(config)
+  const doc = demoConfigDocument(dataDir, ports, { dvcqg, onestop, paygov, gplx, tax })
+  const config: GatewayConfig = resolveConfig(doc)
+  let gateway: Awaited<ReturnType<typeof startGateway>>
+  try {
+    gateway = await startGateway(config)
+  } catch (err) {
+    // All or nothing: the simulators go too.
+    await Promise.all([paygov.stop(), dvcqg.stop(), onestop.stop(), gplx.stop(), tax.stop()])
+    throw err
+  }
+  // Written once the gateway runs, so that it names the ports really used. Secrets inside: 0600.
+  const configFile = demoConfigFile(dataDir)
+  mkdirSync(dataDir, { recursive: true })
+  writeFileSync(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 })
+  chmodSync(configFile, 0o600)
   paygov.callbackUrl = `${gateway.url}/v1/callbacks/paygov`
   tax.pushTarget = { url: gateway.url, securityKey: demoMembers.tax.secret }
   // A dossier received at the ministry (its own online channel): the GPLX poller brings it in.
   const day = formatDvcqgDate(Date.now())
   gplx.receive({ maHoSo: `000.00.01.H56-${day.slice(2, 8)}-9001`, maTTHC: '1.003560.000.00.00.H56', hoTen: 'Phạm Thị Lan', soCmnd: '056190001234', hangDaoTao: 'B2', ngayHenTra: formatDvcqgDate(Date.now() + 5 * 86_400_000) })
   closeOnSignals(gateway, async () => { await paygov.stop(); await dvcqg.stop(); await onestop.stop(); await gplx.stop(); await tax.stop() })
-  process.stdout.write(walkthrough(gateway.url, ports))
+  process.stdout.write(walkthrough(gateway.url, ports, configFile))
 }

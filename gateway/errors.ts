@@ -145,7 +145,12 @@ export const deliveryErrors = {
 export const serverErrors = {
   LGSP_ERR_SERVER_UNAVAILABLE: def(503, 'Gateway not ready', 'Retry shortly; the gateway is starting or shutting down.'),
   LGSP_ERR_SERVER_INTERNAL: def(500, 'Internal error', 'Retry; if it persists, give the requestId to the provincial IT team.'),
-  LGSP_ERR_CONFIG_INVALID: def(500, 'Invalid configuration', 'Fix the configuration file as the message says.')
+  LGSP_ERR_CONFIG_INVALID: def(500, 'Invalid configuration', 'Fix the configuration file as the message says.'),
+  // Start-up only (printed by `lgsp start`, which then exits 1): never on the wire.
+  LGSP_ERR_STARTUP_PORT: def(500, 'Cannot listen on the configured address', 'Stop the process holding http.host:http.port, or choose another port (http.port or LGSP_HTTP_PORT).'),
+  LGSP_ERR_STARTUP_LOCKED: def(500, 'Store already used by another gateway', 'One gateway per SQLite file: stop the other one, or give this one its own store.path (several instances share work on store.kind "redis").'),
+  LGSP_ERR_STARTUP_PREREQUISITES: def(500, 'Start-up prerequisites missing', 'Fix every item listed (folders, files, keys), then start again.'),
+  LGSP_ERR_STARTUP_FAILED: def(500, 'Start-up failed', 'Fix what the message names, then start again; nothing was delivered by this process.')
 } as const
 
 /** All tables together. */

@@ -523,16 +523,34 @@ export type Destination = DvcqgDestination | OnestopDestination | GplxDestinatio
  * The gateway's configuration file (lgsp.config.json). Every default lives in this schema; environment variables listed in the README may override values.
  */
 export interface GatewayConfig {
+  /**
+   * URL of this schema, for editors that validate and complete the file (ignored by the gateway).
+   */
   $schema?: string
   /**
    * dev allows generated secrets; production requires every secret to be given.
    */
   profile: 'dev' | 'production'
+  /**
+   * The HTTP listener members and DVCQG call.
+   */
   http: {
+    /**
+     * Address to listen on: 127.0.0.1 behind a local proxy, 0.0.0.0 on every interface (the container sets it). Env: LGSP_HTTP_HOST.
+     */
     host: string
+    /**
+     * TCP port to listen on; 0 picks a free one (tests). Env: LGSP_HTTP_PORT.
+     */
     port: number
+    /**
+     * Largest request body accepted; larger ones get 413 LGSP_ERR_REQUEST_TOO_LARGE.
+     */
     bodyLimitBytes: number
   }
+  /**
+   * Where messages, queues, the ledger and the message log are kept: embedded SQLite (one gateway) or Redis (several instances).
+   */
   store: {
     /**
      * sqlite: the embedded store, one process (the default). redis: several gateway instances sharing one Redis (LGSP_STORE).
@@ -558,6 +576,9 @@ export interface GatewayConfig {
        * Redis Sentinel: the monitored master's name and the sentinels.
        */
       sentinel?: {
+        /**
+         * The master name the Sentinels watch (their `sentinel monitor <name> …`).
+         */
         name: string
         /**
          * host:port of each sentinel
@@ -597,15 +618,27 @@ export interface GatewayConfig {
        * A unit claimed by an instance that stopped is delivered again (as uncertain) after this long. Keep it above the longest delivery attempt (connect + headers + body timeouts).
        */
       claimTimeoutMs: number
+      /**
+       * How long start-up and reconnects wait for Redis before reporting it unreachable.
+       */
       connectTimeoutMs: number
     }
   }
+  /**
+   * Bearer tokens (POST /token, OAuth2 client credentials) given to members.
+   */
   auth: {
+    /**
+     * The `iss` claim of the tokens the gateway issues.
+     */
     issuer: string
     /**
      * HMAC key for the bearer tokens the gateway issues (at least 32 characters). Required in production; the dev profile makes a random one at each start. Override: LGSP_TOKEN_SECRET.
      */
     tokenSecret?: string
+    /**
+     * Lifetime of an access token; members ask for a new one when it expires.
+     */
     tokenTtlSeconds: number
   }
   /**
@@ -629,6 +662,9 @@ export interface GatewayConfig {
      */
     successCode: 0 | '0' | '00'
   }
+  /**
+   * How long an Idempotency-Key is remembered, so that a retried request is answered with the first reply.
+   */
   idempotency: {
     /**
      * How long a reply is kept for repeats of the same Idempotency-Key.
@@ -636,20 +672,40 @@ export interface GatewayConfig {
     retentionHours: number
   }
   /**
+   * The systems allowed to call the gateway (one-stop software, vertical systems, the DVCQG portal, operators), each with its credentials and rights.
+   *
    * @minItems 1
    */
   members: [Member, ...Member[]]
+  /**
+   * The systems the gateway delivers to, by name (dvcqg, onestop, gplx, tax, …); the name is used in members, payments and LGSP_DEST_<NAME>_* variables.
+   */
   destinations: {
     [k: string]: Destination | undefined
   }
+  /**
+   * The delivery workers: polling, retries with backoff, the circuit breaker.
+   */
   delivery: {
     /**
      * Run the delivery workers in this process.
      */
     enabled: boolean
+    /**
+     * How often an idle worker looks for due units (new messages wake it at once).
+     */
     pollIntervalMs: number
+    /**
+     * Exponential backoff with jitter between attempts of a unit that failed in a retryable way.
+     */
     retry: {
+      /**
+       * Wait before the first retry; doubled at each attempt.
+       */
       baseMs: number
+      /**
+       * Longest wait between two attempts.
+       */
       maxMs: number
       /**
        * 0 retries a retryable failure forever (a destination may be down for hours); otherwise the message goes to the dead-letter list after this many attempts.
@@ -690,7 +746,13 @@ export interface GatewayConfig {
       failureThreshold?: number
     }
   }
+  /**
+   * Logging (pino, JSON lines on stdout).
+   */
   log: {
+    /**
+     * Lowest level written. Env: LGSP_LOG_LEVEL.
+     */
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   }
   /**
@@ -842,6 +904,9 @@ export interface GatewayConfig {
      * Where a confirmed payment goes: DVCQG gets the dossier re-synced with DuocThanhToanTrucTuyen and fees, the one-stop a payment event.
      */
     destinations: string[]
+    /**
+     * The settlement job: PayGov QUERY for payments still pending (a callback that never came).
+     */
     settlement: {
       /**
        * How often the settlement job runs.
@@ -909,8 +974,17 @@ export interface GatewayConfig {
    * The province's agencies (MaDonVi) and their parents, for rolling sub-units up into an agency's indicators. A code 000.00.00.Hnn always covers the whole province Hnn.
    */
   agencies: {
+    /**
+     * The agency code (MaDonVi), e.g. 000.00.01.H56.
+     */
     code: string
+    /**
+     * Its name, as reports show it.
+     */
     name?: string
+    /**
+     * The code of the agency above it (indicators of the parent include it).
+     */
     parent?: string
   }[]
   /**
@@ -921,6 +995,9 @@ export interface GatewayConfig {
      * Agency to reconcile (usually the province, 000.00.00.Hnn); absent: no scheduled run.
      */
     agency?: string
+    /**
+     * How often the scheduled reconciliation with DVCQG runs.
+     */
     intervalMs: number
     /**
      * Re-send the differences found (otherwise only report them).
@@ -975,7 +1052,13 @@ export interface Member {
    * OAuth2 client_id.
    */
   id: string
+  /**
+   * A readable name for logs and reports.
+   */
   name: string
+  /**
+   * false refuses the member's tokens and calls without removing it.
+   */
   enabled: boolean
   /**
    * Plain client secret (keep it in LGSP_MEMBER_SECRET_<ID> rather than in the file).
@@ -1009,6 +1092,9 @@ export interface Member {
    * Signed requests: with required, every POST must carry X-Lgsp-Signature (a detached JWS by the member's certificate).
    */
   signature: {
+    /**
+     * Refuse this member's messages unless they carry a valid signature.
+     */
     required: boolean
     /**
      * Certificate subject CNs that speak for this member; defaults to the member id.
@@ -1026,6 +1112,9 @@ export interface Member {
  * The national public service portal (DVCQG) integration API.
  */
 export interface DvcqgDestination {
+  /**
+   * The national public service portal (Cổng DVCQG) integration API.
+   */
   adapter: 'dvcqg'
   /**
    * Base URL of the destination.
@@ -1036,8 +1125,17 @@ export interface DvcqgDestination {
    */
   concurrency: number
   timeouts: Timeouts
+  /**
+   * Path of DVCQG's login service (session token), appended to url.
+   */
   authPath: string
+  /**
+   * Path of DVCQG's integration service (DongBoHoSoMC, CapNhatTienDoHoSoMC, TraCuuHoSo, …), appended to url.
+   */
   integrationPath: string
+  /**
+   * The account DVCQG issued to the province for its LGSP.
+   */
   username: string
   /**
    * Override: LGSP_DEST_<NAME>_PASSWORD.
@@ -1064,15 +1162,30 @@ export interface DvcqgDestination {
    */
   statusSync: boolean
 }
+/**
+ * HTTP timeouts for calls to DVCQG.
+ */
 export interface Timeouts {
+  /**
+   * Longest wait for the TCP (and TLS) connection.
+   */
   connectMs: number
+  /**
+   * Longest wait for the reply's headers once the request is sent.
+   */
   headersMs: number
+  /**
+   * Longest pause while the reply's body arrives.
+   */
   bodyMs: number
 }
 /**
  * The provincial one-stop software's webhook (một cửa điện tử).
  */
 export interface OnestopDestination {
+  /**
+   * A provincial one-stop system (phần mềm một cửa) receiving progress through a webhook.
+   */
   adapter: 'onestop'
   /**
    * Base URL of the destination.
@@ -1087,17 +1200,35 @@ export interface OnestopDestination {
    * Bearer key the one-stop webhook expects. Override: LGSP_DEST_<NAME>_TOKEN.
    */
   token: string
+  /**
+   * Path of the one-stop system's webhook, appended to url.
+   */
   webhookPath: string
 }
+/**
+ * HTTP timeouts for calls to the one-stop system.
+ */
 export interface Timeouts1 {
+  /**
+   * Longest wait for the TCP (and TLS) connection.
+   */
   connectMs: number
+  /**
+   * Longest wait for the reply's headers once the request is sent.
+   */
   headersMs: number
+  /**
+   * Longest pause while the reply's body arrives.
+   */
   bodyMs: number
 }
 /**
  * The driver-licensing system (GPLX) of the Ministry of Transport, read-only: session login, then every call is a POST to one service endpoint naming its service (DanhSachHoSo over a window of receive dates, TraCuuHoSo for one dossier); replies {error_code, data:[…]}. Dossiers are not submitted to it.
  */
 export interface GplxDestination {
+  /**
+   * The driver-licence system (GPLX) of the transport ministry.
+   */
   adapter: 'gplx'
   /**
    * Base URL of the GPLX service (SyncApiUrl).
@@ -1138,6 +1269,9 @@ export interface GplxDestination {
   statusCodes: {
     [k: string]: number | undefined
   }
+  /**
+   * Polling GPLX for dossiers received at the ministry and their changes (DanhSachHoSo, TraCuuHoSo).
+   */
   poll: {
     /**
      * The member whose name new dossiers and status changes from the ministry are accepted under; its destinations receive them.
@@ -1161,15 +1295,30 @@ export interface GplxDestination {
     followDays: number
   }
 }
+/**
+ * HTTP timeouts for calls to GPLX.
+ */
 export interface Timeouts2 {
+  /**
+   * Longest wait for the TCP (and TLS) connection.
+   */
   connectMs: number
+  /**
+   * Longest wait for the reply's headers once the request is sent.
+   */
   headersMs: number
+  /**
+   * Longest pause while the reply's body arrives.
+   */
   bodyMs: number
 }
 /**
  * The tax service. Dossiers of procedures that name it are submitted over SOAP 1.1 with WS-Security signatures (schemas/tax/thue.wsdl); its notices and receipts reach the province the way DVCQG pushes them (POST /v1/tax/ImportThongBaoThueFromDVCQG, /v1/tax/ImportChungTuThueFromDVCQG), or, optionally, by asking the SOAP service (notices.poll).
  */
 export interface TaxDestination {
+  /**
+   * The tax authority's SOAP service (land and registration-fee dossiers, tax notices).
+   */
   adapter: 'tax'
   /**
    * The SOAP endpoint.
@@ -1184,7 +1333,13 @@ export interface TaxDestination {
    * PEM files of the key and certificate that sign this destination's requests; defaults to the gateway's identity (pki).
    */
   signing?: {
+    /**
+     * PEM file of the private key that signs the requests.
+     */
     keyPath: string
+    /**
+     * PEM file of the certificate sent with the signature.
+     */
     certPath: string
   }
   /**
@@ -1213,13 +1368,37 @@ export interface TaxDestination {
     intervalMs: number
   }
 }
+/**
+ * HTTP timeouts for calls to the tax service.
+ */
 export interface Timeouts3 {
+  /**
+   * Longest wait for the TCP (and TLS) connection.
+   */
   connectMs: number
+  /**
+   * Longest wait for the reply's headers once the request is sent.
+   */
   headersMs: number
+  /**
+   * Longest pause while the reply's body arrives.
+   */
   bodyMs: number
 }
+/**
+ * HTTP timeouts for calls to PayGov.
+ */
 export interface Timeouts4 {
+  /**
+   * Longest wait for the TCP (and TLS) connection.
+   */
   connectMs: number
+  /**
+   * Longest wait for the reply's headers once the request is sent.
+   */
   headersMs: number
+  /**
+   * Longest pause while the reply's body arrives.
+   */
   bodyMs: number
 }

@@ -1,9 +1,13 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { loadConfig, resolveConfig } from '../gateway/config.js'
 import { LgspError } from '../gateway/errors.js'
 import { tempDir, testConfigDocument } from './helpers.js'
+import { prerequisites } from '../gateway/startup.js'
+import { mkdirSync } from 'node:fs'
+import { projectRoot } from '../gateway/paths.js'
+import { configReference, referencePath } from '../schemas/config-reference.js'
 
 const doc = (): Record<string, any> => testConfigDocument('/tmp/x', 'http://127.0.0.1:1', 'http://127.0.0.1:2')
 
@@ -35,7 +39,7 @@ t.test('environment variables override the file', async (t) => {
 })
 
 t.test('invalid configurations are refused with a message that says what to fix', async (t) => {
-  fails(t, { ...doc(), extra: 1 }, /must NOT have additional properties/)
+  fails(t, { ...doc(), extra: 1 }, /extra: unknown key; allowed here: .*profile, .*http/)
   fails(t, { ...doc(), profile: 'production', auth: {} }, /auth.tokenSecret: required in production/)
   const noSecret = doc()
   delete noSecret.members[0].clientSecret
@@ -45,7 +49,7 @@ t.test('invalid configurations are refused with a message that says what to fix'
   fails(t, badDest, /destination "tax" is not in destinations/)
   const badAdapter = doc()
   badAdapter.destinations.dvcqg.adapter = 'ftp'
-  fails(t, badAdapter, /destinations\/dvcqg/)
+  fails(t, badAdapter, /destinations\.dvcqg/)
   const noPassword = doc()
   delete noPassword.destinations.dvcqg.password
   fails(t, noPassword, /password/)
@@ -74,4 +78,58 @@ t.test('loadConfig reports unreadable and malformed files', async (t) => {
   writeFileSync(bad, '{ nope')
   t.throws(() => loadConfig(join(dir, 'missing.json'), {}), { code: 'LGSP_ERR_CONFIG_INVALID', message: /--config/ })
   t.throws(() => loadConfig(bad, {}), { code: 'LGSP_ERR_CONFIG_INVALID', message: /not valid JSON/ })
+})
+
+t.test('config errors name the key, the allowed keys or values, and the environment variable', async (t) => {
+  const typo = doc()
+  typo.http = { ...typo.http, prot: 8080 }
+  fails(t, typo, /http\.prot: unknown key \(did you mean port\?\); allowed here: .*host, port/)
+  const level = doc()
+  level.log = { level: 'verbose' }
+  fails(t, level, /log\.level: must be one of "fatal", "error", "warn", "info", "debug", "trace"(, "silent")?, not "verbose" \(environment: LGSP_LOG_LEVEL\)/)
+  fails(t, doc(), /http\.port: must be <= 65535, not 99999 \(set by LGSP_HTTP_PORT\)/, { LGSP_HTTP_PORT: '99999' })
+  fails(t, doc(), /store\.kind: must be one of "sqlite", "redis", not "postgres" \(set by LGSP_STORE\)/, { LGSP_STORE: 'postgres' })
+  const noPassword = doc()
+  delete noPassword.destinations.dvcqg.password
+  fails(t, noPassword, /destinations\.dvcqg\.password: required \(environment: LGSP_DEST_DVCQG_PASSWORD\)/)
+})
+
+t.test('every production prerequisite is reported in one run', async (t) => {
+  const dir = tempDir(t)
+  const notDb = join(dir, 'lgsp.db')
+  writeFileSync(notDb, 'this is not a database, it is a note\n')
+  const pkiFile = join(dir, 'pki')
+  writeFileSync(pkiFile, '')
+  const d: Record<string, any> = { ...doc(), profile: 'production', auth: {}, store: { path: notDb }, pki: { dir: join(pkiFile, 'inner') } }
+  d.destinations.tax = { adapter: 'tax', url: 'http://127.0.0.1:3', notices: { member: 'onestop-test' } }
+  const err = t.throws(() => resolveConfig(d, {})) as unknown as LgspError
+  t.equal(err.code, 'LGSP_ERR_CONFIG_INVALID')
+  t.match(err.message, /auth\.tokenSecret: required in production/)
+  t.match(err.message, /destinations\.tax\.signing: required in production/)
+  t.match(err.message, new RegExp(`store\\.path: ${notDb.replace(/[.]/g, '\\.')} is not a SQLite database`))
+  t.match(err.message, /pki: the gateway's signing key or certificate is missing/)
+  // The same checks without config problems: start-up lists them (LGSP_ERR_STARTUP_PREREQUISITES).
+  const dev = resolveConfig({ ...doc(), store: { path: notDb }, pki: { dir: join(pkiFile, 'inner') } }, {})
+  const problems = prerequisites(dev)
+  t.match(problems, [/store\.path: .* is not a SQLite database/, /pki\.dir: .*pki is a file, not a folder/])
+  mkdirSync(join(dir, 'ok'))
+  t.same(prerequisites(resolveConfig({ ...doc(), store: { path: join(dir, 'ok', 'new.db') } }, {})), [], 'a new store in a writable folder is fine')
+})
+
+t.test('every config property has a description, and docs/config.md is generated from the schema', async (t) => {
+  const schema = JSON.parse(readFileSync(join(projectRoot, 'schemas', 'config.schema.json'), 'utf8')) as Record<string, any>
+  const missing: string[] = []
+  const walk = (node: any, path: string): void => {
+    if (node === null || typeof node !== 'object') return
+    for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, any>)) {
+      if (typeof v.description !== 'string' || v.description === '') missing.push(`${path}${k}`)
+      walk(v, `${path}${k}.`)
+    }
+    if (typeof node.items === 'object') walk(node.items, `${path}[].`)
+    if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${path}*.`)
+    for (const [k, v] of Object.entries((node.$defs ?? {}) as Record<string, any>)) walk(v, `$defs.${k}.`)
+  }
+  walk(schema, '')
+  t.same(missing, [], 'no property without a description')
+  t.equal(readFileSync(referencePath, 'utf8'), configReference(), 'docs/config.md is current: run npx tsx schemas/config-reference.ts')
 })

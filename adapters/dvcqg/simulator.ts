@@ -75,6 +75,8 @@ export class DvcqgSimulator {
   missingDstcode = 0
   /** DongBoTrangThaiHoSo calls applied. */
   statusUpdates = 0
+  /** Dossiers whose DongBoHoSoMC is refused for good (POST /_sim/refuse): the demo's way to a dead letter. */
+  readonly refused = new Set<string>()
   /** Writes still to be applied and then answered with `applyThenError.status`. */
   applyThenError = { remaining: 0, status: 500 }
   readonly procedures: Array<Record<string, unknown>>
@@ -101,6 +103,13 @@ export class DvcqgSimulator {
         [`POST ${this.#opts.integrationPath}`]: (req) => this.#integration(req),
         'GET /_sim/state': () => ({ status: 200, body: this.summary() }),
         'POST /_sim/expire-sessions': () => { this.expireSessions(); return { status: 200, body: {} } },
+        'POST /_sim/refuse': (req) => {
+          const b = (req.body ?? {}) as { MaHoSo?: unknown, refuse?: unknown }
+          if (typeof b.MaHoSo !== 'string') return { status: 400, body: { error: 'give {"MaHoSo": "…"} ({"refuse": false} lifts it)' } }
+          if (b.refuse === false) this.refused.delete(b.MaHoSo)
+          else this.refused.add(b.MaHoSo)
+          return { status: 200, body: { refused: [...this.refused] } }
+        },
         'POST /_sim/apply-then-error': (req) => {
           const b = (req.body ?? {}) as { count?: unknown, status?: unknown }
           this.failAfterApplying(typeof b.count === 'number' ? b.count : 1, typeof b.status === 'number' ? b.status : 500)
@@ -196,6 +205,7 @@ export class DvcqgSimulator {
     const records = data as Array<Record<string, unknown>>
     for (const r of records) {
       if (typeof r.MaHoSo !== 'string' || typeof r.MaTTHC !== 'string' || r.TrangThaiHoSo === undefined) return err('rejected', ': thiếu MaHoSo, MaTTHC hoặc TrangThaiHoSo')
+      if (this.refused.has(r.MaHoSo)) return err('rejected', `: hồ sơ ${r.MaHoSo} bị từ chối`)
       const held = this.dossiers.get(r.MaHoSo)
       if (!updating && held !== undefined) return err('exists', `: ${r.MaHoSo}`)
       if (updating && held === undefined) return err('missing', `: ${r.MaHoSo}`)

@@ -205,7 +205,7 @@ t.test('the message log holds every message in and out, and lgsp log verify / ex
   writeFileSync(file, JSON.stringify(testConfigDocument(s.dir, s.dvcqg.url, s.onestop.url, { members: signingMembers() })))
   const lgsp = async (...args: string[]): Promise<{ code: number, out: any }> => {
     try {
-      const { stdout } = await run(process.execPath, [cli, ...args, '--config', file])
+      const { stdout } = await run(process.execPath, [cli, ...args, '--json', '--config', file])
       return { code: 0, out: JSON.parse(stdout) }
     } catch (err) {
       const e = err as { code: number, stdout: string }

@@ -135,7 +135,7 @@ async function allDelivered (t: Test, f: Fleet, accepted: Set<string>, withProgr
     [...withProgress].every((id) => dvcqg.dossiers.get(id)!.progress.length === 2), 120_000)
   // And nothing is left behind at any destination: no unit pending, in flight (a killed instance's included) or dead.
   const queues = async (): Promise<Array<{ destination: string, pending: number, inflight: number, dead: number, delivered: number }>> =>
-    JSON.parse(await new Promise<string>((resolve, reject) => execFile(process.execPath, [cli, 'queues', '--config', f.configFile], (err, out) => err === null ? resolve(out) : reject(err))))
+    JSON.parse(await new Promise<string>((resolve, reject) => execFile(process.execPath, [cli, 'queues', '--json', '--config', f.configFile], (err, out) => err === null ? resolve(out) : reject(err))))
   await waitFor('every queue drained', async () => (await queues()).every((q) => q.pending + q.inflight + q.dead === 0), 60_000)
   const dvcqgQueue = (await queues()).find((q) => q.destination === 'dvcqg')
   t.ok(dvcqgQueue !== undefined && dvcqgQueue.delivered >= accepted.size + withProgress.size, `every unit delivered, none left in flight (${dvcqgQueue?.delivered ?? 0} units)`)
@@ -177,7 +177,7 @@ t.test('three gateway processes on one Redis; one killed with kill -9 mid-load: 
   await allDelivered(t, f, accepted, withProgress)
   t.ok((f.dvcqg.calls.TraCuuHoSo ?? 0) > 0, `units gw-1 held at the kill were reclaimed by the others and checked with TraCuuHoSo first (${f.dvcqg.calls.TraCuuHoSo ?? 0})`)
   // Each instance kept its own message-log chain, the killed one's included.
-  const verify = spawnSync(process.execPath, [cli, 'log', 'verify', '--config', f.configFile], { encoding: 'utf8' })
+  const verify = spawnSync(process.execPath, [cli, 'log', 'verify', '--json', '--config', f.configFile], { encoding: 'utf8' })
   const report = JSON.parse(verify.stdout) as { ok: boolean, chains: Record<string, { ok: boolean, entries: number }> }
   t.equal(verify.status, 0, 'lgsp log verify: every chain verifies')
   t.same(Object.keys(report.chains).sort(), ['gw-0', 'gw-1', 'gw-2'])
