@@ -6,7 +6,9 @@
  *   lgsp demo                                  simulators + gateway on the embedded store
  *   lgsp dlq list [--destination D] [--dossier MaHoSo] [--limit N]
  *   lgsp dlq replay ID                         put a dead-lettered unit back in the queue
- *   lgsp dlq discard ID [--reason TEXT]        drop it so the dossier's later units flow
+ *   lgsp dlq discard ID --reason TEXT          drop it so the dossier's later units flow
+ *   lgsp dlq replay|discard --destination D | --code C | --dossier M --reason TEXT [--as MEMBER]   in bulk
+ *   lgsp destinations resume NAME [--as MEMBER]   resume a destination paused for refused credentials
  *   lgsp queues                                per destination: pending, in flight, dead, delivered
  *   lgsp payments settle [--date yyyy-MM-dd]   one settlement pass (QUERY for pending payments), then the day's report
  *   lgsp indicators --agency A --period P [--drill]     Decision 766 figures (P: 2024-02, 2024-Q1, 2024)
@@ -51,6 +53,7 @@ import { AdapterRegistry } from '../adapters/registry.js'
 import { createLogger } from './logger.js'
 import { Payments } from './payments.js'
 import { Statistics } from './statistics.js'
+import { discard as dlqDiscard, replay as dlqReplay, resume as destinationResume } from './cli-dlq.js'
 import { vnDate } from './ledger/dates.js'
 import { lgspError } from './errors.js'
 
@@ -79,7 +82,9 @@ async function main (argv: string[]): Promise<number> {
       destination: { type: 'string' },
       dossier: { type: 'string' },
       limit: { type: 'string', default: '100' },
-      reason: { type: 'string', default: 'discarded from the command line' },
+      reason: { type: 'string' },
+      code: { type: 'string' },
+      as: { type: 'string' },
       date: { type: 'string', default: vnDate() },
       agency: { type: 'string' },
       period: { type: 'string', default: vnDate().slice(0, 7) },
@@ -108,7 +113,7 @@ async function main (argv: string[]): Promise<number> {
   if (cmd === 'certs') return await certsCommand(sub, positionals.slice(2), values, file)
   if (cmd === 'verify') return verifyCommand(sub, values, file)
   if (cmd === 'log') return await logCommand(sub, values, file)
-  switch (`${cmd ?? ''} ${cmd === 'dlq' || cmd === 'members' || cmd === 'payments' ? sub ?? '' : ''}`.trim()) {
+  switch (`${cmd ?? ''} ${cmd === 'dlq' || cmd === 'members' || cmd === 'payments' || cmd === 'destinations' ? sub ?? '' : ''}`.trim()) {
     case 'start': {
       const gateway = await startGateway(loadConfig(file))
       closeOnSignals(gateway)
@@ -127,11 +132,23 @@ async function main (argv: string[]): Promise<number> {
       return 0
     case 'dlq replay':
     case 'dlq discard': {
-      const id = Number(arg)
-      if (!Number.isSafeInteger(id) || id <= 0) { out(usage); return 2 }
-      const done = await withStore(file, (s) => sub === 'replay' ? s.replayDead(id, Date.now()) : s.discardDead(id, Date.now(), values.reason))
-      out(done ? `${sub === 'replay' ? 'replayed' : 'discarded'} ${id}` : `no dead-letter entry ${id}`)
-      return done ? 0 : 1
+      const opts = {
+        ...(arg === undefined ? {} : { id: Number(arg) }),
+        ...(values.destination === undefined ? {} : { destination: values.destination }),
+        ...(values.code === undefined ? {} : { code: values.code }),
+        ...(values.dossier === undefined ? {} : { maHoSo: values.dossier }),
+        ...(values.reason === undefined ? {} : { reason: values.reason }),
+        ...(values.as === undefined ? {} : { operator: values.as })
+      }
+      const done = await withStore(file, (s) => sub === 'replay' ? dlqReplay(opts, s) : dlqDiscard(opts, s))
+      if (arg !== undefined) out(done.found ? `${sub === 'replay' ? 'replayed' : 'discarded'} ${arg}` : `no dead-letter entry ${arg}`)
+      else out(done)
+      return done.found ? 0 : 1
+    }
+    case 'destinations resume': {
+      if (arg === undefined) { out(usage); return 2 }
+      out(await withStore(file, (s) => destinationResume({ destination: arg, ...(values.as === undefined ? {} : { operator: values.as }) }, s)))
+      return 0
     }
     case 'queues':
       await withStore(file, async (s) => { out(await s.queueStats()) })

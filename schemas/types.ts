@@ -648,6 +648,10 @@ export interface GatewayConfig {
      */
     enabled: boolean
     pollIntervalMs: number
+    /**
+     * A destination that refuses the gateway's credentials (DVCQG login refused, a one-stop's 401/403) is paused: its queue holds and every this many ms the credentials are tried again (a DVCQG login, or one queued message); it resumes as soon as they work.
+     */
+    pauseProbeMs: number
     retry: {
       baseMs: number
       maxMs: number
