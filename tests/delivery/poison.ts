@@ -6,10 +6,19 @@
  */
 import type { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
 
+const poisoned = new WeakMap<DvcqgSimulator, Set<string>>()
+
 /** Makes progress for `maHoSo` fail as "does not exist"; returns the function that lifts it. */
 export function poisonProgress (sim: DvcqgSimulator, maHoSo: string): () => void {
-  const map = sim.dossiers
-  const has = map.has.bind(map)
-  map.has = (key: string): boolean => key === maHoSo ? false : has(key)
-  return () => { map.has = has }
+  let set = poisoned.get(sim)
+  if (set === undefined) {
+    const ids = new Set<string>()
+    set = ids
+    poisoned.set(sim, ids)
+    const map = sim.dossiers
+    const has = map.has.bind(map)
+    map.has = (key: string): boolean => ids.has(key) ? false : has(key)
+  }
+  set.add(maHoSo)
+  return () => { poisoned.get(sim)?.delete(maHoSo) }
 }
