@@ -532,6 +532,27 @@ export interface GatewayConfig {
     host: string
     port: number
     bodyLimitBytes: number
+    /**
+     * Behind a TLS terminator or load balancer: which proxies' X-Forwarded-For / X-Forwarded-Proto to believe, so the client address (the PayGov callback allow-list, the request log) is the real one. false (default): the socket's address; true: any proxy (only when nothing else can reach the port); a number: that many proxy hops; a list: the proxies' addresses or CIDR ranges, e.g. ["10.0.0.0/8"].
+     */
+    trustProxy: boolean | number | [string, ...string[]]
+    /**
+     * Serve HTTPS directly (without a terminator in front). Keys and certificates are read from PEM files at start-up.
+     */
+    tls?: {
+      /**
+       * PEM private key of the gateway's server certificate.
+       */
+      keyFile: string
+      /**
+       * PEM server certificate, with its intermediate CAs after it.
+       */
+      certFile: string
+      /**
+       * mTLS: PEM CA certificate(s) that issue member client certificates. Given, a client must present a certificate chaining to one of them (the TLS handshake refuses it otherwise); bearer tokens are still required on top.
+       */
+      clientCaFile?: string
+    }
   }
   store: {
     /**
