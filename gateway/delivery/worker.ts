@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { Adapter, DeliveryResult } from '../../adapters/registry.js'
-import { outboundTrace, traceparentFor } from '../../adapters/http.js'
+import { outboundTrace, traceparentFor } from '../../adapters/registry.js'
 import { isRetryable } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Completion, OutboxItem, Store } from '../store/types.js'
