@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { projectRoot } from '../gateway/paths.js'
 import { hoso, progress, startStack, testConfigDocument, waitFor, type Stack } from './helpers.js'
+import { poisonProgress } from './delivery/poison.js'
 
 const run = promisify(execFile)
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
@@ -22,12 +23,12 @@ t.test('lgsp dlq list and replay operate on the running gateway\'s store', async
   const record = hoso(1)
   await s.post('onestop', '/v1/dossiers', record)
   await waitFor('synced', () => s.dvcqg.dossiers.has(record.MaHoSo))
-  s.dvcqg.dossiers.delete(record.MaHoSo)
+  const lift = poisonProgress(s.dvcqg, record.MaHoSo)
   await s.post('onestop', `/v1/dossiers/${record.MaHoSo}/progress`, progress(record.MaHoSo, 10, 4))
   await waitFor('dead-lettered', async () => JSON.parse(await lgsp(s, 'dlq', 'list')).length === 1)
   const [entry] = JSON.parse(await lgsp(s, 'dlq', 'list')) as Array<{ id: number, code: string, maHoSo: string }>
   t.match(entry, { maHoSo: record.MaHoSo, code: 'LGSP_ERR_DVCQG_REJECTED' })
-  s.dvcqg.dossiers.set(record.MaHoSo, { record: { MaHoSo: record.MaHoSo }, progress: [], creates: 1, updates: 0 })
+  lift()
   t.equal((await lgsp(s, 'dlq', 'replay', String(entry!.id))).trim(), `replayed ${entry!.id}`)
   await waitFor('delivered after the replay', () => s.dvcqg.dossiers.get(record.MaHoSo)?.progress.length === 1)
   t.same(JSON.parse(await lgsp(s, 'dlq', 'list')), [])
