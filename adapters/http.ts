@@ -2,6 +2,8 @@
  * Transport shared by the HTTP adapters: one undici Pool per destination with connect,
  * headers and body timeouts, and the mapping of transport failures to delivery codes.
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { createHash, randomBytes } from 'node:crypto'
 import { Pool, errors as undiciErrors } from 'undici'
 import type { DeliveryErrorCode } from '../gateway/errors.js'
 import type { Timeouts } from '../schemas/types.js'
@@ -13,6 +15,28 @@ export const transportDefaults: Timeouts & { connections: number } = {
   headersMs: 10000,
   bodyMs: 10000,
   connections: 16
+}
+
+/** The trace context of the delivery attempt running (set by the delivery worker around `deliver`). */
+export interface OutboundTrace {
+  /** W3C `traceparent` (version 00) sent with every request of the attempt. */
+  traceparent: string
+  /** Sent as `x-request-id`: the message id, so the destination's logs name the gateway's message. */
+  requestId: string
+}
+
+/** Outbound HTTP of a delivery carries the attempt's trace headers without every adapter passing them on. */
+export const outboundTrace = new AsyncLocalStorage<OutboundTrace>()
+
+/**
+ * A W3C traceparent (https://www.w3.org/TR/trace-context/#traceparent-header) for a delivery
+ * attempt of a message: the trace id is the message id's 128 bits (a UUIDv7 is exactly a trace
+ * id; other ids are hashed), the span id new for each attempt, sampled.
+ */
+export function traceparentFor (messageId: string): string {
+  const hex = messageId.replace(/-/g, '').toLowerCase()
+  const traceId = /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : createHash('sha256').update(messageId).digest('hex').slice(0, 32)
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`
 }
 
 /** The path part of a destination URL without its trailing slash: what request paths are appended to. */
@@ -70,10 +94,12 @@ export interface JsonReply {
 export async function postJson (pool: Pool, path: string, body: unknown, headers: Record<string, string> = {}, sign?: SignContext): Promise<JsonReply> {
   const text = JSON.stringify(body)
   const signed = sign === undefined ? {} : await sign.signer.sign(text, sign)
+  const trace = outboundTrace.getStore()
+  const traced = trace === undefined ? {} : { traceparent: trace.traceparent, 'x-request-id': trace.requestId }
   const res = await pool.request({
     method: 'POST',
     path,
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers, ...signed },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...traced, ...headers, ...signed },
     body: text
   })
   const reply = await res.body.text()

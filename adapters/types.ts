@@ -51,6 +51,11 @@ export interface DeliveryUnit {
   attempts: number
   /** An earlier attempt may have been applied (timeout, lost reply, crash): check with the destination before resending. */
   uncertain: boolean
+  /**
+   * W3C trace context of this attempt (`traceparent`: the trace of the request that brought the
+   * message when it carried one, a new span id per attempt); sent as an outbound header.
+   */
+  traceparent?: string
 }
 
 /** What a delivery attempt came to. */
@@ -65,6 +70,18 @@ export type DeliveryResult =
     uncertain: boolean
     /** The destination asked for a pause (Retry-After). */
     retryAfterMs?: number
+    /**
+     * The destination refused the gateway's own credentials (DVCQG login, a one-stop's 401/403):
+     * no message can go until they are fixed, so the worker pauses the whole destination
+     * instead of failing unit after unit. Names the setting to fix.
+     */
+    pause?: { fix: string }
+    /**
+     * The destination does not hold the dossier this unit belongs to (DVCQG's "Hồ sơ không tồn
+     * tại" on CapNhatTienDoHoSoMC): the worker re-syncs the dossier from the ledger
+     * (`Adapter.resync`) and then delivers the unit again.
+     */
+    resync?: true
   }
 
 /** What an outbound message is, for its signature and the message log. */
@@ -97,6 +114,10 @@ export interface AdapterOptions {
 export const signContext = (options: AdapterOptions, destination: string, unit: DeliveryUnit): SignContext | undefined =>
   options.signer === undefined ? undefined : { signer: options.signer, destination, messageId: unit.messageId, op: unit.op, ...(unit.sender === undefined ? {} : { sender: unit.sender }) }
 
+/** The environment variable that overrides a destination's setting (gateway/config.ts): `LGSP_DEST_<NAME>_<SUFFIX>`. */
+export const destinationEnv = (destination: string, suffix: string): string =>
+  `LGSP_DEST_${destination.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${suffix}`
+
 /** One destination's protocol. */
 export interface Adapter {
   readonly destination: string
@@ -106,5 +127,15 @@ export interface Adapter {
   /** Cuts a message into this destination's delivery units (at accept time, in order). */
   units (message: CanonicalMessage): UnitPlan[]
   deliver (unit: DeliveryUnit): Promise<DeliveryResult>
+  /**
+   * Sends a dossier's ledger record to a destination that said it does not hold the dossier
+   * (answered `resync` for `unit`); the worker calls it, then delivers `unit` again.
+   */
+  resync? (unit: DeliveryUnit, record: HoSo): Promise<DeliveryResult>
+  /**
+   * While the destination is paused (credentials refused): tries the credentials alone (a
+   * login). Absent, the worker probes with one queued unit.
+   */
+  probe? (): Promise<DeliveryResult>
   close (): Promise<void>
 }

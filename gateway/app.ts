@@ -2,6 +2,8 @@
  * Builds the gateway's HTTP app from a config and its parts. It does not listen: server.ts
  * does, and tests drive the app with `inject`.
  */
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
 import formbody from '@fastify/formbody'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { AdapterRegistry } from '../adapters/registry.js'
@@ -27,6 +29,7 @@ import { taxNoticeRoutes } from './routes/tax-notices.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
+import { lgspError } from './errors.js'
 import { WarningTally, type WarningCode } from './warnings.js'
 import type { GatewaySigning } from './crypto/signing.js'
 
@@ -46,21 +49,77 @@ export interface AppDeps {
   signing?: GatewaySigning
 }
 
+/** An incoming X-Request-Id the gateway adopts as the request id: 1 to 128 visible ASCII characters (anything else gets a new id). */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
+/** W3C traceparent, version 00 (https://www.w3.org/TR/trace-context/#traceparent-header); all-zero ids are invalid. */
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
+
+/** The trace id of a valid incoming traceparent header, else undefined. */
+export function traceIdOf (header: string | string[] | undefined): string | undefined {
+  const m = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null
+  if (m === null || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined
+  return m[1]
+}
+
+/** The request id: the caller's X-Request-Id when it is safe to log and echo, else a new UUIDv7. */
+function requestIdOf (req: IncomingMessage): string {
+  const h = req.headers['x-request-id']
+  return typeof h === 'string' && REQUEST_ID.test(h) ? h : uuidv7()
+}
+
+/** HTTPS (and mTLS) options from `http.tls`: PEM files read once at start-up. */
+export function httpsOptions (config: GatewayConfig): { key: Buffer, cert: Buffer, ca?: Buffer, requestCert?: boolean, rejectUnauthorized?: boolean } | undefined {
+  const tls = config.http.tls
+  if (tls === undefined) return undefined
+  const read = (key: string, path: string): Buffer => {
+    try {
+      return readFileSync(path)
+    } catch (err) {
+      throw lgspError('LGSP_ERR_CONFIG_INVALID', `http.tls.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file the gateway's user can read.`)
+    }
+  }
+  const out: { key: Buffer, cert: Buffer, ca?: Buffer, requestCert?: boolean, rejectUnauthorized?: boolean } = { key: read('keyFile', tls.keyFile), cert: read('certFile', tls.certFile) }
+  // mTLS: the handshake itself refuses a client without a certificate from these CAs.
+  if (tls.clientCaFile !== undefined) Object.assign(out, { ca: read('clientCaFile', tls.clientCaFile), requestCert: true, rejectUnauthorized: true })
+  return out
+}
+
 export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const https = httpsOptions(config)
+  const accepted = new WeakMap<object, string>()
   const app = Fastify({
+    // Typed as plain HTTP: the routes are the same on an https server (node's https.Server is an http.Server).
+    ...(https === undefined ? {} : { https } as object),
+    // Behind a terminator: X-Forwarded-For names the client (req.ip), for the callback allow-list and the log.
+    // Fastify takes a hop count too (proxy-addr), which its types leave out.
+    trustProxy: (config.http.trustProxy ?? false) as boolean | string[],
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Fastify's own per-request lines are replaced by the single onResponse line below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
-    genReqId: () => uuidv7(),
+    genReqId: requestIdOf,
     requestIdHeader: false,
     return503OnClosing: true
   })
-  // One line per request, after the reply: no query strings, no bodies.
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({ method: req.method, url: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), member: req.member?.id }, 'request')
+  // A caller's W3C trace: every log line of the request carries its trace id.
+  app.addHook('onRequest', async (req) => {
+    const traceId = traceIdOf(req.headers.traceparent)
+    if (traceId !== undefined) req.log = req.log.child({ traceId })
   })
-  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id) })
+  // One line per request, after the reply: no query strings, no bodies. The accepted message's
+  // id ties the request (and its trace) to the delivery lines, which carry it.
+  app.addHook('onResponse', async (req, reply) => {
+    const messageId = accepted.get(req)
+    req.log.info({ method: req.method, url: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), member: req.member?.id, ip: req.ip, ...(messageId === undefined ? {} : { messageId }) }, 'request')
+  })
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-request-id', req.id)
+    // The accept reply's messageId (202), read from the serialised reply, not re-parsed.
+    if (reply.statusCode === 202 && typeof payload === 'string') {
+      const m = /"messageId":"([^"]{1,64})"/.exec(payload)
+      if (m !== null) accepted.set(req, m[1]!)
+    }
+  })
   problemPlugin(app, config.http.bodyLimitBytes)
   await app.register(formbody, { bodyLimit: 16 * 1024 })
   // Before the routes: the document is built from the routes added after it.

@@ -50,6 +50,14 @@ const certOption: Record<string, Option> = {
   cert: { type: 'string', arg: 'PEM', help: 'the gateway certificate to trust (default: the PKI folder\'s gateway/cert.pem)' },
   dir: { type: 'string', arg: 'DIR', help: 'the PKI folder (default: the config\'s pki.dir, else ./data/pki)' }
 }
+/** Which dead letters `dlq replay|discard` take when no ID is given, why, and who asks. */
+const dlqActionOptions: Record<string, Option> = {
+  destination: { type: 'string', arg: 'NAME', help: 'every dead letter of this destination' },
+  code: { type: 'string', arg: 'CODE', help: 'every dead letter with this error code (LGSP_ERR_…)' },
+  dossier: { type: 'string', arg: 'MaHoSo', help: 'every dead letter of this dossier' },
+  reason: { type: 'string', arg: 'TEXT', help: 'why (required for discard and for bulk actions; kept in the message log)' },
+  as: { type: 'string', arg: 'MEMBER', help: 'the operator recorded in the message log (default cli:<os user>)' }
+}
 const keyOption: Record<string, Option> = {
   key: { type: 'string', arg: 'ec|rsa', default: 'ec', help: 'key type: ec (ECDSA P-256) or rsa (RSA-2048)' },
   dir: certOption.dir!
@@ -86,18 +94,30 @@ const commands: Command[] = [
   },
   {
     name: 'dlq replay',
-    args: 'ID',
-    summary: 'put a dead-lettered delivery back in its queue (attempts reset)',
-    examples: ['lgsp dlq replay 42'],
+    args: '[ID]',
+    summary: 'put a dead-lettered delivery back in its queue (attempts reset), or every one a filter matches',
+    details: 'With an ID, that one; else every dead letter matching --destination, --code and --dossier (at least one), with --reason. Each action is written to the message log with the operator (--as, else cli:<os user>).',
+    options: dlqActionOptions,
+    examples: ['lgsp dlq replay 42', 'lgsp dlq replay --destination dvcqg --code LGSP_ERR_UPSTREAM_UNAVAILABLE --reason "DVCQG back after maintenance"'],
     run: async () => (await import('./cli/store.js')).dlqReplay
   },
   {
     name: 'dlq discard',
-    args: 'ID',
-    summary: 'drop a dead-lettered delivery so the dossier\'s later ones flow',
-    options: { reason: { type: 'string', arg: 'TEXT', default: 'discarded from the command line', help: 'why (kept with the entry)' } },
-    examples: ['lgsp dlq discard 42 --reason "duplicate at source"'],
+    args: '[ID]',
+    summary: 'drop a dead-lettered delivery so the dossier\'s later ones flow, or every one a filter matches',
+    details: 'A reason is required; it is written to the message log with the operator (--as, else cli:<os user>).',
+    options: dlqActionOptions,
+    examples: ['lgsp dlq discard 42 --reason "duplicate at source"', 'lgsp dlq discard --dossier 000.00.01.H56-240201-0001 --reason "withdrawn at the one-stop"'],
     run: async () => (await import('./cli/store.js')).dlqDiscard
+  },
+  {
+    name: 'destinations resume',
+    args: 'NAME',
+    summary: 'resume a destination paused because it refused the gateway\'s credentials',
+    details: 'The running gateway resumes it at its next poll (it also resumes by itself once a probe goes through). The request is written to the message log.',
+    options: { as: { type: 'string', arg: 'MEMBER', help: 'the operator (default cli:<os user>)' } },
+    examples: ['lgsp destinations resume dvcqg'],
+    run: async () => (await import('./cli/store.js')).destinationsResume
   },
   {
     name: 'payments settle',
@@ -260,7 +280,7 @@ Usage: lgsp <command> [options]
 
 ${section('Run', ['start', 'demo'])}
 
-${section('Daily operation', ['queues', 'dlq', 'payments', 'indicators', 'reconcile'])}
+${section('Daily operation', ['queues', 'dlq', 'destinations', 'payments', 'indicators', 'reconcile'])}
 
 ${section('Keys, certificates and the message log', ['members', 'certs', 'verify', 'log'])}
 

@@ -123,7 +123,10 @@ export const indicatorErrors = {
 
 /** Operator endpoints. */
 export const adminErrors = {
-  LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.')
+  LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.'),
+  LGSP_ERR_DLQ_REASON_REQUIRED: def(400, 'Reason required', 'Say why in `reason` (1 to 500 characters): it is written to the message log with your member id.'),
+  LGSP_ERR_DLQ_FILTER_REQUIRED: def(400, 'Filter required', 'Name at least one of destination, code or maHoSo: a bulk action never takes the whole dead-letter list by accident.'),
+  LGSP_ERR_DESTINATION_UNKNOWN: def(404, 'No such destination', 'Name a destination of the config (GET /v1/admin/queues lists them).')
 } as const
 
 /** Delivery to destinations; recorded on outbox entries and dead letters, never sent to clients. */
@@ -135,7 +138,9 @@ export const deliveryErrors = {
   LGSP_ERR_UPSTREAM_REJECTED: def(502, 'Destination rejected the request (4xx)', 'Fix the message or the destination settings, then replay it.', false),
   LGSP_ERR_UPSTREAM_BAD_REPLY: def(502, 'Destination reply not understood', 'The gateway retries; check the destination URL.', true),
   // Retried, not dead-lettered: a wrong password would otherwise dead-letter every queued message.
-  LGSP_ERR_DVCQG_LOGIN: def(502, 'DVCQG login refused', 'Check the DVCQG username and password (LGSP_DEST_<NAME>_PASSWORD); queued messages go out once login works.', true),
+  LGSP_ERR_DVCQG_LOGIN: def(502, 'DVCQG login refused', 'The destination is paused: fix destinations.<name>.username / password (LGSP_DEST_<NAME>_PASSWORD); it resumes by itself once a login works, or on POST /v1/admin/destinations/<name>/resume.', true),
+  // Retried (the destination pauses), not dead-lettered, for the same reason.
+  LGSP_ERR_UPSTREAM_CREDENTIALS: def(502, 'Destination refused the gateway\'s credentials (401/403)', 'The destination is paused: fix destinations.<name>.token (LGSP_DEST_<NAME>_TOKEN); it resumes by itself once a probe goes through, or on POST /v1/admin/destinations/<name>/resume.', true),
   LGSP_ERR_DVCQG_SESSION: def(502, 'DVCQG session rejected after a fresh login', 'The gateway retries.', true),
   LGSP_ERR_DVCQG_REJECTED: def(502, 'DVCQG rejected the dossier (error_code)', 'Fix the dossier as DVCQG says in the dead-letter reason, then replay it.', false),
   LGSP_ERR_DVCQG_BUSY: def(502, 'DVCQG busy (error_code)', 'The gateway retries.', true)

@@ -547,6 +547,27 @@ export interface GatewayConfig {
      * Largest request body accepted; larger ones get 413 LGSP_ERR_REQUEST_TOO_LARGE.
      */
     bodyLimitBytes: number
+    /**
+     * Behind a TLS terminator or load balancer: which proxies' X-Forwarded-For / X-Forwarded-Proto to believe, so the client address (the PayGov callback allow-list, the request log) is the real one. false (default): the socket's address; true: any proxy (only when nothing else can reach the port); a number: that many proxy hops; a list: the proxies' addresses or CIDR ranges, e.g. ["10.0.0.0/8"].
+     */
+    trustProxy: boolean | number | [string, ...string[]]
+    /**
+     * Serve HTTPS directly (without a terminator in front). Keys and certificates are read from PEM files at start-up.
+     */
+    tls?: {
+      /**
+       * PEM private key of the gateway's server certificate.
+       */
+      keyFile: string
+      /**
+       * PEM server certificate, with its intermediate CAs after it.
+       */
+      certFile: string
+      /**
+       * mTLS: PEM CA certificate(s) that issue member client certificates. Given, a client must present a certificate chaining to one of them (the TLS handshake refuses it otherwise); bearer tokens are still required on top.
+       */
+      clientCaFile?: string
+    }
   }
   /**
    * Where messages, queues, the ledger and the message log are kept: embedded SQLite (one gateway) or Redis (several instances).
@@ -695,6 +716,10 @@ export interface GatewayConfig {
      * How often an idle worker looks for due units (new messages wake it at once).
      */
     pollIntervalMs: number
+    /**
+     * A destination that refuses the gateway's credentials (DVCQG login refused, a one-stop's 401/403) is paused: its queue holds and every this many ms the credentials are tried again (a DVCQG login, or one queued message); it resumes as soon as they work.
+     */
+    pauseProbeMs: number
     /**
      * Exponential backoff with jitter between attempts of a unit that failed in a retryable way.
      */

@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { projectRoot } from '../gateway/paths.js'
 import { hoso, progress, startStack, testConfigDocument, waitFor, type Stack } from './helpers.js'
+import { poisonProgress } from './delivery/poison.js'
 
 const run = promisify(execFile)
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
@@ -22,7 +23,7 @@ t.test('lgsp dlq list and replay operate on the running gateway\'s store', async
   const record = hoso(1)
   await s.post('onestop', '/v1/dossiers', record)
   await waitFor('synced', () => s.dvcqg.dossiers.has(record.MaHoSo))
-  s.dvcqg.dossiers.delete(record.MaHoSo)
+  const lift = poisonProgress(s.dvcqg, record.MaHoSo)
   await s.post('onestop', `/v1/dossiers/${record.MaHoSo}/progress`, progress(record.MaHoSo, 10, 4))
   await waitFor('dead-lettered', async () => JSON.parse(await lgsp(s, 'dlq', 'list', '--json')).length === 1)
   const [entry] = JSON.parse(await lgsp(s, 'dlq', 'list', '--json')) as Array<{ id: number, code: string, maHoSo: string, failedAt: string }>
@@ -30,11 +31,12 @@ t.test('lgsp dlq list and replay operate on the running gateway\'s store', async
   const table = await lgsp(s, 'dlq', 'list')
   t.match(table, /^id\s+destination\s+dossier\s+op\s+attempts\s+code\s+failedAt/, 'a readable table by default')
   t.match(table, new RegExp(`${entry!.id}\\s+dvcqg\\s+${record.MaHoSo.replace(/\./g, '\\.')}`))
-  s.dvcqg.dossiers.set(record.MaHoSo, { record: { MaHoSo: record.MaHoSo }, progress: [], creates: 1, updates: 0 })
-  t.equal((await lgsp(s, 'dlq', 'replay', String(entry!.id))).trim(), `replayed ${entry!.id}`)
+  lift()
+  t.match((await lgsp(s, 'dlq', 'replay', String(entry!.id))).trim(), new RegExp(`^replayed ${entry!.id} \\(message log: [0-9a-f-]{36}\\)$`))
   await waitFor('delivered after the replay', () => s.dvcqg.dossiers.get(record.MaHoSo)?.progress.length === 1)
   t.same(JSON.parse(await lgsp(s, 'dlq', 'list', '--json')), [])
   await t.rejects(lgsp(s, 'dlq', 'replay', '99999'), { code: 1 }, 'an unknown entry exits 1')
+  await t.rejects(lgsp(s, 'dlq', 'discard', '--destination', 'dvcqg'), { code: 1 }, 'a bulk discard without a reason is refused')
   t.match(JSON.parse(await lgsp(s, 'queues', '--json')), [{ destination: 'dvcqg', dead: 0 }])
 })
 

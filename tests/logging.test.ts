@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import t from 'tap'
 import { createLogger, scrub } from '../gateway/logger.js'
 import { CITIZEN_ID, hoso, progress, startStack, waitFor } from './helpers.js'
+import { poisonProgress } from './delivery/poison.js'
 
 const personal = [CITIZEN_ID, 'Nguyễn Thị Bình', '0912345678', 'binh.nguyen@example.vn', 'Trần Văn Cường']
 
@@ -35,9 +36,9 @@ t.test('a citizen ID posted through every route never appears in the logs', asyn
   await s.gateway.app.inject({ method: 'POST', url: '/v1/callbacks/paygov', headers: { 'content-type': 'application/json' }, payload: { MaThamChieu: CITIZEN_ID, ThongTinGiaoDich: personal[1] } })
   await s.get('operator', `/v1/payments/${CITIZEN_ID}`)
 
-  // Delivery failures too: DVCQG refuses progress for a dossier it lost, and quotes the data back.
+  // Delivery failures too: DVCQG refuses progress as for a dossier it does not hold (even after the re-sync), and quotes the data back.
   await waitFor('delivered', () => s.dvcqg.dossiers.get(id)?.progress.length === 2)
-  s.dvcqg.dossiers.delete(id)
+  poisonProgress(s.dvcqg, id)
   await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 40, 10, `Trả kết quả cho ${personal[1]} ${CITIZEN_ID}`))
   await waitFor('dead-lettered', async () => ((await s.get('operator', '/v1/admin/dlq')).json() as { entries: unknown[] }).entries.length === 1)
 

@@ -56,6 +56,13 @@ export class DvcqgClient {
     return this.#login
   }
 
+  /** A fresh login now (the paused destination's probe): true when DVCQG accepts the credentials. */
+  async login (): Promise<true | Failure> {
+    this.#session = undefined
+    const r = await this.#ensureSession()
+    return typeof r === 'string' ? true : r
+  }
+
   async #doLogin (renewing: boolean): Promise<string | Failure> {
     const at = this.#now()
     let res

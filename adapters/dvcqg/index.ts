@@ -12,7 +12,8 @@
  */
 import type { DvcqgDestination } from '../../schemas/types.js'
 import { scrub } from '../../gateway/logger.js'
-import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
+import type { HoSo } from '../../schemas/types.js'
+import { destinationEnv, signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { DvcqgClient, type CallOutcome, type DvcqgClientOptions } from './client.js'
 import { canonical, chunk, fromWireAgency, fromWireProcedure, progressKey, services, statusOf, toWireHoSo, toWireProgress, toWireStatus, type DvcqgAgency, type DvcqgProcedure } from './codec.js'
 
@@ -72,10 +73,29 @@ export class DvcqgAdapter implements Adapter {
   }
 
   async deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
-    if (unit.op === 'dossier') return await this.#syncDossier(unit)
-    if (unit.op === 'progress') return await this.#updateProgress(unit)
-    if (unit.op === 'status') return await this.#syncStatus(unit)
+    if (unit.op === 'dossier') return this.#pauseOnLogin(await this.#syncDossier(unit))
+    if (unit.op === 'progress') return this.#pauseOnLogin(await this.#updateProgress(unit))
+    if (unit.op === 'status') return this.#pauseOnLogin(await this.#syncStatus(unit))
     return { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: `unknown DVCQG operation ${unit.op}`, uncertain: false }
+  }
+
+  /** Sends the ledger's record of a dossier DVCQG said it does not hold (a create; "already exists" turns it into an update). */
+  async resync (unit: DeliveryUnit, record: HoSo): Promise<DeliveryResult> {
+    const payload: DossierPayload = { record: toWireHoSo(record), isUpdating: false }
+    return this.#pauseOnLogin(await this.#syncDossier({ ...unit, op: 'dossier', uncertain: false, payload }))
+  }
+
+  /** While paused: a fresh login says whether the username and password work again. */
+  async probe (): Promise<DeliveryResult> {
+    const r = await this.client.login()
+    return r === true ? { ok: true } : this.#pauseOnLogin(r)
+  }
+
+  /** A refused login is the gateway's password, not the message: the destination pauses until it works. */
+  #pauseOnLogin (result: DeliveryResult): DeliveryResult {
+    if (result.ok || result.code !== 'LGSP_ERR_DVCQG_LOGIN') return result
+    const fix = `destinations.${this.destination}.username and destinations.${this.destination}.password (${destinationEnv(this.destination, 'PASSWORD')})`
+    return { ...result, pause: { fix } }
   }
 
   /** Every procedure DVCQG lists (LayDanhSachTTHC): codes and names, sometimes the field. */
@@ -157,7 +177,10 @@ export class DvcqgAdapter implements Adapter {
       entries = entries.filter((e) => !have.has(progressKey(e)))
       if (entries.length === 0) return { ok: true, note: 'already held by DVCQG (TraCuuHoSo)' }
     }
-    return settle(services.updateProgress, await this.client.call(services.updateProgress, { data: entries }, signContext(this.#options, this.destination, unit)))
+    const outcome = await this.client.call(services.updateProgress, { data: entries }, signContext(this.#options, this.destination, unit))
+    // "Hồ sơ không tồn tại": DVCQG lost (or never got) the dossier; the worker re-syncs it and sends the entries again.
+    if (outcome.ok && outcome.reply.cls === 'missing') return { ...(settle(services.updateProgress, outcome) as Failure), resync: true }
+    return settle(services.updateProgress, outcome)
   }
 
   async #syncStatus (unit: DeliveryUnit): Promise<DeliveryResult> {
@@ -169,7 +192,9 @@ export class DvcqgAdapter implements Adapter {
         return { ok: true, note: 'already held by DVCQG (TraCuuHoSo)' }
       }
     }
-    return settle(services.syncStatus, await this.client.call(services.syncStatus, { type: '2', data }, signContext(this.#options, this.destination, unit)))
+    const outcome = await this.client.call(services.syncStatus, { type: '2', data }, signContext(this.#options, this.destination, unit))
+    if (outcome.ok && outcome.reply.cls === 'missing') return { ...(settle(services.syncStatus, outcome) as Failure), resync: true }
+    return settle(services.syncStatus, outcome)
   }
 
   async close (): Promise<void> {

@@ -29,6 +29,7 @@ export class OnestopClient {
       return transportFailure(err)
     }
     if (res.status >= 200 && res.status < 300) return { ok: true }
+    if (res.status === 401 || res.status === 403) return { ok: false, code: 'LGSP_ERR_UPSTREAM_CREDENTIALS', message: `HTTP ${res.status}: bearer key refused`, uncertain: false }
     return statusFailure(res.status, res.headers['retry-after'])
   }
 

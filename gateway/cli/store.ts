@@ -45,14 +45,42 @@ export async function dlqList ({ file, values, out }: Context): Promise<number> 
   return 0
 }
 
+/**
+ * `dlq replay|discard ID`, or every dead letter a filter matches (--destination, --code,
+ * --dossier), with a reason; each action is written to the message log with the operator
+ * (--as, else cli:<os user>), as the HTTP routes do (gateway/cli-dlq.ts).
+ */
 async function change ({ file, args, values, out }: Context, kind: 'replay' | 'discard'): Promise<number> {
-  const id = positiveId(args[0])
-  if (id === undefined) { process.stderr.write(`lgsp dlq ${kind}: give the dead-letter id (a number from 'lgsp dlq list')\n`); return 2 }
-  const done = await withStore(file, (s) => kind === 'replay' ? s.replayDead(id, Date.now()) : s.discardDead(id, Date.now(), String(values.reason)))
-  if (out.json) out.result({ id, [kind === 'replay' ? 'replayed' : 'discarded']: done })
-  else out.say(done ? `${kind === 'replay' ? 'replayed' : 'discarded'} ${id}` : `no dead-letter entry ${id}`)
-  return done ? 0 : 1
+  const { replay, discard } = await import('../cli-dlq.js')
+  const str = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
+  const id = args[0] === undefined ? undefined : positiveId(args[0])
+  if (args[0] !== undefined && id === undefined) { process.stderr.write(`lgsp dlq ${kind}: the dead-letter id is a number from 'lgsp dlq list'\n`); return 2 }
+  const options = {
+    ...(id === undefined ? {} : { id }),
+    ...(str(values.destination) === undefined ? {} : { destination: str(values.destination)! }),
+    ...(str(values.code) === undefined ? {} : { code: str(values.code)! }),
+    ...(str(values.dossier) === undefined ? {} : { maHoSo: str(values.dossier)! }),
+    ...(str(values.reason) === undefined ? {} : { reason: str(values.reason)! }),
+    ...(str(values.as) === undefined ? {} : { operator: str(values.as)! })
+  }
+  const done = await withStore(file, (s) => kind === 'replay' ? replay(options, s) : discard(options, s))
+  const verb = kind === 'replay' ? 'replayed' : 'discarded'
+  if (out.json) out.result(id === undefined ? { [verb]: done.ids.length, ids: done.ids, logMessageId: done.logMessageId ?? null } : { id, [verb]: done.found, logMessageId: done.logMessageId ?? null })
+  else if (!done.found) out.say(`no dead-letter entry ${id}`)
+  else out.say(`${verb} ${done.ids.length === 1 ? done.ids[0] : `${done.ids.length} dead letters`}${done.logMessageId === undefined ? '' : ` (message log: ${done.logMessageId})`}`)
+  return done.found ? 0 : 1
 }
 
 export const dlqReplay = (ctx: Context): Promise<number> => change(ctx, 'replay')
 export const dlqDiscard = (ctx: Context): Promise<number> => change(ctx, 'discard')
+
+/** `lgsp destinations resume NAME`: the running gateway's paused worker resumes at its next poll. */
+export async function destinationsResume ({ file, args, values, out }: Context): Promise<number> {
+  const name = args[0]
+  if (name === undefined) { process.stderr.write('lgsp destinations resume: give the destination name (from lgsp queues)\n'); return 2 }
+  const { resume } = await import('../cli-dlq.js')
+  const done = await withStore(file, (s) => resume({ destination: name, ...(typeof values.as === 'string' && values.as !== '' ? { operator: values.as } : {}) }, s))
+  if (out.json) out.result(done)
+  else out.say(`asked ${name} to resume (message log: ${done.logMessageId})`)
+  return 0
+}

@@ -34,9 +34,19 @@ export const defaultBreakerSettings: BreakerSettings = { windowSize: 100, minimu
 /** closed: calls flow; open: none; half-open: a few probes. */
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
+/** A change of state, for the log: the failure rate that decided it (of the window, or of the half-open probes). */
+export interface BreakerTransition {
+  from: BreakerState
+  to: BreakerState
+  failureRate: number
+  /** Open: how long until half-open probes (ms). */
+  openMs?: number
+}
+
 /** One destination's breaker; the worker asks it how many units it may start. */
 export class CircuitBreaker {
   readonly #s: BreakerSettings
+  readonly #onTransition: (t: BreakerTransition) => void
   #state: BreakerState = 'closed'
   /** The window: true for a failure, oldest first. */
   readonly #window: boolean[] = []
@@ -50,8 +60,9 @@ export class CircuitBreaker {
   /** Times the circuit opened (for operators and tests). */
   opened = 0
 
-  constructor (settings: Partial<BreakerSettings> = {}) {
+  constructor (settings: Partial<BreakerSettings> = {}, onTransition: (t: BreakerTransition) => void = () => {}) {
     this.#s = { ...defaultBreakerSettings, ...settings }
+    this.#onTransition = onTransition
     // A window smaller than the minimum could never open the circuit.
     this.#s.minimumCalls = Math.min(this.#s.minimumCalls, this.#s.windowSize)
     this.#openFor = this.#s.openMs
@@ -71,6 +82,7 @@ export class CircuitBreaker {
       this.#granted = 0
       this.#probeCalls = 0
       this.#probeFailures = 0
+      this.#onTransition({ from: 'open', to: 'half-open', failureRate: 0 })
     }
     if (this.#state === 'half-open') {
       const n = Math.max(0, Math.min(wanted, this.#s.halfOpenCalls - this.#granted))
@@ -105,30 +117,34 @@ export class CircuitBreaker {
       // Decided as soon as the remaining probes cannot change the verdict.
       if (this.#probeFailures / n >= t) {
         this.#openFor = Math.min(this.#s.maxOpenMs, this.#openFor * 2)
-        this.#open(now)
+        this.#open(now, this.#probeFailures / this.#probeCalls)
       } else if ((this.#probeFailures + (n - this.#probeCalls)) / n < t) {
-        this.#close()
+        this.#close(this.#probeFailures / this.#probeCalls)
       }
       return
     }
     this.#window.push(failed)
     if (failed) this.#windowFailures++
     if (this.#window.length > this.#s.windowSize && this.#window.shift() === true) this.#windowFailures--
-    if (this.#window.length >= this.#s.minimumCalls && this.failureRate >= this.#s.failureRateThreshold) this.#open(now)
+    if (this.#window.length >= this.#s.minimumCalls && this.failureRate >= this.#s.failureRateThreshold) this.#open(now, this.failureRate)
   }
 
-  #close (): void {
+  #close (failureRate: number): void {
+    const from = this.#state
     this.#state = 'closed'
     this.#window.length = 0
     this.#windowFailures = 0
     this.#openFor = this.#s.openMs
+    this.#onTransition({ from, to: 'closed', failureRate })
   }
 
-  #open (now: number): void {
+  #open (now: number, failureRate: number): void {
+    const from = this.#state
     this.#state = 'open'
     this.opened++
     this.#openUntil = now + this.#openFor
     this.#window.length = 0
     this.#windowFailures = 0
+    this.#onTransition({ from, to: 'open', failureRate, openMs: this.#openFor })
   }
 }

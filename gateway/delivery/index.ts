@@ -5,7 +5,9 @@ import type { AdapterRegistry } from '../../adapters/registry.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/types.js'
 import type { GatewayConfig } from '../../schemas/types.js'
-import { DestinationWorker, type WorkerStatus } from './worker.js'
+import { DestinationWorker, type PauseState, type WorkerStatus } from './worker.js'
+
+export { resumeCursor, type PauseState } from './worker.js'
 
 export class Delivery {
   readonly #workers = new Map<string, DestinationWorker>()
@@ -20,7 +22,8 @@ export class Delivery {
         concurrency,
         pollIntervalMs: Math.min(d.pollIntervalMs, store.pollIntervalMs ?? d.pollIntervalMs),
         retry: d.retry,
-        breaker: d.breaker
+        breaker: d.breaker,
+        pauseProbeMs: d.pauseProbeMs ?? 30_000
       }, log))
     }
   }
@@ -46,6 +49,24 @@ export class Delivery {
 
   status (): WorkerStatus[] {
     return [...this.#workers.values()].map((w) => w.status())
+  }
+
+  /** The destinations paused because they refused the gateway's credentials. */
+  paused (): Array<PauseState & { destination: string }> {
+    const out: Array<PauseState & { destination: string }> = []
+    for (const [destination, w] of this.#workers) {
+      const p = w.paused
+      if (p !== undefined) out.push({ destination, ...p })
+    }
+    return out
+  }
+
+  /** Whether this process runs a worker for the destination. */
+  has (destination: string): boolean { return this.#workers.has(destination) }
+
+  /** An operator's resume of a paused destination; false when it was not paused. */
+  resume (destination: string, by: string): boolean {
+    return this.#workers.get(destination)?.resume(by) ?? false
   }
 
   /** Whether every worker runs (for /readyz). */

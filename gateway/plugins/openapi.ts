@@ -280,6 +280,11 @@ const agencyPeriod = object({
   drill: { type: 'boolean', description: 'List the dossiers behind each figure.' }
 }, ['agency', 'period'])
 
+/** An operator's reason for acting on dead letters (recorded in the message log). */
+const reasonBody = (required: boolean): Record<string, unknown> => object({ reason: { type: 'string', minLength: 1, maxLength: 500 } }, required ? ['reason'] : [])
+/** Which dead letters a bulk action takes (at least one filter) and why. */
+const selectionBody = object({ destination: text, code: text, maHoSo: text, reason: { type: 'string', minLength: 1, maxLength: 500 } }, ['reason'])
+
 /** The route schemas, one per route: `schema: routeDocs.<name>` in the route options. */
 export const routeDocs = {
   token: {
@@ -346,7 +351,7 @@ export const routeDocs = {
   deadLetters: {
     tags: ['operators'],
     summary: 'Dead letters, with reason and how many units wait behind each',
-    querystring: object({ destination: text, maHoSo: text, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }),
+    querystring: object({ destination: text, maHoSo: text, code: text, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }),
     security: bearer,
     response: { 200: json(doc('DeadLetters'), 'Oldest first.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
@@ -355,14 +360,37 @@ export const routeDocs = {
     summary: 'Put a dead letter back in its queue',
     params: idParams,
     security: bearer,
-    response: { 200: json(object({ id: { type: 'integer' }, replayed: { const: true } }, ['id', 'replayed']), 'Queued again.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_DLQ_NOT_FOUND']) }
+    body: reasonBody(false),
+    response: { 200: json(object({ id: { type: 'integer' }, replayed: { const: true }, logMessageId: { type: ['string', 'null'] } }, ['id', 'replayed']), 'Queued again; the action is in the message log.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_DLQ_NOT_FOUND']) }
+  },
+  bulkReplay: {
+    tags: ['operators'],
+    summary: 'Put back every dead letter of a destination, error code or dossier',
+    body: selectionBody,
+    security: bearer,
+    response: { 200: json(object({ replayed: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer' } }, logMessageId: { type: ['string', 'null'] } }, ['replayed', 'ids']), 'What was queued again.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_DLQ_FILTER_REQUIRED', 'LGSP_ERR_DLQ_REASON_REQUIRED']) }
+  },
+  bulkDiscard: {
+    tags: ['operators'],
+    summary: 'Drop every dead letter of a destination, error code or dossier, with a reason',
+    body: selectionBody,
+    security: bearer,
+    response: { 200: json(object({ discarded: { type: 'integer' }, ids: { type: 'array', items: { type: 'integer' } }, logMessageId: { type: ['string', 'null'] } }, ['discarded', 'ids']), 'What was dropped.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_DLQ_FILTER_REQUIRED', 'LGSP_ERR_DLQ_REASON_REQUIRED']) }
+  },
+  resume: {
+    tags: ['operators'],
+    summary: 'Resume a destination paused because it refused the gateway\'s credentials',
+    params: object({ name: text }, ['name']),
+    security: bearer,
+    response: { 200: json(object({ destination: text, resumed: { type: 'boolean' }, paused: { const: false } }, ['destination', 'resumed', 'paused']), 'Resumed (or was not paused).'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_DESTINATION_UNKNOWN']) }
   },
   discard: {
     tags: ['operators'],
     summary: 'Drop a dead letter so the dossier\'s later units flow',
     params: idParams,
     security: bearer,
-    response: { 200: json(object({ id: { type: 'integer' }, discarded: { const: true } }, ['id', 'discarded']), 'Discarded.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_DLQ_NOT_FOUND']) }
+    body: reasonBody(true),
+    response: { 200: json(object({ id: { type: 'integer' }, discarded: { const: true }, logMessageId: { type: ['string', 'null'] } }, ['id', 'discarded']), 'Discarded; the action is in the message log.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_DLQ_NOT_FOUND', 'LGSP_ERR_DLQ_REASON_REQUIRED']) }
   },
   postPayment: {
     tags: ['payments'],

@@ -17,6 +17,10 @@ export function healthRoutes (app: FastifyInstance, store: Store, delivery: Deli
     if (closing() || !storeUp || !workersUp) {
       return sendProblem(reply, lgspError('LGSP_ERR_SERVER_UNAVAILABLE', `store ${storeUp ? 'up' : 'down'}, workers ${workersUp ? 'up' : 'down'}${closing() ? ', shutting down' : ''}`))
     }
-    return { status: 'ready', store: store.kind, workers: delivery?.status() ?? [] }
+    // A paused destination (credentials refused) keeps the instance in service: intake still
+    // works and its queue holds, and another instance would be refused just the same. The
+    // reply says so (200, status "degraded", `paused`) for monitoring to alert on.
+    const paused = delivery?.paused() ?? []
+    return { status: paused.length > 0 ? 'degraded' : 'ready', store: store.kind, paused, workers: delivery?.status() ?? [] }
   })
 }

@@ -681,6 +681,7 @@ export class SqliteStore implements Store {
     const args: unknown[] = []
     if (filter.destination !== undefined) { where.push('o.destination = ?'); args.push(filter.destination) }
     if (filter.maHoSo !== undefined) { where.push('o.ma_ho_so = ?'); args.push(filter.maHoSo) }
+    if (filter.code !== undefined) { where.push('o.last_error_code = ?'); args.push(filter.code) }
     args.push(filter.limit ?? 100)
     const rows = this.#db.prepare<unknown[], OutboxRecord & { blocked: number }>(`
       SELECT o.*, (SELECT COUNT(*) FROM outbox p WHERE p.destination = o.destination AND p.ma_ho_so = o.ma_ho_so AND p.id > o.id) AS blocked

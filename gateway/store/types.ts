@@ -135,6 +135,8 @@ export interface DossierView {
 export interface DeadFilter {
   destination?: string
   maHoSo?: string
+  /** The error code the unit died with (e.g. LGSP_ERR_DVCQG_REJECTED). */
+  code?: string
   limit?: number
 }
 

@@ -6,6 +6,7 @@ import { classifyReply, toWireHoSo } from '../../adapters/dvcqg/codec.js'
 import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { DvcqgDestination } from '../../schemas/types.js'
 import { isRetryable } from '../../gateway/errors.js'
+import { outboundTrace, traceparentFor } from '../../adapters/http.js'
 import { hoso, progress } from '../helpers.js'
 
 const cfg = (url: string, extra: Partial<DvcqgDestination> = {}): DvcqgDestination => ({
@@ -80,13 +81,56 @@ t.test('transport failures: refused is certain, a timeout after sending is not',
   t.equal(sim.repeats, 0)
 })
 
-t.test('a wrong password is a login failure, retried (operators fix the config, nothing is dead-lettered)', async (t) => {
+t.test('a wrong password is a login failure that pauses the destination, naming the setting to fix; the probe is a login', async (t) => {
   const sim = await new DvcqgSimulator().start()
   t.teardown(() => sim.stop())
-  const adapter = new DvcqgAdapter('dvcqg', cfg(sim.url, { password: 'wrong' }))
+  const adapter = new DvcqgAdapter('dvcqg-hcm', cfg(sim.url, { password: 'wrong' }))
   t.teardown(() => adapter.close())
-  t.match(await adapter.deliver(dossierUnit()), { ok: false, code: 'LGSP_ERR_DVCQG_LOGIN', uncertain: false })
+  t.match(await adapter.deliver(dossierUnit()), { ok: false, code: 'LGSP_ERR_DVCQG_LOGIN', uncertain: false, pause: { fix: /destinations\.dvcqg-hcm\.password \(LGSP_DEST_DVCQG_HCM_PASSWORD\)/ } })
   t.equal(isRetryable('LGSP_ERR_DVCQG_LOGIN'), true)
+  t.match(await adapter.probe(), { ok: false, pause: {} }, 'the probe is refused too')
+  const good = new DvcqgAdapter('dvcqg', cfg(sim.url))
+  t.teardown(() => good.close())
+  t.match(await good.probe(), { ok: true })
+  t.equal(sim.calls.DongBoHoSoMC ?? 0, 0, 'a probe sends no message')
+})
+
+t.test('progress for a dossier DVCQG does not hold asks for a re-sync; resync creates it from the ledger record', async (t) => {
+  const sim = await new DvcqgSimulator().start()
+  t.teardown(() => sim.stop())
+  const adapter = new DvcqgAdapter('dvcqg', cfg(sim.url))
+  t.teardown(() => adapter.close())
+  const record = hoso(7)
+  const [plan] = adapter.units({ kind: 'progress', messageId: 'm', sender: 's', maHoSo: record.MaHoSo, entries: [progress(record.MaHoSo, 10, 4)] })
+  const unit: DeliveryUnit = { id: 1, maHoSo: record.MaHoSo, messageId: 'm', op: 'progress', attempts: 1, uncertain: false, payload: plan!.payload }
+  t.match(await adapter.deliver(unit), { ok: false, code: 'LGSP_ERR_DVCQG_REJECTED', resync: true, message: /không tồn tại/ })
+  t.match(await adapter.resync(unit, record), { ok: true })
+  t.match(sim.dossiers.get(record.MaHoSo), { creates: 1, record: { MaHoSo: record.MaHoSo, MaTTHC: record.MaTTHC } })
+  t.match(await adapter.resync(unit, record), { ok: true }, 'held already: "already exists" turns into an update')
+  t.match(await adapter.deliver(unit), { ok: true })
+})
+
+t.test('delivery requests carry the attempt\'s traceparent and the message id as x-request-id', async (t) => {
+  const seen: Array<Record<string, unknown>> = []
+  const server: Server = createServer((req, res) => {
+    seen.push({ ...req.headers })
+    req.resume()
+    req.on('end', () => {
+      const body = req.url === '/api/auth' ? { error_code: 0, session: 's1' } : { error_code: 0, message: 'Thành công' }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const adapter = new DvcqgAdapter('dvcqg', cfg(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
+  t.teardown(() => adapter.close())
+  const messageId = '01936f1e-3b1c-7cc0-8a3e-1f2d3c4b5a69'
+  const traceparent = traceparentFor(messageId)
+  t.match(traceparent, /^00-01936f1e3b1c7cc08a3e1f2d3c4b5a69-[0-9a-f]{16}-01$/, 'the message id is the trace id')
+  t.not(traceparentFor(messageId), traceparent, 'a new span id per attempt')
+  t.match(await outboundTrace.run({ traceparent, requestId: messageId }, () => adapter.deliver(dossierUnit())), { ok: true })
+  t.equal(seen.length, 2, 'login and the call')
+  for (const h of seen) t.match(h, { traceparent, 'x-request-id': messageId })
 })
 
 t.test('logins are shared by concurrent calls and renewed once on expiry', async (t) => {
@@ -251,7 +295,7 @@ t.test('with statusSync a progress message also sends its latest status with Don
   t.match(plans[1]!.payload, { data: { MaHoSo: id, TrangThai: '4', TrangThaiHoSo: '4', NgayXuLy: progress(id, 20, 4).ThoiDiemXuLy } })
   const unit = (n: number, payload: unknown, uncertain = false): DeliveryUnit => ({ id: n, maHoSo: id, messageId: 'm', op: 'status', attempts: 1, uncertain, payload })
 
-  t.match(await adapter.deliver(unit(1, plans[1]!.payload)), { ok: false, code: 'LGSP_ERR_DVCQG_REJECTED', message: /không tồn tại/ }, 'refused for a dossier DVCQG does not hold')
+  t.match(await adapter.deliver(unit(1, plans[1]!.payload)), { ok: false, code: 'LGSP_ERR_DVCQG_REJECTED', message: /không tồn tại/, resync: true }, 'refused for a dossier DVCQG does not hold: re-sync it first')
   t.match(await adapter.deliver(dossierUnit(3)), { ok: true })
   t.equal(sim.dossiers.get(id)!.record.TrangThaiHoSo, '2')
   t.match(await adapter.deliver(unit(2, plans[1]!.payload)), { ok: true })

@@ -21,7 +21,7 @@ t.test('each one-stop failure mode maps to its code', async (t) => {
   t.match(await adapter.deliver(unitOf(adapter, 1)), { ok: true })
 
   const wrongKey = new OnestopAdapter('onestop', cfg(sim.url, 'not-the-webhook-key'))
-  t.match(await wrongKey.deliver(unitOf(wrongKey, 2)), { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', uncertain: false }, 'a 401 is permanent')
+  t.match(await wrongKey.deliver(unitOf(wrongKey, 2)), { ok: false, code: 'LGSP_ERR_UPSTREAM_CREDENTIALS', uncertain: false, pause: { fix: /destinations\.onestop\.token \(LGSP_DEST_ONESTOP_TOKEN\)/ } }, 'a 401 pauses the destination (the key, not the event)')
   await wrongKey.close()
 
   sim.server.setFaults({ mode: 'error' })

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { hoso, progress, startStack, waitFor, type Stack } from '../helpers.js'
+import { poisonProgress } from './poison.js'
 
 async function postMany (s: Stack, from: number, count: number): Promise<string[]> {
   const ids: string[] = []
@@ -14,19 +15,19 @@ async function postMany (s: Stack, from: number, count: number): Promise<string[
   return ids
 }
 
-/** A dossier DVCQG has lost after syncing it: its progress is then refused as "does not exist" (permanent). */
+const lifts = new Map<string, () => void>()
+
+/** A dossier whose progress DVCQG refuses as "does not exist" even after a re-sync (permanent). */
 async function poisoned (s: Stack, n: number): Promise<string> {
   const record = hoso(n)
   await s.post('onestop', '/v1/dossiers', record)
   await waitFor('dossier synced', () => s.dvcqg.dossiers.has(record.MaHoSo))
-  s.dvcqg.dossiers.delete(record.MaHoSo)
+  lifts.set(record.MaHoSo, poisonProgress(s.dvcqg, record.MaHoSo))
   return record.MaHoSo
 }
 
-/** DVCQG holds the dossier again (the operator fixed the cause). */
-const restore = (s: Stack, id: string): void => {
-  s.dvcqg.dossiers.set(id, { record: { MaHoSo: id }, progress: [], creates: 1, updates: 0 })
-}
+/** DVCQG takes the dossier's progress again (the operator fixed the cause). */
+const restore = (_s: Stack, id: string): void => { lifts.get(id)?.() }
 
 const allDelivered = (s: Stack, ids: string[]) => (): boolean =>
   ids.every((id) => s.dvcqg.dossiers.get(id)?.progress.length === 2)
@@ -156,7 +157,8 @@ t.test('a discarded dead letter lets the dossier\'s later units flow', async (t)
   await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 20, 9, 'Xong'))
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(s.dvcqg.dossiers.get(id)!.progress.length, 0, 'held back behind the dead letter')
-  t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, {})).statusCode, 200)
+  t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, {})).json().code, 'LGSP_ERR_DLQ_REASON_REQUIRED', 'a discard says why')
+  t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, { reason: 'entry sent twice by the one-stop' })).statusCode, 200)
   await waitFor('later unit delivered', () => s.dvcqg.dossiers.get(id)?.progress.length === 1)
   const view = (await s.get('onestop', `/v1/dossiers/${id}`)).json() as Record<string, any>
   t.same(view.deliveries.dvcqg.units.map((u: any) => u.state), ['delivered', 'discarded', 'delivered'])

@@ -9,6 +9,7 @@ import type { AcceptInput, FactsDeriver, Store } from '../../gateway/store/types
 import { agencyOf, countIndicators } from '../../gateway/ledger/indicators.js'
 import { GENESIS, sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
 import { hoso } from '../helpers.js'
+import { actOnMatching, actOnOne } from '../../gateway/delivery/dlq.js'
 
 export interface StoreFactory {
   /** A fresh, initialised store (keeping indicator facts with `facts`). */
@@ -127,6 +128,34 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.equal((later!.payload as { i: number }).i, 1, 'the later unit flows')
     const stats = await store.queueStats()
     t.match(stats, [{ destination: 'dvcqg', inflight: 1, dead: 0, delivered: 1 }])
+  })
+
+  t.test(`${name}: dead letters are selected by destination, code or dossier; bulk replay and discard write one message-log entry each`, async (t) => {
+    const store = await factory.open(t)
+    for (const n of [40, 41, 42]) await store.accept(acceptOf(n, { destinations: ['dvcqg', 'onestop'] }))
+    const codes = { [hoso(40).MaHoSo]: 'LGSP_ERR_DVCQG_REJECTED', [hoso(41).MaHoSo]: 'LGSP_ERR_DVCQG_REJECTED', [hoso(42).MaHoSo]: 'LGSP_ERR_UPSTREAM_REJECTED' } as const
+    for (const d of ['dvcqg', 'onestop']) {
+      const claimed = await store.claim(d, 10, now)
+      await store.complete(claimed.map((i) => ({ id: i.id, outcome: 'dead' as const, code: codes[i.maHoSo]!, error: 'no' })))
+    }
+    t.equal((await store.listDead({ code: 'LGSP_ERR_DVCQG_REJECTED' })).length, 4)
+    t.equal((await store.listDead({ code: 'LGSP_ERR_DVCQG_REJECTED', destination: 'onestop' })).length, 2)
+    t.equal((await store.listDead({ maHoSo: hoso(42).MaHoSo, code: 'LGSP_ERR_UPSTREAM_REJECTED' })).length, 2)
+
+    const tip = await store.logTip()
+    const replayed = await actOnMatching(store, 'replay', { destination: 'dvcqg', code: 'LGSP_ERR_DVCQG_REJECTED' }, 'operator', 'DVCQG fixed', now)
+    t.equal(replayed.ids.length, 2)
+    t.equal((await store.claim('dvcqg', 10, now)).length, 2, 'back in the queue')
+    const discarded = await actOnMatching(store, 'discard', { maHoSo: hoso(42).MaHoSo }, 'operator', 'withdrawn', now)
+    t.equal(discarded.ids.length, 2)
+    t.same(await store.listDead({ maHoSo: hoso(42).MaHoSo }), [])
+    const none = await actOnMatching(store, 'discard', { code: 'LGSP_ERR_UPSTREAM_NETWORK' }, 'operator', 'nothing', now)
+    t.same(none, { action: 'discard', ids: [] }, 'nothing matched, nothing logged')
+    const one = await actOnOne(store, 'discard', (await store.listDead({ destination: 'onestop' }))[0]!.id, 'operator', 'one by id', now)
+    t.equal(one?.ids.length, 1)
+    const log = await store.readLog({ fromSeq: tip.seq + 1 })
+    t.same(log.map((e) => [e.party, e.kind]), [['operator', 'dlq-replay'], ['operator', 'dlq-discard'], ['operator', 'dlq-discard']])
+    t.match(JSON.parse(log[1]!.body!), { reason: 'withdrawn', filter: { maHoSo: hoso(42).MaHoSo }, units: discarded.ids })
   })
 
   t.test(`${name}: units in flight at a crash come back as uncertain`, async (t) => {

@@ -584,7 +584,7 @@ export class RedisStore implements Store {
     for (const id of ids) {
       if (out.length >= (filter.limit ?? 100)) break
       const u = await this.#unit(id)
-      if (u === undefined || (filter.destination !== undefined && u.d !== filter.destination) || (filter.maHoSo !== undefined && u.m !== filter.maHoSo)) continue
+      if (u === undefined || (filter.destination !== undefined && u.d !== filter.destination) || (filter.maHoSo !== undefined && u.m !== filter.maHoSo) || (filter.code !== undefined && u.ec !== filter.code)) continue
       const queued = Number(await this.#cmd(['LLEN', this.#key('dq', u.d!, u.m!)]))
       out.push({
         id: Number(id), destination: u.d!, maHoSo: u.m!, messageId: u.msg!, op: u.op!, attempts: num(u.n),
