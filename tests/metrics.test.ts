@@ -1,3 +1,4 @@
+import { poisonProgress } from './delivery/poison.js'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { pino } from 'pino'
@@ -113,8 +114,8 @@ t.test('a delivery that fails is counted by outcome and code, and dead letters s
   const record = hoso(7)
   t.equal((await s.post('onestop', '/v1/dossiers', record)).statusCode, 202)
   await waitFor('dossier synced', () => s.dvcqg.dossiers.has(record.MaHoSo))
-  // DVCQG no longer knows the dossier: its progress is refused for good.
-  s.dvcqg.dossiers.delete(record.MaHoSo)
+  // DVCQG refuses the dossier's progress for good, even after the gateway re-syncs it.
+  poisonProgress(s.dvcqg, record.MaHoSo)
   t.equal((await s.post('onestop', `/v1/dossiers/${record.MaHoSo}/progress`, progress(record.MaHoSo, 10, 4))).statusCode, 202)
   await waitFor('a dead letter', async () => {
     const p = parse((await s.gateway.app.inject({ method: 'GET', url: '/metrics' })).body)
