@@ -14,6 +14,7 @@ import { Members } from './members.js'
 import { bearerAuth } from './plugins/auth.js'
 import { problemPlugin } from './plugins/problem.js'
 import { adminRoutes } from './routes/admin.js'
+import { consoleRoutes } from './routes/console.js'
 import { dossierRoutes } from './routes/dossiers.js'
 import { facadeRoutes } from './routes/dvcqg-facade.js'
 import { healthRoutes } from './routes/health.js'
@@ -82,6 +83,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
   taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
+  consoleRoutes(app, { config, store: deps.store, members, delivery: deps.delivery, statistics: deps.statistics, payments: deps.payments, signing: deps.signing })
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   return app
 }

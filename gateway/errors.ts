@@ -122,7 +122,9 @@ export const indicatorErrors = {
 
 /** Operator endpoints. */
 export const adminErrors = {
-  LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.')
+  LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.'),
+  LGSP_ERR_CONSOLE_SESSION: def(401, 'No console session', 'Log in at /console with an operator member\'s id and secret (the session lasts 8 hours).'),
+  LGSP_ERR_CONSOLE_CSRF: def(403, 'Cross-site request refused', 'Send state-changing console calls from the console page itself: same Origin and the X-CSRF-Token it was given at login.')
 } as const
 
 /** Delivery to destinations; recorded on outbox entries and dead letters, never sent to clients. */

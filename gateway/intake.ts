@@ -3,6 +3,7 @@
  * write (message log, idempotency record, ledger change, outbox rows). Only when that
  * write has committed does the caller get its 202.
  */
+import { activityOf } from './activity.js'
 import { createHash } from 'node:crypto'
 import type { AdapterRegistry, CanonicalMessage } from '../adapters/registry.js'
 import type { Catalogue } from './catalogue.js'
@@ -165,6 +166,7 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
   })
   if (!result.replayed) {
     deps.notify(destinations)
+    activityOf(deps.store).accepted(destinations, now)
     if (result.reply.warningCounts !== undefined) deps.onWarnings?.(req.member.id, kind, result.reply.warningCounts)
   }
   if (deps.receipts === undefined) return result
