@@ -121,7 +121,15 @@ function errorView (active, err) {
 // ---------- Overview ----------
 function chart (el, title, series, data, height = 150) {
   const width = Math.max(300, el.clientWidth || 380)
-  const opts = { width, height, legend: { show: true }, cursor: { drag: { x: false, y: false } }, scales: { x: { time: true } }, axes: [{ space: 60 }, { size: 46 }], series: [{}, ...series] }
+  // Our own one-line legend (uPlot's table legend wraps badly in a card); times in Vietnam.
+  el.append(h('div', { class: 'legend' }, series.map((s) => h('span', {}, h('i', { style: `background:${s.stroke}` }), s.label))))
+  const opts = {
+    width, height, legend: { show: false }, cursor: { drag: { x: false, y: false } },
+    tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1000), 'Asia/Ho_Chi_Minh'),
+    scales: { x: { time: true } },
+    axes: [{ space: 70, values: (u, vals) => vals.map((v) => new Date(v * 1000).toLocaleTimeString('en-GB', { timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', minute: '2-digit', hour12: false })) }, { size: 56 }],
+    series: [{}, ...series]
+  }
   // uPlot is loaded as a classic script (vendor/uplot.js) and defines the global uPlot.
   const u = new window.uPlot(opts, data, el)
   charts.push(u)
@@ -135,7 +143,7 @@ async function overview () {
     const through = h('div', { class: 'chart' }, h('div', { class: 'title' }, t('throughput')))
     const lat = h('div', { class: 'chart' }, h('div', { class: 'title' }, t('latency')))
     const card = h('section', { class: 'card', 'data-destination': d.destination, 'data-status': d.status },
-      h('h3', {}, d.destination, h('span', { class: 'muted', style: 'font-weight:400;font-size:12px' }, d.adapter ?? ''), status,
+      h('h3', {}, d.destination, d.adapter !== null && d.adapter !== d.destination ? h('span', { class: 'muted', style: 'font-weight:400;font-size:12px' }, d.adapter) : null, status,
         h('span', { class: 'badge grey' }, `${t('breaker')}: ${d.breaker === null ? '—' : t(d.breaker)}`)),
       h('div', { class: 'figures' },
         [[t('pending'), fmtNum(d.pending)], [t('inflight'), fmtNum(d.inflight)], [t('deadCount'), d.dead > 0 ? h('a', { href: `#/dead?${qs({ destination: d.destination })}` }, fmtNum(d.dead)) : '0'], [t('oldest'), fmtAge(d.oldestAgeMs)], [t('delivered'), fmtNum(d.delivered)]]
@@ -164,15 +172,15 @@ async function overview () {
       { label: t('failed'), stroke: '#c62828', width: 1.5 }
     ], [s.t, s.accepted, s.delivered, s.failed], 130)
     chart(c.lat, t('latency'), [
-      { label: t('avg'), stroke: '#6a1b9a', width: 1.5, spanGaps: false },
-      { label: t('max'), stroke: '#b26a00', width: 1, dash: [4, 3] }
+      { label: t('avg'), stroke: '#6a1b9a', width: 1.5, points: { show: true, size: 5 } },
+      { label: t('max'), stroke: '#b26a00', width: 1, dash: [4, 3], points: { show: true, size: 4 } }
     ], [s.t, s.avgMs, s.maxMs], 110)
   }
   refreshTimer = setInterval(() => { if (route().parts[0] === 'overview' || route().parts.length === 0) overview().catch(() => {}) }, 5000)
 }
 
 // ---------- Dead letters ----------
-async function deadList (query) {
+async function deadList (query, flash) {
   const offset = Number(query.offset ?? 0)
   const data = await api(`dead?${qs({ ...query, limit: 50 })}`)
   const overviewData = await api('overview')
@@ -183,7 +191,7 @@ async function deadList (query) {
     to: h('input', { type: 'date', name: 'to', value: query.to ?? '' }),
     maHoSo: h('input', { name: 'maHoSo', value: query.maHoSo ?? '', placeholder: 'MaHoSo' }) }
   const apply = (extra = {}) => go(`#/dead?${qs({ destination: form.destination.value, code: form.code.value, from: form.from.value, to: form.to.value, maHoSo: form.maHoSo.value.trim(), ...extra })}`)
-  const notice = h('div')
+  const notice = h('div', {}, flash ? h('div', { class: 'ok-box' }, flash) : null)
   const reason = h('input', { name: 'reason', placeholder: t('reason'), style: 'min-width:240px' })
   const doAction = async (action) => {
     const ids = [...selected]
@@ -191,8 +199,8 @@ async function deadList (query) {
     if (action === 'discard' && reason.value.trim().length < 3) { notice.replaceChildren(h('div', { class: 'error-box' }, t('reasonNeeded'))); return }
     try {
       const r = await api(`dead/${action}`, { method: 'POST', body: action === 'discard' ? { ids, reason: reason.value.trim() } : { ids } })
-      notice.replaceChildren(h('div', { class: 'ok-box' }, `${t('done')}: ${r.results.filter((x) => x.ok).length}/${r.results.length}`))
-      setTimeout(() => deadList(query).catch((e) => errorView('dead', e)), 0)
+      // The list is read again (the replayed letters leave it); the outcome stays on top.
+      await deadList(query, `${t('done')}: ${r.results.filter((x) => x.ok).length}/${r.results.length}`)
     } catch (err) { notice.replaceChildren(h('div', { class: 'error-box' }, err.message)) }
   }
   const all = h('input', { type: 'checkbox', 'aria-label': 'all', onchange: (e) => { for (const cb of document.querySelectorAll('input[data-dead]')) { cb.checked = e.target.checked; cb.dispatchEvent(new Event('change')) } } })
@@ -253,7 +261,7 @@ async function deadOne (id, query) {
         h('div', {}, t('attempts')), h('div', {}, e.attempts),
         h('div', {}, t('failedAt')), h('div', {}, fmtTime(e.failedAt)),
         h('div', {}, t('blocked')), h('div', {}, e.blocked),
-        h('div', {}, t('state')), h('div', { 'data-testid': 'unit-state' }, d.unit?.state ?? '—')),
+        h('div', {}, t('status')), h('div', { 'data-testid': 'unit-state' }, d.unit?.state ?? '—')),
       h('div', { class: 'toolbar', style: 'margin-top:14px' },
         h('button', { type: 'button', 'data-action': 'replay', onclick: () => doAction('replay') }, t('replay')),
         reason,
@@ -324,7 +332,7 @@ async function dossier (maHoSo) {
       { label: t('direction'), cell: (e) => e.direction === 'in' ? '→ LGSP' : 'LGSP →' },
       { label: t('party'), cell: (e) => e.party },
       { label: t('kind'), cell: (e) => e.kind },
-      { label: t('signed'), cell: (e) => e.signature?.checked ? h('span', { class: `badge ${e.signature.valid ? 'green' : 'red'}` }, `${e.signature.valid ? t('valid') : t('invalid')}${e.signature.batched ? ' · batch' : ''}`) : h('span', { class: 'muted' }, e.signature?.reason ?? (e.signed ? t('yes') : t('no'))) },
+      { label: t('signed'), cell: (e) => e.signature?.checked ? h('span', { class: `badge ${e.signature.valid ? 'green' : 'red'}` }, `${e.signature.valid ? t('valid') : t('invalid')}${e.signature.batched ? ' · batch' : ''}`) : h('span', { class: 'muted' }, e.signature?.reason === 'not signed' ? t('notSigned') : e.signature?.reason ?? (e.signed ? t('yes') : t('no'))) },
       { label: 'sha256', cell: (e) => h('code', { style: 'font-size:11px' }, `${e.contentSha256.slice(0, 20)}…`) }
     ], d.log, { empty: t('none') }))
   ])
