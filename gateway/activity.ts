@@ -1,7 +1,7 @@
 /**
  * What the operator console draws: a small in-process recorder of the last hour, per
- * destination and per minute (messages accepted for it, delivery attempts, their outcomes
- * and latency), the last attempts of recent units (what the upstream answered each time),
+ * destination and per minute (delivery units intake queued for it, delivery attempts, their
+ * outcomes and latency), the last attempts of recent units (what the upstream answered each time),
  * and the last run of each periodic job (pollers, settlement).
  *
  * It is this process's view: queue depth, the oldest waiting unit and the dead letters come
@@ -82,7 +82,7 @@ export class Activity {
     return b
   }
 
-  /** Intake accepted a message for these destinations. */
+  /** Intake committed delivery units: one destination name per unit. */
   accepted (destinations: readonly string[], now = Date.now()): void {
     for (const d of destinations) this.#bucket(d, now).accepted++
   }
