@@ -380,7 +380,7 @@ async function drill (query) {
   const other = data.side === 'numerator' ? 'denominator' : 'numerator'
   shell('indicators', [
     h('p', {}, h('a', { href: `#/indicators?${qs({ period: data.period })}` }, t('back'))),
-    h('h2', {}, `${t('drillTitle')}: ${indicatorName({ key: data.key, name: data.key })} · ${data.agency} · ${data.period}`),
+    h('h2', {}, `${t('drillTitle')}: ${indicatorName({ key: data.key, name: data.name })} · ${data.agency} · ${data.period}`),
     h('p', {}, `${t(data.side)}: ${fmtNum(data.total)} · `, h('a', { href: `#/drill?${qs({ ...query, side: other, offset: 0 })}` }, `${t(other)}: ${fmtNum(other === 'numerator' ? data.numerator : data.denominator)}`)),
     h('div', { class: 'panel' }, table([
       { label: 'MaHoSo', cell: (x) => dossierLink(x.maHoSo) },

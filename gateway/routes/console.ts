@@ -448,7 +448,7 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     const num = new Set(part.num.map((f) => f.maHoSo))
     const list = (side === 'numerator' ? part.num : part.den).slice().sort((a, b) => a.maHoSo.localeCompare(b.maHoSo))
     const dossiers = list.slice(offset, offset + limit).map((f) => ({ maHoSo: f.maHoSo, state: f.state, receivedAt: f.receivedAt, dueAt: f.dueAt, endedAt: f.endedAt, counted: num.has(f.maHoSo), reason: reasonOf(key, f, period.to, num.has(f.maHoSo)) }))
-    return { agency, period: period.label, key, side, numerator: part.num.length, denominator: part.den.length, total: list.length, offset, limit, dossiers }
+    return { agency, period: period.label, key, name: indicatorDefs.find((d) => d.key === key)!.name, side, numerator: part.num.length, denominator: part.den.length, total: list.length, offset, limit, dossiers }
   })
 
   // Reconciliation with DVCQG: a dry run on GET; the repair re-sends exactly the differences.
