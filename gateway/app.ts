@@ -18,6 +18,7 @@ import { problemPlugin } from './plugins/problem.js'
 import { metricsRoutes } from './plugins/metrics.js'
 import { openapiPlugin } from './plugins/openapi.js'
 import { adminRoutes } from './routes/admin.js'
+import { consoleRoutes } from './routes/console.js'
 import { dossierRoutes } from './routes/dossiers.js'
 import { facadeRoutes } from './routes/dvcqg-facade.js'
 import { healthRoutes } from './routes/health.js'
@@ -145,6 +146,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
   taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
+  consoleRoutes(app, { config, store: deps.store, members, delivery: deps.delivery, statistics: deps.statistics, payments: deps.payments, signing: deps.signing })
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   metricsRoutes(app, config, deps.store, deps.delivery)
   return app

@@ -69,6 +69,7 @@ function walkthrough (gateway: string, ports: DemoPorts, configFile: string): st
   return `
 lgsp demo is running
   gateway            ${gateway}
+  operator console   ${gateway}/console   (log in as ${demoMembers.operator.id} / ${demoMembers.operator.secret})
   DVCQG simulator    http://127.0.0.1:${ports.dvcqg}   (state: GET /_sim/state)
   one-stop simulator http://127.0.0.1:${ports.onestop}   (state: GET /_sim/state)
   PayGov simulator   http://127.0.0.1:${ports.paygov}   (state: GET /_sim/state)

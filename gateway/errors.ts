@@ -126,7 +126,9 @@ export const adminErrors = {
   LGSP_ERR_DLQ_NOT_FOUND: def(404, 'Dead-letter entry not found', 'List the entries with GET /v1/admin/dlq or `lgsp dlq list`.'),
   LGSP_ERR_DLQ_REASON_REQUIRED: def(400, 'Reason required', 'Say why in `reason` (1 to 500 characters): it is written to the message log with your member id.'),
   LGSP_ERR_DLQ_FILTER_REQUIRED: def(400, 'Filter required', 'Name at least one of destination, code or maHoSo: a bulk action never takes the whole dead-letter list by accident.'),
-  LGSP_ERR_DESTINATION_UNKNOWN: def(404, 'No such destination', 'Name a destination of the config (GET /v1/admin/queues lists them).')
+  LGSP_ERR_DESTINATION_UNKNOWN: def(404, 'No such destination', 'Name a destination of the config (GET /v1/admin/queues lists them).'),
+  LGSP_ERR_CONSOLE_SESSION: def(401, 'No console session', 'Log in at /console with an operator member\'s id and secret (the session lasts 8 hours).'),
+  LGSP_ERR_CONSOLE_CSRF: def(403, 'Cross-site request refused', 'Send state-changing console calls from the console page itself: same Origin and the X-CSRF-Token it was given at login.')
 } as const
 
 /** Delivery to destinations; recorded on outbox entries and dead letters, never sent to clients. */

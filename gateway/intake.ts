@@ -3,6 +3,7 @@
  * write (message log, idempotency record, ledger change, outbox rows). Only when that
  * write has committed does the caller get its 202.
  */
+import { activityOf } from './activity.js'
 import { createHash } from 'node:crypto'
 import type { AdapterRegistry, CanonicalMessage } from '../adapters/registry.js'
 import type { Catalogue } from './catalogue.js'
@@ -160,12 +161,16 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
   // The receipt is signed while the store commits; it is handed out only if the commit succeeds.
   const receipt = deps.receipts === undefined ? undefined : issueReceipt(deps.receipts, receiptStatement(reply, req.member.id, kind, contentHash))
   receipt?.catch(() => {})
+  // The units the plan cut, per destination, for the console's per-minute figures (gateway/activity.ts).
+  let units: readonly { destination: string }[] = []
+  const planned = plan(messageId, now)
   const result = await metrics.commit('accept', async () => deps.store.accept({
     messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.member.logBodies ? req.raw : null,
-    signature: req.signature ?? null, maHoSo, reply, plan: plan(messageId, now)
+    signature: req.signature ?? null, maHoSo, reply, plan: (current) => { const p = planned(current); units = p.outbox; return p }
   }))
   if (!result.replayed) {
     deps.notify(destinations)
+    activityOf(deps.store).accepted(units.map((u) => u.destination), now)
     if (result.reply.warningCounts !== undefined) deps.onWarnings?.(req.member.id, kind, result.reply.warningCounts)
   }
   if (deps.receipts === undefined) return result

@@ -5,7 +5,8 @@
  * instance at a time: the one holding the store's lease on that name (renewed at each
  * pass; another instance takes over when the holder stops renewing).
  */
-import type { Logger } from './logger.js'
+import { activityOf } from './activity.js'
+import { scrub, type Logger } from './logger.js'
 import { metrics } from './metrics.js'
 import type { Store } from './store/types.js'
 
@@ -22,9 +23,11 @@ export class Periodic {
   readonly #what: string
   #timer: NodeJS.Timeout | undefined
   #running: Promise<unknown> | undefined
+  readonly #exclusive: Exclusive | undefined
 
   constructor (what: string, intervalMs: number, task: () => Promise<unknown>, log: Logger, exclusive?: Exclusive) {
     this.#what = what
+    this.#exclusive = exclusive
     this.#intervalMs = intervalMs
     const lease = exclusive?.store.lease?.bind(exclusive.store)
     // Counted only when this instance runs the pass (not when another holds the lease).
@@ -39,7 +42,11 @@ export class Periodic {
     this.#timer = setInterval(() => {
       if (this.#running !== undefined) return
       this.#running = this.#task()
-        .catch((err: unknown) => this.#log.error({ err }, `${this.#what} failed`))
+        // The console's "last run" of shared-store jobs (pollers, settlement): gateway/activity.ts.
+        .then(() => { if (this.#exclusive !== undefined) activityOf(this.#exclusive.store).job(this.#exclusive.name, true) }, (err: unknown) => {
+          if (this.#exclusive !== undefined) activityOf(this.#exclusive.store).job(this.#exclusive.name, false, err instanceof Error ? scrub(err.message) : 'failed')
+          this.#log.error({ err }, `${this.#what} failed`)
+        })
         .finally(() => { this.#running = undefined })
     }, this.#intervalMs)
     this.#timer.unref()

@@ -13,6 +13,8 @@ import type { Logger } from '../logger.js'
 import type { Completion, OutboxItem, Store } from '../store/types.js'
 import { CircuitBreaker, type BreakerSettings, type BreakerState, type BreakerTransition } from './circuit-breaker.js'
 import { onFailure, type RetryPolicy } from './retry-policy.js'
+import { activityOf } from '../activity.js'
+import { scrub } from '../logger.js'
 
 export interface WorkerSettings {
   concurrency: number
@@ -338,6 +340,8 @@ export class DestinationWorker {
       else if (completion.outcome === 'retry') this.#log.info({ ...fields, retryInMs: completion.nextAt - now }, 'delivery failed, will retry')
     }
     metrics.delivery(this.destination, completion.outcome, result.ok ? undefined : result.code, elapsed / 1000)
+    // The console's last hour and a dead letter's attempts (gateway/activity.ts).
+    activityOf(this.#store).attempt(this.destination, item.id, { at: now, attempt: item.attempts, outcome: completion.outcome, ms, ...(result.ok ? {} : { code: result.code, message: scrub(result.message) }) })
     try {
       await metrics.commit('complete', async () => this.#store.complete([completion]))
       // Dossier sync (Decision 766): DVCQG now holds the dossier.

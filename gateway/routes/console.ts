@@ -1,0 +1,505 @@
+/**
+ * The operator console: the static pages under /console (console/ in the project folder)
+ * and the JSON they read under /console/api.
+ *
+ * - Login with an operator member's client credentials (admin: true). The session is a
+ *   signed token (the bearer token format, with its own issuer, so neither is accepted in
+ *   the other's place) in an HttpOnly, SameSite=Strict cookie scoped to /console; no token
+ *   ever travels in a URL.
+ * - CSRF: every state-changing call must come from the console's own origin (Origin checked
+ *   when the browser sends it) and carry X-CSRF-Token, an HMAC of the session the page was
+ *   given at login (a cross-site page can neither read it nor the cookie).
+ * - Everything returned is masked the way the log redacts personal data (gateway/logger.ts):
+ *   fields named in its redaction list, values shaped like a citizen ID, phone or e-mail,
+ *   and free-text error messages scrubbed.
+ * - Pages page on the server and read only indexed ranges: queue figures from queueStats,
+ *   dead letters through listDead's limit, a dossier by its key, log entries by time window;
+ *   the indicator drill-down and reconciliation read one period of one agency on request.
+ */
+import { createHmac, timingSafeEqual, type X509Certificate } from 'node:crypto'
+import { readFileSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { GatewayConfig } from '../../schemas/types.js'
+import { activityOf } from '../activity.js'
+import { evidenceOf } from '../crypto/evidence.js'
+import type { LogEntry } from '../crypto/message-log.js'
+import { sha256Hex } from '../crypto/message-log.js'
+import type { GatewaySigning } from '../crypto/signing.js'
+import { TokenSigner } from '../crypto/token.js'
+import type { Delivery } from '../delivery/index.js'
+import { lgspError } from '../errors.js'
+import { countIndicators, indicatorDefs, parsePeriod, type DossierFacts, type IndicatorKey } from '../ledger/indicators.js'
+import { redactPaths, scrub } from '../logger.js'
+import type { Member, Members } from '../members.js'
+import { activeMember, requireAdmin } from '../plugins/auth.js'
+import type { Payments } from '../payments.js'
+import { projectRoot } from '../paths.js'
+import type { Statistics } from '../statistics.js'
+import type { DeadLetter, Store } from '../store/types.js'
+import { vnDate } from '../ledger/dates.js'
+
+/** What the console reads. */
+export interface ConsoleDeps {
+  config: GatewayConfig
+  store: Store
+  members: Members
+  delivery?: Delivery | undefined
+  statistics?: Statistics | undefined
+  payments?: Payments | undefined
+  signing?: GatewaySigning | undefined
+}
+
+const COOKIE = 'lgsp_console'
+const SESSION_SECONDS = 8 * 3600
+const MASK = '[redacted]'
+/** The most dead letters one list view filters (the oldest first, as listDead returns them). */
+const DEAD_WINDOW = 1000
+const DAY = 86_400_000
+/** A certificate this close to its end is flagged. */
+const WARN_DAYS = 30
+
+// The log's redaction list: its top-level field names (gateway/logger.ts).
+const sensitive = new Set(redactPaths.filter((p) => !p.includes('.') && !p.includes('[')).map((p) => p.toLowerCase()))
+// Free-text fields that may quote anything an upstream or an officer wrote.
+const freeText = new Set(['error', 'lasterror', 'message', 'detail', 'noidungxuly', 'trichyeuhoso', 'reason'])
+// Whole values shaped like personal data, whatever the field: CCCD/CMND, a phone, an e-mail.
+const looksPersonal = (s: string): boolean => /^\d{9}$|^\d{12}$/.test(s) || /^(\+?84|0)\d{9,10}$/.test(s.replace(/[ .-]/g, '')) || /^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$/.test(s)
+
+/** Masks personal data in a value for the console (deep copy). */
+export function maskForConsole (v: unknown, key = ''): unknown {
+  const k = key.toLowerCase()
+  if (typeof v === 'string') {
+    if (sensitive.has(k) || looksPersonal(v.trim())) return MASK
+    return freeText.has(k) ? scrub(v, 2000) : v
+  }
+  if (Array.isArray(v)) return v.map((x) => maskForConsole(x, key))
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([kk, x]) => [kk, sensitive.has(kk.toLowerCase()) && x !== null && x !== undefined ? MASK : maskForConsole(x, kk)]))
+  }
+  return v
+}
+
+/** A logged body for display: JSON masked field by field, XML by element name, anything else scrubbed. */
+function maskBody (body: string | null): unknown {
+  if (body === null) return null
+  try {
+    return maskForConsole(JSON.parse(body))
+  } catch {
+    const names = [...sensitive].join('|')
+    return scrub(body.replace(new RegExp(`<((?:[\\w-]+:)?(?:${names}))(\\s[^>]*)?>[^<]*</\\1>`, 'gi'), `<$1$2>${MASK}</$1>`), 20_000)
+  }
+}
+
+const parseCookies = (header: string | undefined): Map<string, string> => {
+  const out = new Map<string, string>()
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=')
+    if (i > 0) out.set(part.slice(0, i).trim(), decodeURIComponent(part.slice(i + 1).trim()))
+  }
+  return out
+}
+
+const staticTypes: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml' }
+
+const positiveInt = (v: unknown, name: string, dflt: number, max: number): number => {
+  if (v === undefined || v === '') return dflt
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `${name} is an integer from 0 to ${max}.`)
+  return n
+}
+
+const dateParam = (v: unknown, name: string): number | undefined => {
+  if (v === undefined || v === '') return undefined
+  const t = Date.parse(String(v))
+  if (Number.isNaN(t)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `${name} is a date (yyyy-MM-dd).`)
+  return t
+}
+
+const certInfo = (c: X509Certificate, now: number): Record<string, unknown> => {
+  const until = Date.parse(c.validTo)
+  const daysLeft = Math.floor((until - now) / DAY)
+  return { subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '), serial: c.serialNumber, validFrom: new Date(Date.parse(c.validFrom)).toISOString(), validTo: new Date(until).toISOString(), daysLeft, warn: daysLeft <= WARN_DAYS, expired: until < now, fingerprint: c.fingerprint256 }
+}
+
+/** Why a dossier counts (or not) for an indicator, from its facts. */
+function reasonOf (key: IndicatorKey, f: DossierFacts, judgeAt: number, inNumerator: boolean): { vi: string, en: string } {
+  const days = (ms: number): number => Math.max(1, Math.ceil(ms / DAY))
+  switch (key) {
+    case 'onTime': {
+      if (f.supplements > 1) return { vi: `yêu cầu bổ sung ${f.supplements} lần`, en: `supplement requested ${f.supplements} times` }
+      if (f.dueAt === null) return { vi: 'không có ngày hẹn trả', en: 'no due date' }
+      const end = f.endedAt !== null && f.endedAt < judgeAt ? f.endedAt : judgeAt
+      const late = end - (f.dueAt + f.pausedMs)
+      if (inNumerator) return f.endedAt !== null && f.endedAt < judgeAt ? { vi: 'trả kết quả đúng hạn', en: 'finished on time' } : { vi: 'đang xử lý, còn trong hạn', en: 'in progress, not yet due' }
+      return late > 0 ? { vi: `trễ hạn ${days(late)} ngày`, en: `late by ${days(late)} days` } : { vi: 'trễ hạn', en: 'late' }
+    }
+    case 'dossierSync': return inNumerator ? { vi: 'đã đồng bộ lên DVCQG', en: 'held by DVCQG' } : { vi: 'chưa đồng bộ lên DVCQG', en: 'not yet at DVCQG' }
+    case 'onlineSubmission': return inNumerator ? { vi: 'nộp trực tuyến', en: 'submitted online' } : { vi: 'nộp trực tiếp', en: 'submitted in person' }
+    case 'paidOnline': return inNumerator ? { vi: 'đã thanh toán trực tuyến', en: 'paid online' } : { vi: 'chưa thanh toán trực tuyến', en: 'not paid online' }
+    case 'digitisedResults': return inNumerator ? { vi: 'kết quả đã số hóa', en: 'result digitised' } : { vi: 'kết quả chưa số hóa', en: 'result not digitised' }
+    case 'reuse': return inNumerator ? { vi: 'tái sử dụng dữ liệu số hóa', en: 'reused digitised data' } : { vi: 'không tái sử dụng', en: 'no reuse' }
+  }
+}
+
+export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
+  const { config, store } = deps
+  const secret = config.auth.tokenSecret!
+  const sessions = new TokenSigner(secret, `${config.auth.issuer}/console`, SESSION_SECONDS)
+  const csrfOf = (session: string): string => createHmac('sha256', secret).update('console-csrf\0').update(session).digest('base64url')
+  const activity = activityOf(store)
+  const dir = join(projectRoot, 'console')
+  const vendor: Record<string, string> = {
+    'uplot.js': join(projectRoot, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js'),
+    'uplot.css': join(projectRoot, 'node_modules', 'uplot', 'dist', 'uPlot.min.css')
+  }
+
+  const sendFile = (reply: FastifyReply, path: string): FastifyReply => {
+    if (!existsSync(path)) throw lgspError('LGSP_ERR_REQUEST_NOT_FOUND')
+    const ext = path.slice(path.lastIndexOf('.'))
+    return reply
+      .header('content-type', staticTypes[ext] ?? 'application/octet-stream')
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY')
+      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+      .send(readFileSync(path))
+  }
+
+  app.get('/console', async (_req, reply) => reply.redirect('/console/'))
+  app.get('/console/', async (_req, reply) => sendFile(reply, join(dir, 'index.html')))
+  app.get('/console/vendor/:file', async (req, reply) => {
+    const path = vendor[(req.params as { file: string }).file]
+    if (path === undefined) throw lgspError('LGSP_ERR_REQUEST_NOT_FOUND')
+    return sendFile(reply, path)
+  })
+  app.get('/console/:file', async (req, reply) => {
+    const file = (req.params as { file: string }).file
+    // Only plain file names of the console folder: no paths, no dot files.
+    if (!/^[a-z0-9][a-z0-9-]*\.(html|js|css|png|svg)$/.test(file)) throw lgspError('LGSP_ERR_REQUEST_NOT_FOUND')
+    return sendFile(reply, join(dir, file))
+  })
+
+  const sameOrigin = (req: FastifyRequest): void => {
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== `${req.protocol}://${req.host}`) throw lgspError('LGSP_ERR_CONSOLE_CSRF', 'The request comes from another origin.')
+  }
+
+  const sessionCookie = (req: FastifyRequest, token: string, maxAge: number): string =>
+    `${COOKIE}=${token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${req.protocol === 'https' ? '; Secure' : ''}`
+
+  /** The operator of a console request; POSTs must also pass the CSRF checks. */
+  const operator = async (req: FastifyRequest): Promise<void> => {
+    const token = parseCookies(req.headers.cookie).get(COOKIE)
+    if (token === undefined || token === '') throw lgspError('LGSP_ERR_CONSOLE_SESSION')
+    let sub: string
+    try {
+      sub = sessions.verify(token).sub
+    } catch {
+      throw lgspError('LGSP_ERR_CONSOLE_SESSION', 'The session has expired or is not valid: log in again.')
+    }
+    const member = activeMember(deps.members, sub)
+    requireAdmin(member)
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sameOrigin(req)
+      const given = req.headers['x-csrf-token']
+      const expected = Buffer.from(csrfOf(token))
+      if (typeof given !== 'string' || given.length !== expected.length || !timingSafeEqual(Buffer.from(given), expected)) throw lgspError('LGSP_ERR_CONSOLE_CSRF', 'X-CSRF-Token is missing or does not match the session.')
+    }
+    req.member = member
+  }
+  const who = (req: FastifyRequest): Member => req.member!
+  const pub = (m: Member): Record<string, unknown> => ({ id: m.id, name: m.name ?? m.id })
+
+  app.post('/console/api/login', async (req, reply) => {
+    sameOrigin(req)
+    const b = (req.body ?? {}) as { id?: unknown, secret?: unknown }
+    if (typeof b.id !== 'string' || typeof b.secret !== 'string') throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT', 'Send {"id", "secret"} of an operator member.')
+    const member = deps.members.authenticate(b.id, b.secret)
+    requireAdmin(member)
+    const token = sessions.issue(member.id)
+    req.member = member
+    req.log.info({ by: member.id }, 'console login')
+    reply.header('set-cookie', sessionCookie(req, token, SESSION_SECONDS))
+    return { member: pub(member), csrf: csrfOf(token) }
+  })
+
+  app.post('/console/api/logout', async (req, reply) => {
+    sameOrigin(req)
+    reply.header('set-cookie', sessionCookie(req, '', 0))
+    return { loggedOut: true }
+  })
+
+  app.get('/console/api/session', { preHandler: operator }, async (req) => {
+    const token = parseCookies(req.headers.cookie).get(COOKIE)!
+    return { member: pub(who(req)), csrf: csrfOf(token) }
+  })
+
+  // Overview: the store's queue figures (shared truth) beside this process's last hour.
+  app.get('/console/api/overview', { preHandler: operator }, async () => {
+    const now = Date.now()
+    const workers = new Map((deps.delivery?.status() ?? []).map((w) => [w.destination, w]))
+    const queues = await store.queueStats()
+    const names = [...new Set([...Object.keys(config.destinations), ...queues.map((q) => q.destination)])]
+    const destinations = names.map((name) => {
+      const q = queues.find((x) => x.destination === name) ?? { destination: name, pending: 0, inflight: 0, dead: 0, delivered: 0, oldestAgeMs: 0 }
+      const w = workers.get(name)
+      const last = activity.lastOutcome(name)
+      const breaker = w?.breaker ?? null
+      // Red: the circuit is not closed, or the last attempt failed (nothing delivered since).
+      const failing = breaker === 'open' || breaker === 'half-open' || (last.failedAt > last.deliveredAt && now - last.failedAt < 15 * 60_000)
+      const status = failing ? 'red' : q.dead > 0 || q.oldestAgeMs > 5 * 60_000 ? 'amber' : 'green'
+      return { ...q, adapter: config.destinations[name]?.adapter ?? null, breaker, breakerOpened: w?.breakerOpened ?? 0, running: w?.running ?? false, status, lastFailureAt: last.failedAt || null, lastFailureCode: last.code ?? null, lastDeliveredAt: last.deliveredAt || null, series: activity.series(name, now) }
+    })
+    return { now, destinations, jobs: activity.jobs(), store: store.kind }
+  })
+
+  // Dead letters: the oldest DEAD_WINDOW of the destination (or all), filtered and paged here.
+  app.get('/console/api/dead', { preHandler: operator }, async (req) => {
+    const q = req.query as Record<string, string | undefined>
+    const offset = positiveInt(q.offset, 'offset', 0, DEAD_WINDOW)
+    const limit = Math.max(1, positiveInt(q.limit, 'limit', 50, 200))
+    const from = dateParam(q.from, 'from')
+    const to = dateParam(q.to, 'to')
+    const filter: Parameters<Store['listDead']>[0] = { limit: DEAD_WINDOW }
+    if (q.destination) filter.destination = q.destination
+    if (q.maHoSo) filter.maHoSo = q.maHoSo.trim()
+    const all = await store.listDead(filter)
+    const code = q.code?.trim()
+    const matching = all.filter((d) => (code === undefined || code === '' || d.code === code) && (from === undefined || d.failedAt >= from) && (to === undefined || d.failedAt < to + DAY))
+    const codes = [...new Set(all.map((d) => d.code))].sort()
+    return { total: matching.length, truncated: all.length >= DEAD_WINDOW, offset, limit, codes, entries: maskForConsole(matching.slice(offset, offset + limit)) }
+  })
+
+  const deadOf = async (id: number, maHoSo: string | undefined): Promise<DeadLetter> => {
+    // By dossier when the page knows it (an indexed read); otherwise within the list's window.
+    const list = await store.listDead(maHoSo === undefined || maHoSo === '' ? { limit: DEAD_WINDOW } : { maHoSo, limit: DEAD_WINDOW })
+    const d = list.find((x) => x.id === id)
+    if (d === undefined) throw lgspError('LGSP_ERR_DLQ_NOT_FOUND', `No dead-letter entry ${id}.`)
+    return d
+  }
+
+  const idOf = (v: unknown): number => {
+    const id = Number(v)
+    if (!Number.isSafeInteger(id) || id <= 0) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'The dead-letter id is a positive integer.')
+    return id
+  }
+
+  /** Log entries of a message around a time (the log is indexed by time, not by message). */
+  const logNear = async (messageId: string, fromAt: number, toAt: number): Promise<LogEntry[]> =>
+    (await store.readLog({ fromAt, toAt })).filter((e) => e.messageId === messageId)
+
+  const entryView = (e: LogEntry, withBody: boolean): Record<string, unknown> => {
+    const base: Record<string, unknown> = { seq: e.seq, at: e.at, direction: e.direction, party: e.party, kind: e.kind, contentSha256: e.contentHash, signed: e.signature !== null }
+    if (deps.signing !== undefined) {
+      const ev = evidenceOf(e, deps.signing.identity.chain[0]!, deps.signing.trust)
+      base.signature = ev.signature
+    }
+    if (withBody) base.body = maskBody(e.body)
+    return base
+  }
+
+  app.get('/console/api/dead/:id', { preHandler: operator }, async (req) => {
+    const id = idOf((req.params as { id: string }).id)
+    const d = await deadOf(id, (req.query as { maHoSo?: string }).maHoSo)
+    const dossier = await store.getDossier(d.maHoSo)
+    const unit = dossier?.deliveries[d.destination]?.find((u) => u.id === d.id) ?? null
+    const inbound = dossier?.history.find((h) => h.messageId === d.messageId)
+    const received = inbound === undefined ? [] : await logNear(d.messageId, inbound.receivedAt, inbound.receivedAt)
+    // What the gateway put on the wire for this destination (write-ahead: logged before each attempt).
+    const sent = (await logNear(d.messageId, d.createdAt, d.failedAt)).filter((e) => e.direction === 'out' && e.party === d.destination)
+    return maskForConsole({
+      entry: d,
+      unit,
+      attempts: activity.attemptsOf(d.id),
+      received: received.map((e) => entryView(e, true)),
+      sent: sent.slice(-3).map((e) => entryView(e, true)),
+      operatorActions: (await logNear(d.messageId, d.failedAt, Date.now())).filter((e) => e.kind.startsWith('console-')).map((e) => ({ ...entryView(e, true) }))
+    })
+  })
+
+  /** Writes an operator's action to the message log (who, what, which unit), then acts. */
+  const act = async (req: FastifyRequest, action: 'replay' | 'discard', ids: number[], reason: string | undefined): Promise<Array<{ id: number, ok: boolean }>> => {
+    const by = who(req).id
+    const dead = new Map((await store.listDead({ limit: DEAD_WINDOW })).map((d) => [d.id, d]))
+    const results: Array<{ id: number, ok: boolean }> = []
+    for (const id of ids) {
+      const d = dead.get(id)
+      const now = Date.now()
+      const ok = d !== undefined && (action === 'replay' ? await store.replayDead(id, now) : await store.discardDead(id, now, `discarded by ${by}: ${reason ?? ''}`.trim()))
+      if (ok && d !== undefined) {
+        const body = JSON.stringify({ action, unit: id, destination: d.destination, maHoSo: d.maHoSo, by, ...(reason === undefined ? {} : { reason }) })
+        await store.appendLog([{ at: now, direction: 'in', party: by, kind: `console-${action}`, messageId: d.messageId, contentHash: sha256Hex(body), body, signature: null }])
+        req.log.info({ unit: id, by }, action === 'replay' ? 'dead letter replayed' : 'dead letter discarded')
+      }
+      results.push({ id, ok })
+    }
+    deps.delivery?.notify()
+    return results
+  }
+
+  const idsOf = (body: unknown): number[] => {
+    const ids = (body as { ids?: unknown } | null)?.ids
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 200) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'ids is a list of 1 to 200 dead-letter ids.')
+    return ids.map(idOf)
+  }
+
+  app.post('/console/api/dead/replay', { preHandler: operator }, async (req) => ({ results: await act(req, 'replay', idsOf(req.body), undefined) }))
+
+  app.post('/console/api/dead/discard', { preHandler: operator }, async (req) => {
+    const reason = (req.body as { reason?: unknown }).reason
+    if (typeof reason !== 'string' || reason.trim().length < 3 || reason.length > 500) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'reason: say why (3 to 500 characters).')
+    return { results: await act(req, 'discard', idsOf(req.body), reason.trim()) }
+  })
+
+  /** The log entries of a dossier's messages: inbound at arrival, outbound up to delivery. */
+  const dossierLog = async (maHoSo: string): Promise<{ view: NonNullable<Awaited<ReturnType<Store['getDossier']>>>, entries: LogEntry[] }> => {
+    const view = await store.getDossier(maHoSo)
+    if (view === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND')
+    const entries = new Map<number, LogEntry>()
+    const ids = new Set(view.history.map((h) => h.messageId))
+    for (const h of view.history) for (const e of await logNear(h.messageId, h.receivedAt, h.receivedAt)) entries.set(e.seq, e)
+    for (const units of Object.values(view.deliveries)) {
+      for (const u of units) {
+        if (u.deliveredAt === null || !ids.has(u.messageId)) continue
+        const at = Date.parse(u.deliveredAt)
+        for (const e of await logNear(u.messageId, at - 10_000, at)) if (e.direction === 'out') entries.set(e.seq, e)
+      }
+    }
+    return { view, entries: [...entries.values()].sort((a, b) => a.seq - b.seq) }
+  }
+
+  app.get('/console/api/dossier/:maHoSo', { preHandler: operator }, async (req) => {
+    const maHoSo = (req.params as { maHoSo: string }).maHoSo.trim()
+    const { view, entries } = await dossierLog(maHoSo)
+    const paid = await store.paidPaymentOf(maHoSo)
+    return maskForConsole({
+      maHoSo,
+      state: view.row.state,
+      owner: view.row.owner,
+      maTTHC: view.row.maTTHC,
+      lastEventAt: view.row.lastEventAt,
+      updatedAt: view.row.updatedAt,
+      record: view.row.record,
+      history: view.history,
+      deliveries: Object.fromEntries(Object.entries(view.deliveries).map(([dest, units]) => [dest, units.map((u) => ({ ...u, attemptsSeen: activity.attemptsOf(u.id) }))])),
+      log: entries.map((e) => entryView(e, false)),
+      payment: paid ?? null,
+      evidence: deps.signing !== undefined && entries.length > 0
+    })
+  })
+
+  // The evidence bundle: every log entry of the dossier's messages with its signature checked again.
+  app.get('/console/api/dossier/:maHoSo/evidence', { preHandler: operator }, async (req, reply) => {
+    if (deps.signing === undefined) throw lgspError('LGSP_ERR_REQUEST_NOT_FOUND', 'Signatures are not configured on this gateway.')
+    const maHoSo = (req.params as { maHoSo: string }).maHoSo.trim()
+    const { entries } = await dossierLog(maHoSo)
+    const cert = deps.signing.identity.chain[0]!
+    reply.header('content-disposition', `attachment; filename="evidence-${maHoSo.replace(/[^A-Za-z0-9.-]/g, '_')}.json"`)
+    req.log.info({ maHoSo, by: who(req).id, entries: entries.length }, 'evidence exported')
+    return { maHoSo, exportedAt: new Date().toISOString(), exportedBy: who(req).id, gatewayCertificate: deps.signing.certPem, entries: entries.map((e) => ({ ...evidenceOf(e, cert, deps.signing!.trust), messageId: e.messageId })) }
+  })
+
+  const agencies = (): Array<{ code: string, name: string | null, parent: string | null }> => {
+    const list = config.agencies.map((a) => ({ code: a.code, name: a.name ?? null, parent: a.parent ?? null }))
+    const province = /\.(H\d{2})$/.exec(list[0]?.code ?? (config.destinations.dvcqg as { madonvi?: string } | undefined)?.madonvi ?? '')?.[1] ?? 'H56'
+    const code = `000.00.00.${province}`
+    return list.some((a) => a.code === code) ? list : [{ code, name: null, parent: null }, ...list]
+  }
+
+  const stats = (): Statistics => {
+    if (deps.statistics === undefined) throw lgspError('LGSP_ERR_REQUEST_NOT_FOUND', 'Indicators are off (indicators.enabled).')
+    return deps.statistics
+  }
+
+  const periodOf = (v: unknown): string => {
+    const p = typeof v === 'string' && v !== '' ? v : vnDate().slice(0, 7)
+    parsePeriod(p)
+    return p
+  }
+
+  // A period's figures for every agency (the store sums them: no rows read), beside the latest closed revision.
+  app.get('/console/api/indicators', { preHandler: operator }, async (req) => {
+    const s = stats()
+    const period = periodOf((req.query as { period?: string }).period)
+    const rows = []
+    for (const a of agencies()) {
+      const current = await s.report(a.code, period, false)
+      const rev = await store.latestRevision(a.code, period)
+      rows.push({ ...a, current, revision: rev === undefined ? null : { revision: rev.revision, createdAt: rev.createdAt, report: rev.report, changes: rev.changes } })
+    }
+    return { period, indicators: indicatorDefs, agencies: rows }
+  })
+
+  // The dossiers behind one figure, with the reason each counts or not; paged.
+  app.get('/console/api/indicators/drill', { preHandler: operator }, async (req) => {
+    const q = req.query as Record<string, string | undefined>
+    const s = stats()
+    const period = parsePeriod(periodOf(q.period))
+    const agency = q.agency ?? ''
+    const key = q.key as IndicatorKey
+    if (!indicatorDefs.some((d) => d.key === key)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `key is one of ${indicatorDefs.map((d) => d.key).join(', ')}.`)
+    const side = q.side === 'numerator' ? 'numerator' : 'denominator'
+    const offset = positiveInt(q.offset, 'offset', 0, 10_000_000)
+    const limit = Math.max(1, positiveInt(q.limit, 'limit', 50, 200))
+    const facts = await store.factsFor(s.scopeOf(agency), period.from, period.to)
+    const part = countIndicators(period, facts).parts[key]
+    const num = new Set(part.num.map((f) => f.maHoSo))
+    const list = (side === 'numerator' ? part.num : part.den).slice().sort((a, b) => a.maHoSo.localeCompare(b.maHoSo))
+    const dossiers = list.slice(offset, offset + limit).map((f) => ({ maHoSo: f.maHoSo, state: f.state, receivedAt: f.receivedAt, dueAt: f.dueAt, endedAt: f.endedAt, counted: num.has(f.maHoSo), reason: reasonOf(key, f, period.to, num.has(f.maHoSo)) }))
+    return { agency, period: period.label, key, name: indicatorDefs.find((d) => d.key === key)!.name, side, numerator: part.num.length, denominator: part.den.length, total: list.length, offset, limit, dossiers }
+  })
+
+  // Reconciliation with DVCQG: a dry run on GET; the repair re-sends exactly the differences.
+  app.get('/console/api/reconcile', { preHandler: operator }, async (req) => {
+    const q = req.query as { agency?: string, period?: string }
+    return maskForConsole(await stats().reconcile(q.agency ?? agencies()[0]!.code, periodOf(q.period), false))
+  })
+
+  app.post('/console/api/reconcile', { preHandler: operator }, async (req) => {
+    const b = (req.body ?? {}) as { agency?: string, period?: string }
+    const agency = b.agency ?? agencies()[0]!.code
+    const period = periodOf(b.period)
+    const report = await stats().reconcile(agency, period, true)
+    const body = JSON.stringify({ action: 'reconcile-repair', agency, period, repaired: report.repaired, by: who(req).id })
+    await store.appendLog([{ at: Date.now(), direction: 'in', party: who(req).id, kind: 'console-reconcile', messageId: `reconcile:${agency}:${period}`, contentHash: sha256Hex(body), body, signature: null }])
+    req.log.info({ agency, period, repaired: report.repaired, by: who(req).id }, 'reconciliation repaired')
+    return maskForConsole(report)
+  })
+
+  // Payments: awaiting PayGov's result, awaiting their effect, and the settlement report of a range.
+  app.get('/console/api/payments', { preHandler: operator }, async (req) => {
+    const q = req.query as Record<string, string | undefined>
+    const now = Date.now()
+    const to = dateParam(q.to, 'to') ?? now
+    const from = dateParam(q.from, 'from') ?? to - 30 * DAY
+    const offset = positiveInt(q.offset, 'offset', 0, 10_000_000)
+    const limit = Math.max(1, positiveInt(q.limit, 'limit', 50, 200))
+    const report = deps.payments === undefined ? null : await store.settlement(from, to + (q.to === undefined ? 0 : DAY))
+    return maskForConsole({
+      configured: deps.payments !== undefined,
+      awaitingResult: await store.duePayments(now, 100),
+      awaitingEffect: await store.paymentsAwaitingEffect(100),
+      settlement: report === null ? null : { ...report, payments: report.payments.slice(offset, offset + limit), paymentsTotal: report.payments.length, offset, limit }
+    })
+  })
+
+  // Members (no secrets) and certificates: the gateway's own chain, the trust anchors and their CRLs.
+  app.get('/console/api/members', { preHandler: operator }, async () => {
+    const now = Date.now()
+    const members = config.members.map((m) => ({
+      id: m.id, name: m.name ?? null, enabled: m.enabled, admin: m.admin, read: m.read, messageKinds: m.messageKinds, destinations: m.destinations,
+      signatureRequired: m.signature?.required ?? false, logBodies: m.logBodies
+    }))
+    const signing = deps.signing
+    const gateway = signing === undefined ? [] : signing.identity.chain.map((c) => certInfo(c, now))
+    const trust = signing === undefined
+      ? []
+      : signing.trust.anchors.map((a) => {
+        const crl = signing.trust.crlOf(a)
+        return { ...certInfo(a, now), crl: crl === undefined ? null : { thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, revoked: crl.serials.size, stale: crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < now } }
+      })
+    return { members, certificates: { gateway, trust, warnDays: WARN_DAYS } }
+  })
+}
