@@ -142,7 +142,40 @@ function reasonOf (key: IndicatorKey, f: DossierFacts, judgeAt: number, inNumera
   }
 }
 
+/**
+ * What each console route is, for the OpenAPI document (tag `console`): the console's own back
+ * end, behind its cookie session and CSRF check, not an integration contract.
+ */
+const consoleSummaries: Record<string, string> = {
+  'GET /console': 'The operator console (redirects to /console/)',
+  'GET /console/': 'The operator console\'s page',
+  'GET /console/vendor/:file': 'The console\'s third-party scripts (uPlot)',
+  'GET /console/:file': 'The console\'s scripts and styles',
+  'POST /console/api/login': 'Log in with an operator member\'s id and secret: sets the HttpOnly session cookie, returns the CSRF token',
+  'POST /console/api/logout': 'End the console session',
+  'GET /console/api/session': 'Who is logged in, and the CSRF token',
+  'GET /console/api/overview': 'Per destination: the last hour per minute, queues, breaker, pause; jobs\' last runs',
+  'GET /console/api/dead': 'Dead letters, filtered and paged',
+  'GET /console/api/dead/:id': 'One dead letter: the request as sent (masked), the answer, its attempts',
+  'POST /console/api/dead/replay': 'Replay a selection of dead letters (written to the message log with the operator)',
+  'POST /console/api/dead/discard': 'Discard a selection of dead letters with a reason (written to the message log)',
+  'GET /console/api/dossier/:maHoSo': 'A dossier\'s trail: events, deliveries and attempts, signatures, payments (masked)',
+  'GET /console/api/dossier/:maHoSo/evidence': 'A dossier\'s evidence bundle',
+  'GET /console/api/indicators': 'Decision 766 figures of a period, province and agencies',
+  'GET /console/api/indicators/drill': 'The dossiers behind one figure, each with its reason',
+  'GET /console/api/reconcile': 'Differences with DVCQG for a period',
+  'POST /console/api/reconcile': 'Repair the differences with DVCQG (written to the message log)',
+  'GET /console/api/payments': 'Payments awaiting a result, and the day\'s settlement report',
+  'GET /console/api/members': 'Members, their rights and certificates (expiry, CRL status)'
+}
+
 export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
+  // Each console route says what it is in the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    const summary = consoleSummaries[`${methods.find((m) => m !== 'HEAD') ?? ''} ${route.url}`]
+    if (summary !== undefined) route.schema = { tags: ['console'], summary, ...route.schema }
+  })
   const { config, store } = deps
   const secret = config.auth.tokenSecret!
   const sessions = new TokenSigner(secret, `${config.auth.issuer}/console`, SESSION_SECONDS)
