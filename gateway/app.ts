@@ -75,13 +75,13 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
 
   tokenRoutes(app, signer, members)
   const receipts = config.signatures.receipts ? deps.signing?.batch : undefined
-  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) }
+  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) }
   dossierRoutes(app, auth, intake)
   if (config.facade.enabled) facadeRoutes(app, config, { ...intake, members, signer })
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
-  taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
+  taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   return app
 }

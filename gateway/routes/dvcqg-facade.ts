@@ -73,6 +73,7 @@ function wordingOf (code: ErrorCode): typeof wording[keyof typeof wording] {
     case 'LGSP_ERR_AUTH_KIND_FORBIDDEN':
     case 'LGSP_ERR_AUTH_DESTINATION_FORBIDDEN':
     case 'LGSP_ERR_AUTH_READ_FORBIDDEN':
+    case 'LGSP_ERR_AUTH_DOSSIER_FORBIDDEN':
     case 'LGSP_ERR_SIGNATURE_MISSING':
       return wording.forbidden
     case 'LGSP_ERR_DOSSIER_NOT_FOUND':
