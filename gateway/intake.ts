@@ -19,7 +19,7 @@ import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
 import type { BatchSigner } from './crypto/batch-signer.js'
 import { issueReceipt, receiptStatement, type Receipt } from './crypto/receipts.js'
-import { checkSchema, validators } from './validation.js'
+import { checkBatchSize, checkSchema, validators } from './validation.js'
 import { checkWrite, type AccessConfig } from './access.js'
 
 export interface IntakeDeps {
@@ -93,6 +93,8 @@ export function resolveDestinations (member: Member, requested: readonly string[
  */
 function validate<T> (validator: typeof validators.dossierRequest | typeof validators.progressRequest, body: unknown,
   normalise: Parameters<typeof normaliseBody>[1], warnings: Warning[]): T[] {
+  // A batch past the schema's maxItems is refused before any per-item work.
+  checkBatchSize(validator, body)
   const normalised = normaliseBody(body, normalise, warnings)
   checkSchema(validator, normalised)
   return (Array.isArray(normalised) ? normalised : [normalised]) as T[]

@@ -117,6 +117,19 @@ export function onlyDateErrors (errors: readonly ErrorObject[] | null | undefine
 }
 
 /**
+ * Refuses at once a body that is an array longer than the schema's array branch allows
+ * (`oneOf: [record, {type: array, maxItems}]`), before normalisation walks its items.
+ */
+export function checkBatchSize (validator: ValidateFunction, body: unknown): void {
+  if (!Array.isArray(body)) return
+  const branches = (validator.schema as { oneOf?: Array<{ type?: string, maxItems?: number }> }).oneOf ?? []
+  const max = branches.find((b) => b.type === 'array')?.maxItems
+  if (max !== undefined && body.length > max) {
+    throw lgspError('LGSP_ERR_REQUEST_INVALID', `The batch has ${body.length} items; at most ${max} per request.`, { errors: [{ path: '/', message: `must NOT have more than ${max} items` }] })
+  }
+}
+
+/**
  * Checks a body against a compiled schema; throws LGSP_ERR_REQUEST_INVALID (or
  * LGSP_ERR_REQUEST_INVALID_DATE when only dates are wrong) with the field errors.
  */
