@@ -47,6 +47,7 @@ export const authErrors = {
   LGSP_ERR_AUTH_DESTINATION_FORBIDDEN: def(403, 'Destination not allowed for this member', "Name only destinations in the member's destinations list."),
   LGSP_ERR_AUTH_READ_FORBIDDEN: def(403, 'Reading this dossier is not allowed', 'A member reads the dossiers it sent unless its read rule is "all".'),
   LGSP_ERR_AUTH_DOSSIER_FORBIDDEN: def(403, 'Dossier belongs to another member', 'A member writes to the dossiers it owns; ask the provincial IT team for an access rule (access.rules) if this system must post to it.'),
+  LGSP_ERR_AUTH_TOO_MANY_ATTEMPTS: def(429, 'Too many failed credential checks', 'Wait for the time in `detail` (Retry-After) and check the member id and secret before trying again.'),
   LGSP_ERR_AUTH_ADMIN_REQUIRED: def(403, 'Operator rights required', 'Use a member with admin: true.'),
   LGSP_ERR_AUTH_LGSP_TOKEN_MALFORMED: def(401, 'Malformed lgspaccesstoken header', 'Send base64 of the JSON {"AccessKey": "<member id>", "SecretKey": "<member secret>", "AppName": "…", "PartnerCode": "…"}.')
 } as const

@@ -51,6 +51,8 @@ export function jsonValuesOver (text: string, max: number): boolean {
 }
 
 export function sendProblem (reply: FastifyReply, err: LgspError): FastifyReply {
+  const retryAfter = err.extra?.retryAfter
+  if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
   return reply
     .code(err.status)
     .header('content-type', 'application/problem+json; charset=utf-8')
