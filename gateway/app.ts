@@ -12,7 +12,7 @@ import type { Catalogue } from './catalogue.js'
 import type { Logger } from './logger.js'
 import { Members } from './members.js'
 import { bearerAuth } from './plugins/auth.js'
-import { problemPlugin } from './plugins/problem.js'
+import { frameworkErrors, problemPlugin } from './plugins/problem.js'
 import { adminRoutes } from './routes/admin.js'
 import { dossierRoutes } from './routes/dossiers.js'
 import { facadeRoutes } from './routes/dvcqg-facade.js'
@@ -52,7 +52,9 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
     bodyLimit: config.http.bodyLimitBytes,
     genReqId: () => uuidv7(),
     requestIdHeader: false,
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Router refusals (bad URL, over-long parameter) as problem+json too.
+    frameworkErrors
   })
   // One line per request, after the reply: no query strings, no bodies.
   app.addHook('onResponse', async (req, reply) => {

@@ -30,6 +30,7 @@ export const requestErrors = {
   LGSP_ERR_REQUEST_DUPLICATE_DOSSIER: def(422, 'Dossier repeated in one batch', 'Send each MaHoSo at most once per request.'),
   LGSP_ERR_REQUEST_PATH_MISMATCH: def(422, 'MaHoSo differs from the URL', 'Every progress entry must carry the MaHoSo of the URL.'),
   LGSP_ERR_REQUEST_BAD_PARAMETER: def(400, 'Invalid query parameter', 'Check the parameter named in `detail`.'),
+  LGSP_ERR_REQUEST_URI_TOO_LONG: def(414, 'URI too long', 'A path segment (MaHoSo) is at most 100 characters; send long data in the body.'),
   LGSP_ERR_REQUEST_NOT_FOUND: def(404, 'No such route', 'Check the method and path against the README.'),
   LGSP_ERR_IDEMPOTENCY_KEY_INVALID: def(400, 'Invalid Idempotency-Key', 'Use 1 to 128 visible ASCII characters.'),
   LGSP_ERR_IDEMPOTENCY_KEY_REUSED: def(422, 'Idempotency-Key reused with another body', 'Use a new Idempotency-Key for a different message.')

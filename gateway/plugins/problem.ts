@@ -22,7 +22,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'LGSP_ERR_REQUEST_MALFORMED',
   FST_ERR_CTP_INVALID_TYPE: 'LGSP_ERR_REQUEST_MEDIA_TYPE',
   FST_ERR_VALIDATION: 'LGSP_ERR_REQUEST_BAD_PARAMETER',
-  FST_ERR_BAD_URL: 'LGSP_ERR_REQUEST_NOT_FOUND'
+  FST_ERR_BAD_URL: 'LGSP_ERR_REQUEST_NOT_FOUND',
+  FST_ERR_MAX_PARAM_LENGTH: 'LGSP_ERR_REQUEST_URI_TOO_LONG'
 }
 
 /**
@@ -65,6 +66,15 @@ function toLgspError (err: FastifyError | LgspError): LgspError {
   if (mapped !== undefined) return lgspError(mapped)
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return lgspError('LGSP_ERR_REQUEST_MALFORMED')
   return lgspError('LGSP_ERR_SERVER_INTERNAL')
+}
+
+/**
+ * Fastify's router answers a bad URL (400) and an over-long path parameter (414) before any
+ * hook or error handler runs: the `frameworkErrors` option (app.ts) sends them as problems too.
+ */
+export function frameworkErrors (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  req.log.info({ code: err.code }, 'request refused')
+  void sendProblem(reply, toLgspError(err))
 }
 
 export function problemPlugin (app: FastifyInstance, bodyLimit: number): void {
