@@ -1022,11 +1022,11 @@ export interface AccessRule {
    */
   member: string
   /**
-   * What it may post: dossier (a HoSo record updating the dossier, or creating one under another agency's code), progress (QuaTrinhXuLy entries, tax receipts), tax-notice, payment.
+   * What it may post: dossier (a HoSo record updating the dossier, or creating one under another agency's code), progress (QuaTrinhXuLy entries, tax receipts), tax-notice. Payments are started by the dossier's creator only.
    *
    * @minItems 1
    */
-  kinds: ['dossier' | 'progress' | 'tax-notice' | 'payment', ...('dossier' | 'progress' | 'tax-notice' | 'payment')[]]
+  kinds: ['dossier' | 'progress' | 'tax-notice', ...('dossier' | 'progress' | 'tax-notice')[]]
   /**
    * Dossiers of these procedures (MaTTHC).
    *
