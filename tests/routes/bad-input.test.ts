@@ -55,7 +55,7 @@ const cases: Case[] = [
   { name: 'message kind not allowed', url, body: fresh, as: 'reader', status: 403, code: 'LGSP_ERR_AUTH_KIND_FORBIDDEN' },
   { name: 'invalid Idempotency-Key', url, body: fresh, headers: { 'idempotency-key': 'x'.repeat(200) }, status: 400, code: 'LGSP_ERR_IDEMPOTENCY_KEY_INVALID' },
   { name: 'illegal transition (10 is final, 3 is not behind it)', url, body: { ...known, TrangThaiHoSo: '3', NgayTuChoi: at(5000) }, status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
-  { name: 'illegal progress transition', url: progressUrl, body: progress(known.MaHoSo, 5000, 2), status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
+  { name: 'illegal progress transition (10 is final, 3 is not behind it)', url: progressUrl, body: progress(known.MaHoSo, 5000, 3), status: 409, code: 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION' },
   { name: 'progress for an unknown dossier', url: `/v1/dossiers/${fresh.MaHoSo}/progress`, body: progress(fresh.MaHoSo, 10, 4), status: 404, code: 'LGSP_ERR_DOSSIER_NOT_FOUND' },
   { name: 'progress naming another dossier', url: progressUrl, body: progress(fresh.MaHoSo, 10, 4), status: 422, code: 'LGSP_ERR_REQUEST_PATH_MISMATCH' },
   { name: 'progress without a time', url: progressUrl, body: { ...progress(known.MaHoSo, 10, 4), ThoiDiemXuLy: undefined }, status: 422, code: 'LGSP_ERR_REQUEST_INVALID' },
