@@ -14,7 +14,7 @@ import type { Catalogue } from './catalogue.js'
 import type { Logger } from './logger.js'
 import { Members } from './members.js'
 import { bearerAuth } from './plugins/auth.js'
-import { problemPlugin } from './plugins/problem.js'
+import { frameworkErrors, problemPlugin } from './plugins/problem.js'
 import { metricsRoutes } from './plugins/metrics.js'
 import { openapiPlugin } from './plugins/openapi.js'
 import { adminRoutes } from './routes/admin.js'
@@ -100,7 +100,9 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
     bodyLimit: config.http.bodyLimitBytes,
     genReqId: requestIdOf,
     requestIdHeader: false,
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Router refusals (bad URL, over-long parameter) as problem+json too.
+    frameworkErrors
   })
   // A caller's W3C trace: every log line of the request carries its trace id.
   app.addHook('onRequest', async (req) => {
@@ -139,13 +141,13 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
 
   tokenRoutes(app, signer, members)
   const receipts = config.signatures.receipts ? deps.signing?.batch : undefined
-  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) }
+  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) }
   dossierRoutes(app, auth, intake)
   if (config.facade.enabled) facadeRoutes(app, config, { ...intake, members, signer })
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
-  taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
+  taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
   consoleRoutes(app, { config, store: deps.store, members, delivery: deps.delivery, statistics: deps.statistics, payments: deps.payments, signing: deps.signing })
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   metricsRoutes(app, config, deps.store, deps.delivery)

@@ -41,6 +41,16 @@ export function demoConfigDocument (dataDir: string, ports: DemoPorts, sims: { d
       { id: m.operator.id, name: 'Provincial IT operator', clientSecret: m.operator.secret, admin: true, read: 'all' },
       { id: m.tax.id, name: 'Cổng DVCQG: thông báo thuế, chứng từ thuế (demo)', clientSecret: m.tax.secret, messageKinds: ['progress'], destinations: ['dvcqg', 'onestop'], read: 'all' }
     ],
+    access: {
+      // Dossiers of the demo province's one-stop agency are the one-stop's, even before it sends them.
+      agencyOwners: { '000.00.01.H56': m.onestop.id },
+      rules: [
+        // GPLX brings in and moves on driving-licence dossiers (its procedure), whoever owns them.
+        { member: m.vertical.id, kinds: ['dossier', 'progress'], procedures: ['1.003560.000.00.00.H56'] },
+        // DVCQG pushes tax notices and tax receipts for any dossier.
+        { member: m.tax.id, kinds: ['tax-notice', 'progress'], allDossiers: true }
+      ]
+    },
     destinations: {
       dvcqg: { adapter: 'dvcqg', url: sims.dvcqg.url, authPath: sims.dvcqg.authPath, integrationPath: sims.dvcqg.integrationPath, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56' },
       onestop: { adapter: 'onestop', url: sims.onestop.url, token: sims.onestop.token, webhookPath: sims.onestop.webhookPath },

@@ -30,6 +30,7 @@ export const requestErrors = {
   LGSP_ERR_REQUEST_DUPLICATE_DOSSIER: def(422, 'Dossier repeated in one batch', 'Send each MaHoSo at most once per request.'),
   LGSP_ERR_REQUEST_PATH_MISMATCH: def(422, 'MaHoSo differs from the URL', 'Every progress entry must carry the MaHoSo of the URL.'),
   LGSP_ERR_REQUEST_BAD_PARAMETER: def(400, 'Invalid query parameter', 'Check the parameter named in `detail`.'),
+  LGSP_ERR_REQUEST_URI_TOO_LONG: def(414, 'URI too long', 'A path segment (MaHoSo) is at most 100 characters; send long data in the body.'),
   LGSP_ERR_REQUEST_NOT_FOUND: def(404, 'No such route', 'Check the method and path against the README.'),
   LGSP_ERR_IDEMPOTENCY_KEY_INVALID: def(400, 'Invalid Idempotency-Key', 'Use 1 to 128 visible ASCII characters.'),
   LGSP_ERR_IDEMPOTENCY_KEY_REUSED: def(422, 'Idempotency-Key reused with another body', 'Use a new Idempotency-Key for a different message.')
@@ -46,6 +47,8 @@ export const authErrors = {
   LGSP_ERR_AUTH_KIND_FORBIDDEN: def(403, 'Message kind not allowed for this member', "Ask the provincial IT team to add the kind to the member's messageKinds."),
   LGSP_ERR_AUTH_DESTINATION_FORBIDDEN: def(403, 'Destination not allowed for this member', "Name only destinations in the member's destinations list."),
   LGSP_ERR_AUTH_READ_FORBIDDEN: def(403, 'Reading this dossier is not allowed', 'A member reads the dossiers it sent unless its read rule is "all".'),
+  LGSP_ERR_AUTH_DOSSIER_FORBIDDEN: def(403, 'Dossier belongs to another member', 'A member writes to the dossiers it owns; ask the provincial IT team for an access rule (access.rules) if this system must post to it.'),
+  LGSP_ERR_AUTH_TOO_MANY_ATTEMPTS: def(429, 'Too many failed credential checks', 'Wait for the time in `detail` (Retry-After) and check the member id and secret before trying again.'),
   LGSP_ERR_AUTH_ADMIN_REQUIRED: def(403, 'Operator rights required', 'Use a member with admin: true.'),
   LGSP_ERR_AUTH_METRICS_FORBIDDEN: def(403, 'Metrics scrape not allowed', 'Scrape from an address listed in metrics.allowFrom, or send metrics.token as Authorization: Bearer <token>.'),
   LGSP_ERR_AUTH_LGSP_TOKEN_MALFORMED: def(401, 'Malformed lgspaccesstoken header', 'Send base64 of the JSON {"AccessKey": "<member id>", "SecretKey": "<member secret>", "AppName": "…", "PartnerCode": "…"}.')

@@ -20,7 +20,8 @@ import type { Member } from './members.js'
 import type { AcceptReply, MessageKind, OutboxInsert, Store } from './store/types.js'
 import type { BatchSigner } from './crypto/batch-signer.js'
 import { issueReceipt, receiptStatement, type Receipt } from './crypto/receipts.js'
-import { checkSchema, validators } from './validation.js'
+import { checkBatchSize, checkSchema, validators } from './validation.js'
+import { checkWrite, type AccessConfig } from './access.js'
 import { metrics } from './metrics.js'
 
 export interface IntakeDeps {
@@ -34,6 +35,8 @@ export interface IntakeDeps {
   receipts?: BatchSigner
   /** Told of every accepted message's normalisations, counted by code (the log line and the per-member tally). */
   onWarnings?: (member: string, kind: MessageKind, counts: Partial<Record<WarningCode, number>>) => void
+  /** Who may write to dossiers it does not own (config `access`), checked inside the store's atomic plan. */
+  access: AccessConfig
 }
 
 export interface IntakeRequest {
@@ -92,6 +95,8 @@ export function resolveDestinations (member: Member, requested: readonly string[
  */
 function validate<T> (validator: typeof validators.dossierRequest | typeof validators.progressRequest, body: unknown,
   normalise: Parameters<typeof normaliseBody>[1], warnings: Warning[]): T[] {
+  // A batch past the schema's maxItems is refused before any per-item work.
+  checkBatchSize(validator, body)
   const normalised = normaliseBody(body, normalise, warnings)
   checkSchema(validator, normalised)
   return (Array.isArray(normalised) ? normalised : [normalised]) as T[]
@@ -205,6 +210,8 @@ async function dossiers (deps: IntakeDeps, req: IntakeRequest): Promise<IntakeRe
   })
   const all = [...new Set(routes.flat())]
   return accept(deps, req, 'dossier', ids, all, (messageId, now) => (current) => {
+    // Against the rows as the store holds them now: the owner cannot change under the check.
+    for (const r of records) checkWrite(deps.access, req.member.id, 'dossier', { maHoSo: r.MaHoSo, maTTHC: current.get(r.MaHoSo)?.maTTHC ?? r.MaTTHC, creator: current.get(r.MaHoSo)?.owner })
     const ctx = { sender: req.member.id, messageId, now, indexed: Array.isArray(req.body) }
     const change = planDossiers(current, records, ctx)
     const outbox: OutboxInsert[] = []
@@ -235,6 +242,9 @@ async function progress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): 
   const wrong = entries.find((e) => e.entry.MaHoSo !== maHoSo)
   if (wrong !== undefined) throw lgspError('LGSP_ERR_REQUEST_PATH_MISMATCH', `Entry ${wrong.index} has MaHoSo ${wrong.entry.MaHoSo}, the URL names ${maHoSo}.`)
   return accept(deps, req, 'progress', [maHoSo], destinations, (messageId, now) => (current) => {
+    const known = current.get(maHoSo)
+    // An unknown dossier is planProgress's 404; a known one must be the sender's or granted to it.
+    if (known !== undefined) checkWrite(deps.access, req.member.id, 'progress', { maHoSo, maTTHC: known.maTTHC, creator: known.owner })
     const change = planProgress(current, maHoSo, entries, { sender: req.member.id, messageId, now, indexed: Array.isArray(req.body) })
     // Refused entries go nowhere; history goes on, in event time, so DVCQG's history is whole.
     const sent = entries.filter((_, i) => change.outcomes[i]!.outcome !== 'refused').map((e) => e.entry)
@@ -266,6 +276,8 @@ async function taxNotice (deps: IntakeDeps, member: Member, maHoSo: string, rows
   const decisions = [...new Set(rows.map((r) => r.SO_QUYET_DINH))].join(', ')
   // Hashed: decision numbers may hold spaces or non-ASCII, which an idempotency key may not.
   return accept(deps, { member, body: rows, raw, idempotencyKey: `tax-notice:${sha256(`${maHoSo}\n${decisions}`)}` }, 'tax-notice', [maHoSo], destinations, (messageId, now) => (current) => {
+    const known = current.get(maHoSo)
+    if (known !== undefined) checkWrite(deps.access, member.id, 'tax-notice', { maHoSo, maTTHC: known.maTTHC, creator: known.owner })
     const at = now
     const change = planTaxNotice(current, maHoSo, amounts, at, { sender: member.id, messageId, now })
     const entry: QuaTrinhXuLy = {

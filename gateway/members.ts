@@ -3,7 +3,7 @@
  * config on every request, so disabling a member takes effect at once, even for tokens
  * already issued.
  */
-import { randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypto'
+import { randomBytes, scrypt, scryptSync, timingSafeEqual, createHash } from 'node:crypto'
 import type { Member } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 
@@ -18,17 +18,82 @@ export function hashSecret (secret: string): string {
   return `scrypt$${salt.toString('base64url')}$${hash.toString('base64url')}`
 }
 
-function secretMatches (member: Member, given: string): boolean {
-  if (member.clientSecretHash !== undefined) {
-    const [, salt, hash] = member.clientSecretHash.split('$') as [string, string, string]
-    const expected = Buffer.from(hash, 'base64url')
-    const actual = scryptSync(given, Buffer.from(salt, 'base64url'), expected.length, SCRYPT)
-    return timingSafeEqual(actual, expected)
-  }
+/** scrypt on libuv's thread pool: the event loop never waits for it (~70 ms a call). */
+const scryptAsync = async (secret: string, salt: Buffer, length: number): Promise<Buffer> =>
+  await new Promise((resolve, reject) => scrypt(secret, salt, length, SCRYPT, (err, key) => { if (err === null) resolve(key); else reject(err) }))
+
+/** Checked against for unknown members and plain secrets, so every refusal costs one scrypt. */
+const DUMMY = { salt: randomBytes(16), hash: randomBytes(32) }
+
+/**
+ * Every check costs exactly one scrypt, whatever the member: an unknown id, a plain secret
+ * and a hashed one take the same time to refuse (member ids cannot be found by timing).
+ */
+async function secretMatches (member: Member | undefined, given: string): Promise<boolean> {
+  const stored = member?.clientSecretHash?.split('$') as [string, string, string] | undefined
+  const salt = stored === undefined ? DUMMY.salt : Buffer.from(stored[1], 'base64url')
+  const expected = stored === undefined ? DUMMY.hash : Buffer.from(stored[2], 'base64url')
+  const actual = await scryptAsync(given, salt, expected.length)
+  const hashedOk = timingSafeEqual(actual, expected)
+  if (member === undefined) return false
+  if (stored !== undefined) return hashedOk
   // Compare digests so the comparison takes the same time whatever the lengths.
   const a = createHash('sha256').update(given).digest()
   const b = createHash('sha256').update(member.clientSecret ?? randomBytes(32)).digest()
   return timingSafeEqual(a, b)
+}
+
+/** Failed credential checks: how many per address and per member id, and for how long they count. */
+export interface AttemptLimits {
+  /** Failures from one address within windowMs before it is refused (429). */
+  perAddress: number
+  /** Failures for one member id, from anywhere, before addresses that have failed too are refused for it. */
+  perClient: number
+  windowMs: number
+}
+
+export const defaultAttemptLimits: AttemptLimits = { perAddress: 10, perClient: 50, windowMs: 60_000 }
+
+/** Counters are dropped all at once past this many keys (a flood of addresses cannot grow memory). */
+const ATTEMPTS_SIZE = 100_000
+
+/**
+ * Failed attempts, counted per address and per member id in fixed windows. An address is
+ * locked out first: a member id under attack refuses only addresses that have failed
+ * themselves, so an attacker elsewhere cannot lock a real member out of its own address.
+ * In memory: each instance counts its own (see the README's security section).
+ */
+export class AttemptLimiter {
+  readonly #limits: AttemptLimits
+  readonly #counts = new Map<string, { n: number, until: number }>()
+
+  constructor (limits: AttemptLimits = defaultAttemptLimits) {
+    this.#limits = limits
+  }
+
+  #get (key: string, now: number): number {
+    const c = this.#counts.get(key)
+    return c === undefined || c.until <= now ? 0 : c.n
+  }
+
+  /** Seconds until `address` may try again for `id`, or 0 when it may now. */
+  blockedFor (address: string, id: string, now = Date.now()): number {
+    const byAddress = this.#get(`a:${address}`, now)
+    const locked = byAddress >= this.#limits.perAddress || (byAddress > 0 && this.#get(`c:${id}`, now) >= this.#limits.perClient)
+    if (!locked) return 0
+    const until = Math.max(this.#counts.get(`a:${address}`)?.until ?? now, this.#counts.get(`c:${id}`)?.until ?? now)
+    return Math.max(1, Math.ceil((until - now) / 1000))
+  }
+
+  /** Records one failure of `address` for `id`. */
+  failed (address: string, id: string, now = Date.now()): void {
+    if (this.#counts.size >= ATTEMPTS_SIZE) this.#counts.clear()
+    for (const key of [`a:${address}`, `c:${id}`]) {
+      const c = this.#counts.get(key)
+      if (c === undefined || c.until <= now) this.#counts.set(key, { n: 1, until: now + this.#limits.windowMs })
+      else c.n++
+    }
+  }
 }
 
 /** Remembered credential checks are dropped all at once past this many (a flood of distinct secrets cannot grow memory). */
@@ -39,19 +104,31 @@ export class Members {
   /** SHA-256 of `id NUL secret` → the member id and until when the check holds (ms). */
   readonly #remembered = new Map<string, { id: string, until: number }>()
 
-  constructor (members: readonly Member[]) {
+  readonly #attempts: AttemptLimiter
+
+  constructor (members: readonly Member[], limits: AttemptLimits = defaultAttemptLimits) {
     this.#byId = new Map(members.map((m) => [m.id, m]))
+    this.#attempts = new AttemptLimiter(limits)
   }
 
   get (id: string): Member | undefined {
     return this.#byId.get(id)
   }
 
-  /** Checks client credentials (POST /token). */
-  authenticate (id: string, secret: string): Member {
+  /**
+   * Checks client credentials (POST /token, the facade login, lgspaccesstoken, SecurityKey).
+   * `address` is the caller's IP: failures are counted per address and per id, and past the
+   * limits the check is refused (429) before any scrypt is spent.
+   */
+  async authenticate (id: string, secret: string, address = 'unknown'): Promise<Member> {
+    const wait = this.#attempts.blockedFor(address, id)
+    if (wait > 0) throw lgspError('LGSP_ERR_AUTH_TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${wait} s.`, { retryAfter: wait })
     const m = this.#byId.get(id)
-    // Unknown member and wrong secret answer alike.
-    if (m === undefined || !secretMatches(m, secret)) throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT')
+    // Unknown member and wrong secret answer alike, in the same time.
+    if (!await secretMatches(m, secret) || m === undefined) {
+      this.#attempts.failed(address, id)
+      throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT')
+    }
     if (!m.enabled) throw lgspError('LGSP_ERR_AUTH_MEMBER_DISABLED')
     return m
   }
@@ -63,7 +140,7 @@ export class Members {
    * costs one scrypt per token lifetime, not one per request. Failures are never
    * remembered, and the member's `enabled` flag is read on every call.
    */
-  authenticateRemembered (id: string, secret: string, ttlMs: number, now = Date.now()): Member {
+  async authenticateRemembered (id: string, secret: string, ttlMs: number, now = Date.now(), address = 'unknown'): Promise<Member> {
     const key = createHash('sha256').update(id).update('\0').update(secret).digest('base64url')
     const known = this.#remembered.get(key)
     if (known !== undefined && known.until > now) {
@@ -73,7 +150,7 @@ export class Members {
         return m
       }
     }
-    const m = this.authenticate(id, secret)
+    const m = await this.authenticate(id, secret, address)
     if (this.#remembered.size >= REMEMBERED_SIZE) this.#remembered.clear()
     this.#remembered.set(key, { id: m.id, until: now + ttlMs })
     return m

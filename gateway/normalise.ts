@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs'
 import { schemaDir } from './paths.js'
 import { warning, type Warning } from './warnings.js'
+import { lgspError } from './errors.js'
 
 type Kind = 'date' | 'amount' | 'flag' | 'code' | 'text' | 'extra' | 'list' | 'other'
 
@@ -115,13 +116,31 @@ function trimmed (value: unknown, path: string, out: Warning[]): unknown {
   return t === '' ? undefined : t
 }
 
+/** C0 controls other than tab, line feed and carriage return, and DEL. */
+const CONTROL = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/g
+
+/**
+ * A free-text field (names, ChuHoSo, TrichYeuHoSo, NoiDungXuLy…): text pasted from Word or a
+ * scanner's OCR into one-stop software carries stray control characters (vertical tab, form
+ * feed, 0x1F), which DVCQG's forms never show: they are removed and reported. NUL is never
+ * text (it truncates strings in the C libraries of the systems behind DVCQG): refused.
+ */
+function cleanText (value: string, path: string, out: Warning[]): string {
+  if (value.includes('\u0000')) throw lgspError('LGSP_ERR_REQUEST_INVALID', `${path} holds a NUL character.`, { errors: [{ path, message: 'must not contain NUL (\\u0000)' }] })
+  CONTROL.lastIndex = 0
+  if (!CONTROL.test(value)) return value
+  out.push(warning('LGSP_WARN_CONTROL_STRIPPED', path))
+  return value.replace(CONTROL, '')
+}
+
 /** A normalised copy of one object of `shape`; anything that is not an object is returned as sent. */
 function object (shape: Shape, value: unknown, path: string, out: Warning[]): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
   const result: Record<string, unknown> = {}
-  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const [name, sent] of Object.entries(value as Record<string, unknown>)) {
     const at = `${path}/${name}`
     const f = shape.fields.get(name)
+    const v = f?.kind === 'text' && typeof sent === 'string' ? cleanText(sent, at, out) : sent
     if (f === undefined) {
       out.push(warning('LGSP_WARN_FIELD_UNKNOWN', at))
       result[name] = v

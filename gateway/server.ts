@@ -120,7 +120,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     step = 'building the HTTP server'
     const app = await buildApp(config, { store, adapters, catalogue, logger, delivery, payments, statistics, signing, closing: () => closing })
     opened.push(() => app.close())
-    const intake = { store, adapters, catalogue, notify }
+    const intake = { store, adapters, catalogue, access: config.access, notify }
     const members = new Members(config.members)
     const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, members, logger))
     const taxAdapters = adapters.ofProtocol('tax') as TaxAdapter[]

@@ -26,6 +26,7 @@ export const warningTable = {
   LGSP_WARN_STATUS_BEHIND: 'The record\'s TrangThaiHoSo is behind the dossier\'s (a re-sent or older record): its other fields were updated, the status was kept.',
   LGSP_WARN_STATUS_REOPENED: 'A dossier reported finished (9) is back in processing: its end is cleared until it finishes again.',
   LGSP_WARN_ENTRY_HISTORY: 'A progress entry older than the dossier\'s current status, or of an earlier stage, was kept as history without moving the status back.',
+  LGSP_WARN_CONTROL_STRIPPED: 'Control characters (other than tab and line breaks) in a text field were removed; NUL is refused.',
   LGSP_WARN_ENTRY_REFUSED: 'A progress entry was refused on its own (see `outcomes`); the others were applied.'
 } as const
 

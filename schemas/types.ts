@@ -699,6 +699,23 @@ export interface GatewayConfig {
    */
   members: [Member, ...Member[]]
   /**
+   * Who may write what to dossiers it does not own (README "Security: access rules and limits"). A dossier's owner is the member that created it or, when its MaHoSo begins with an agency code listed in agencyOwners, that agency's member. Owners write every kind their messageKinds allow; any other member only what a rule grants; everything else is refused with LGSP_ERR_AUTH_DOSSIER_FORBIDDEN.
+   */
+  access: {
+    /**
+     * MaHoSo prefix (the agency code a dossier code begins with, e.g. 000.00.01.H56) → the member id that owns those dossiers, even before it has sent them. The longest matching prefix wins.
+     */
+    agencyOwners: {
+      [k: string]: string | undefined
+    }
+    /**
+     * Grants to members on dossiers they do not own: which kinds, on which dossiers (by procedure code, by MaHoSo prefix, or all).
+     *
+     * @maxItems 10000
+     */
+    rules: AccessRule[]
+  }
+  /**
    * The systems the gateway delivers to, by name (dvcqg, onestop, gplx, tax, …); the name is used in members, payments and LGSP_DEST_<NAME>_* variables.
    */
   destinations: {
@@ -1132,6 +1149,37 @@ export interface Member {
    * Keep this member's message bodies in the message log; false keeps only their SHA-256 digests.
    */
   logBodies: boolean
+}
+/**
+ * One grant: member may post kinds to the dossiers matched by procedures, agencies or allDossiers (a rule with none of them grants nothing).
+ */
+export interface AccessRule {
+  /**
+   * The member id the grant is for.
+   */
+  member: string
+  /**
+   * What it may post: dossier (a HoSo record updating the dossier, or creating one under another agency's code), progress (QuaTrinhXuLy entries, tax receipts), tax-notice. Payments are started by the dossier's creator only.
+   *
+   * @minItems 1
+   */
+  kinds: ['dossier' | 'progress' | 'tax-notice', ...('dossier' | 'progress' | 'tax-notice')[]]
+  /**
+   * Dossiers of these procedures (MaTTHC).
+   *
+   * @maxItems 10000
+   */
+  procedures?: string[]
+  /**
+   * Dossiers whose MaHoSo begins with one of these codes.
+   *
+   * @maxItems 10000
+   */
+  agencies?: string[]
+  /**
+   * Every dossier (a national pusher, e.g. DVCQG's tax notices).
+   */
+  allDossiers?: true
 }
 /**
  * The national public service portal (DVCQG) integration API.

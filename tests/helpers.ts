@@ -78,6 +78,21 @@ export function testMemberList (): Array<Record<string, unknown> & { id: string 
   ]
 }
 
+/**
+ * The test access rules: the GPLX member posts records and progress on driving-licence
+ * dossiers (its procedure) it does not own, and runs the tax notice poller in
+ * tests/adapters/tax.test.ts; DVCQG's tax push member posts notices and receipts anywhere.
+ */
+export function testAccess (): Record<string, unknown> {
+  return {
+    rules: [
+      { member: members.vertical.id, kinds: ['dossier', 'progress'], procedures: ['1.003560.000.00.00.H56'] },
+      { member: members.vertical.id, kinds: ['tax-notice'], allDossiers: true },
+      { member: 'dvcqg-push', kinds: ['tax-notice', 'progress'], allDossiers: true }
+    ]
+  }
+}
+
 /** A config document for tests: fast retries, short timeouts, both simulators. */
 export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: string, extra: Record<string, unknown> = {}, paygov?: PaygovSimulator): Record<string, unknown> {
   return {
@@ -87,6 +102,7 @@ export function testConfigDocument (dir: string, dvcqgUrl: string, onestopUrl: s
     pki: { dir: testPki().dir },
     auth: { tokenSecret: 'test-token-secret-0123456789abcdef-xyz', tokenTtlSeconds: 300 },
     members: testMemberList(),
+    access: testAccess(),
     destinations: {
       dvcqg: { adapter: 'dvcqg', url: dvcqgUrl, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } },
       onestop: { adapter: 'onestop', url: onestopUrl, token: 'onestop-dev-webhook-key', concurrency: 8, timeouts: { connectMs: 500, headersMs: 600, bodyMs: 600 } }

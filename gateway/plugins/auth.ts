@@ -68,9 +68,9 @@ export function parseLgspAccessToken (header: string | string[] | undefined): Lg
  * for `ttlSeconds` (the bearer token lifetime): the header repeats the secret on every
  * call, and a scrypt-hashed secret would otherwise cost one scrypt per request.
  */
-export function lgspAccessTokenMember (members: Members, header: string | string[] | undefined, ttlSeconds: number): Member {
+export async function lgspAccessTokenMember (members: Members, header: string | string[] | undefined, ttlSeconds: number, address?: string): Promise<Member> {
   const token = parseLgspAccessToken(header)
-  return members.authenticateRemembered(token.AccessKey, token.SecretKey, ttlSeconds * 1000)
+  return await members.authenticateRemembered(token.AccessKey, token.SecretKey, ttlSeconds * 1000, Date.now(), address)
 }
 
 /** A member that exists and is enabled: rights are read from the config on every request. */
@@ -110,11 +110,11 @@ export function bearerToken (header: string): string {
  * send both it and `lgspaccesstoken` are judged by the token they were issued), otherwise
  * the `lgspaccesstoken` header.
  */
-export function requestMember (req: FastifyRequest, signers: readonly TokenSigner[], members: Members, ttlSeconds: number): Member {
+export async function requestMember (req: FastifyRequest, signers: readonly TokenSigner[], members: Members, ttlSeconds: number): Promise<Member> {
   const header = req.headers.authorization
   if (header !== undefined && header !== '') return activeMember(members, tokenSubject(signers, bearerToken(header)))
   const lgsp = req.headers[LGSP_ACCESS_TOKEN_HEADER]
-  if (lgsp !== undefined && lgsp !== '') return lgspAccessTokenMember(members, lgsp, ttlSeconds)
+  if (lgsp !== undefined && lgsp !== '') return await lgspAccessTokenMember(members, lgsp, ttlSeconds, req.ip)
   throw lgspError('LGSP_ERR_AUTH_MISSING_TOKEN')
 }
 
@@ -124,7 +124,7 @@ export function requestMember (req: FastifyRequest, signers: readonly TokenSigne
  */
 export function bearerAuth (signer: TokenSigner, members: Members, verifier?: InboundVerifier): Authenticate {
   return async (req) => {
-    const member = requestMember(req, [signer], members, signer.ttlSeconds)
+    const member = await requestMember(req, [signer], members, signer.ttlSeconds)
     req.member = member
     if (verifier !== undefined && req.method === 'POST') {
       const header = req.headers[SIGNATURE_HEADER]

@@ -55,6 +55,9 @@ export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: St
 
   app.get('/v1/admin/dlq', { preHandler: admin, schema: routeDocs.deadLetters }, async (req) => {
     const q = req.query as { destination?: string, maHoSo?: string, code?: string, limit?: string }
+    for (const name of ['destination', 'maHoSo', 'code', 'limit'] as const) {
+      if (q[name] !== undefined && typeof (q[name] as unknown) !== 'string') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `Give ${name} once.`)
+    }
     const limit = q.limit === undefined ? 100 : Number(q.limit)
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'limit is 1 to 1000.')
     const filter: Parameters<Store['listDead']>[0] = { limit }

@@ -249,7 +249,8 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     sameOrigin(req)
     const b = (req.body ?? {}) as { id?: unknown, secret?: unknown }
     if (typeof b.id !== 'string' || typeof b.secret !== 'string') throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT', 'Send {"id", "secret"} of an operator member.')
-    const member = deps.members.authenticate(b.id, b.secret)
+    // Rate-limited per address like POST /token (a console login is a credentials check too).
+    const member = await deps.members.authenticate(b.id, b.secret, req.ip)
     requireAdmin(member)
     const token = sessions.issue(member.id)
     req.member = member

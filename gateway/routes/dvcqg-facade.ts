@@ -74,6 +74,7 @@ function wordingOf (code: ErrorCode): typeof wording[keyof typeof wording] {
     case 'LGSP_ERR_AUTH_KIND_FORBIDDEN':
     case 'LGSP_ERR_AUTH_DESTINATION_FORBIDDEN':
     case 'LGSP_ERR_AUTH_READ_FORBIDDEN':
+    case 'LGSP_ERR_AUTH_DOSSIER_FORBIDDEN':
     case 'LGSP_ERR_SIGNATURE_MISSING':
       return wording.forbidden
     case 'LGSP_ERR_DOSSIER_NOT_FOUND':
@@ -198,11 +199,11 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
   const success = (extra: Record<string, unknown> = {}): FacadeReply => ({ ...extra, error_code: successCode, message: SUCCESS })
 
   /** The caller: the envelope's session, or a session / bearer / lgspaccesstoken header. */
-  const memberOf = (req: FastifyRequest, body: unknown): Member => {
+  const memberOf = async (req: FastifyRequest, body: unknown): Promise<Member> => {
     const session = (isObject(body) ? nonEmpty(body.session) : undefined) ?? header(req, 'session')
     const member = session !== undefined
       ? activeMember(deps.members, tokenSubject(signers, session.trim()))
-      : requestMember(req, signers, deps.members, deps.signer.ttlSeconds)
+      : await requestMember(req, signers, deps.members, deps.signer.ttlSeconds)
     // The facade carries no X-Lgsp-Signature: a member that must sign cannot go around /v1.
     if (member.signature?.required === true) throw lgspError('LGSP_ERR_SIGNATURE_MISSING', `Member ${member.id} must sign every request; the DVCQG facade carries no signature: use /v1.`)
     req.member = member
@@ -214,9 +215,9 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     // re-send must hash the same (intake derives the idempotency key from sender and content).
     ({ member, body: data, raw: JSON.stringify(data) })
 
-  const login = (body: Json): FacadeReply => {
+  const login = async (body: Json, address: string): Promise<FacadeReply> => {
     if (typeof body.username !== 'string' || typeof body.password !== 'string') throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT', 'Send {"username": <member id>, "password": <member secret>}.')
-    const member = deps.members.authenticate(body.username, body.password)
+    const member = await deps.members.authenticate(body.username, body.password, address)
     return success({ session: sessions.issue(member.id), expires_in: sessions.ttlSeconds })
   }
 
@@ -299,7 +300,7 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     const named = serviceNamed(rest.split('/').filter((s) => s !== '').at(-1))
     // One URL per service: a bare array, or {data: [...]}.
     if (named !== undefined || Array.isArray(body) || (isObject(body) && body.service === undefined && 'data' in body)) {
-      const member = memberOf(req, body)
+      const member = await memberOf(req, body)
       const data = Array.isArray(body) ? body : isObject(body) ? body.data : undefined
       const service = named ?? serviceByShape(dataOf(data))
       seen.service = service
@@ -307,7 +308,7 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     }
     if (!isObject(body)) throw lgspError('LGSP_ERR_FACADE_MALFORMED')
     if (body.service !== undefined) {
-      const member = memberOf(req, body)
+      const member = await memberOf(req, body)
       const service = serviceNamed(typeof body.service === 'string' ? body.service : undefined)
       if (service === undefined) throw lgspError('LGSP_ERR_FACADE_UNKNOWN_SERVICE', `Service ${String(body.service).slice(0, 64)} is not served by the gateway.`)
       seen.service = service
@@ -315,7 +316,7 @@ export function facadeRoutes (app: FastifyInstance, config: GatewayConfig, deps:
     }
     if ('username' in body || 'password' in body) {
       seen.service = 'login'
-      return login(body)
+      return await login(body, req.ip)
     }
     throw lgspError('LGSP_ERR_FACADE_MALFORMED')
   }

@@ -8,12 +8,22 @@ import type { Statistics } from '../statistics.js'
 import { checkSchema, validators } from '../validation.js'
 import { routeDocs } from '../plugins/openapi.js'
 
+/**
+ * A yes/no parameter: absent is false; true/false as JSON booleans or the query strings
+ * "true"/"false"; anything else ("maybe", "yes", 1) is a 400, never read as false.
+ */
+function strictBoolean (name: string, v: unknown): boolean {
+  if (v === undefined || v === false || v === 'false') return false
+  if (v === true || v === 'true') return true
+  throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `${name} is true or false.`)
+}
+
 export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stats: Statistics): void {
   const params = (q: unknown): { agency: string, period: string, drill: boolean } => {
     const { agency, period, drill } = (q ?? {}) as Record<string, unknown>
     if (typeof agency !== 'string' || agency === '') throw lgspError('LGSP_ERR_INDICATORS_AGENCY')
     if (typeof period !== 'string') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'period is yyyy-MM, yyyy-Qn or yyyy.')
-    return { agency, period, drill: drill === true || drill === 'true' }
+    return { agency, period, drill: strictBoolean('drill', drill) }
   }
 
   // The portal (DVCQG) pulls the province's figures: members that read all, or operators.
@@ -42,7 +52,7 @@ export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stat
   app.post('/v1/reconcile', { preHandler: auth, schema: routeDocs.reconcile }, async (req) => {
     requireAdmin(memberOf(req))
     const p = params(req.body)
-    const repair = (req.body as { repair?: unknown }).repair === true
+    const repair = strictBoolean('repair', (req.body as { repair?: unknown }).repair)
     return stats.reconcile(p.agency, p.period, repair)
   })
 }

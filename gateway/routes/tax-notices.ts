@@ -69,7 +69,7 @@ export function taxNoticeRoutes (app: FastifyInstance, auth: Authenticate, deps:
       let found: Member | undefined
       for (const id of pushMembers) {
         try {
-          found = deps.members.authenticate(id, key)
+          found = await deps.members.authenticate(id, key, req.ip)
           break
         } catch (err) {
           if ((err as LgspError).code === 'LGSP_ERR_AUTH_MEMBER_DISABLED') throw err

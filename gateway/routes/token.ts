@@ -38,13 +38,13 @@ export function tokenRoutes (app: FastifyInstance, signer: TokenSigner, members:
     }
     let member: Member
     if (exchange) {
-      member = lgspAccessTokenMember(members, lgsp, signer.ttlSeconds)
+      member = await lgspAccessTokenMember(members, lgsp, signer.ttlSeconds, req.ip)
       req.log.info({ member: member.id, via: LGSP_ACCESS_TOKEN_HEADER }, 'token issued')
       return { access_token: signer.issue(member.id), token_type: 'Bearer', expires_in: signer.ttlSeconds }
     }
     try {
       const { id, secret } = basicCredentials(req.headers.authorization)
-      member = members.authenticate(id, secret)
+      member = await members.authenticate(id, secret, req.ip)
     } catch (err) {
       reply.header('www-authenticate', 'Basic realm="lgsp"')
       throw err

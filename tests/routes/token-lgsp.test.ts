@@ -77,12 +77,12 @@ t.test('a remembered credential check still reads the member\'s rights and expir
   const entry = { id: hashed.id, name: 'Hashed', clientSecretHash: hashSecret(hashed.secret), enabled: true, messageKinds: [], destinations: [], read: 'own' as const, admin: false, signature: { required: false }, logBodies: true }
   const list = new Members([entry])
   const now = Date.now()
-  t.equal(list.authenticateRemembered(hashed.id, hashed.secret, 60_000, now).id, hashed.id)
-  t.throws(() => list.authenticateRemembered(hashed.id, 'another-secret-00000', 60_000, now), { code: 'LGSP_ERR_AUTH_INVALID_CLIENT' })
+  t.equal((await list.authenticateRemembered(hashed.id, hashed.secret, 60_000, now)).id, hashed.id)
+  await t.rejects(list.authenticateRemembered(hashed.id, 'another-secret-00000', 60_000, now), { code: 'LGSP_ERR_AUTH_INVALID_CLIENT' })
   entry.enabled = false
-  t.throws(() => list.authenticateRemembered(hashed.id, hashed.secret, 60_000, now + 1), { code: 'LGSP_ERR_AUTH_MEMBER_DISABLED' }, 'disabling takes effect at once')
+  await t.rejects(list.authenticateRemembered(hashed.id, hashed.secret, 60_000, now + 1), { code: 'LGSP_ERR_AUTH_MEMBER_DISABLED' }, 'disabling takes effect at once')
   entry.enabled = true
-  t.equal(list.authenticateRemembered(hashed.id, hashed.secret, 60_000, now + 120_000).id, hashed.id, 'checked again after its lifetime')
+  t.equal((await list.authenticateRemembered(hashed.id, hashed.secret, 60_000, now + 120_000)).id, hashed.id, 'checked again after its lifetime')
 })
 
 t.test('parseLgspAccessToken takes both base64 alphabets and keeps AppName and PartnerCode', async (t) => {
