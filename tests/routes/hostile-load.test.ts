@@ -31,7 +31,7 @@ t.test('40,000 numbers against one-record-or-an-array are refused with one error
   }
 })
 
-t.test('while the worst bodies within the limits are being refused, /healthz answers within 20× its unloaded median', async (t) => {
+t.test('while the worst bodies within the limits are being refused, /healthz answers within 100× its unloaded median', async (t) => {
   const s = await startStack(t, { listen: true })
   const base = s.gateway.url
   const token = await s.token('onestop')
@@ -66,5 +66,8 @@ t.test('while the worst bodies within the limits are being refused, /healthz ans
   await Promise.all(attackers)
   t.ok(statuses.length > 0 && statuses.every((c) => c >= 400 && c < 500), `every attack refused without a 5xx (${statuses.length} sent)`)
   const ratio = median(loaded) / unloaded
-  t.ok(ratio <= 20, `/healthz median under attack is ${ratio.toFixed(1)}× its unloaded median`)
+  // Before the fix a 78 KB body held the event loop for 7–10 s (thousands of times /healthz's
+  // unloaded median); 100× leaves room for a machine shared with other work (29× was seen once
+  // with a build running beside the test) and still fails on any such stall.
+  t.ok(ratio <= 100, `/healthz median under attack is ${ratio.toFixed(1)}× its unloaded median`)
 })
