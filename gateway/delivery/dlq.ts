@@ -32,11 +32,14 @@ export const hasCriterion = (s: DeadSelection): boolean =>
 /** Dead letters matched per listDead call; the loop goes on until none is left. */
 const PAGE = 500
 
-async function record (store: Store, action: DlqActionResult['action'], operator: string, reason: string, what: Record<string, unknown>, ids: number[], now: number): Promise<string | undefined> {
+/** Where an operator acted: the API and the CLI (`dlq-…` log entries) or the console (`console-…`). */
+export type DlqChannel = 'dlq' | 'console'
+
+async function record (store: Store, action: DlqActionResult['action'], operator: string, reason: string, what: Record<string, unknown>, ids: number[], now: number, channel: DlqChannel = 'dlq'): Promise<string | undefined> {
   if (ids.length === 0) return undefined
   const messageId = uuidv7(now)
   const body = JSON.stringify({ action, by: operator, reason, ...what, units: ids })
-  await store.appendLog([{ at: now, direction: 'in', party: operator, kind: `dlq-${action}`, messageId, contentHash: sha256Hex(body), body, signature: null }])
+  await store.appendLog([{ at: now, direction: 'in', party: operator, kind: `${channel}-${action}`, messageId, contentHash: sha256Hex(body), body, signature: null }])
   return messageId
 }
 
@@ -45,9 +48,9 @@ async function apply (store: Store, action: DlqActionResult['action'], id: numbe
 }
 
 /** Replays or discards one dead letter; false when there is no such entry (nothing is logged then). */
-export async function actOnOne (store: Store, action: DlqActionResult['action'], id: number, operator: string, reason: string, now = Date.now()): Promise<DlqActionResult | undefined> {
+export async function actOnOne (store: Store, action: DlqActionResult['action'], id: number, operator: string, reason: string, now = Date.now(), channel: DlqChannel = 'dlq'): Promise<DlqActionResult | undefined> {
   if (!await apply(store, action, id, operator, reason, now)) return undefined
-  const logMessageId = await record(store, action, operator, reason, { id }, [id], now)
+  const logMessageId = await record(store, action, operator, reason, { id }, [id], now, channel)
   return logMessageId === undefined ? { action, ids: [id] } : { action, ids: [id], logMessageId }
 }
 

@@ -68,25 +68,17 @@ export function adminRoutes (app: FastifyInstance, auth: Authenticate, store: St
   })
 
   // Bulk first: fastify matches the static segment before the :id parameter anyway.
-  app.post('/v1/admin/dlq/replay', { preHandler: admin, schema: routeDocs.bulkReplay }, async (req) => {
-    const selection = selectionOf(req.body)
-    const reason = reasonOf(req.body, true, '')
-    const by = memberOf(req).id
-    const done = await actOnMatching(store, 'replay', selection, by, reason)
-    req.log.warn({ by, filter: selection, reason, replayed: done.ids.length, logMessageId: done.logMessageId }, 'dead letters replayed in bulk')
-    if (done.ids.length > 0) delivery?.notify()
-    return { replayed: done.ids.length, ids: done.ids, logMessageId: done.logMessageId ?? null }
-  })
-
-  app.post('/v1/admin/dlq/discard', { preHandler: admin, schema: routeDocs.bulkDiscard }, async (req) => {
-    const selection = selectionOf(req.body)
-    const reason = reasonOf(req.body, true, '')
-    const by = memberOf(req).id
-    const done = await actOnMatching(store, 'discard', selection, by, reason)
-    req.log.warn({ by, filter: selection, reason, discarded: done.ids.length, logMessageId: done.logMessageId }, 'dead letters discarded in bulk')
-    if (done.ids.length > 0) delivery?.notify()
-    return { discarded: done.ids.length, ids: done.ids, logMessageId: done.logMessageId ?? null }
-  })
+  for (const [action, done, docs] of [['replay', 'replayed', routeDocs.bulkReplay], ['discard', 'discarded', routeDocs.bulkDiscard]] as const) {
+    app.post(`/v1/admin/dlq/${action}`, { preHandler: admin, schema: docs }, async (req) => {
+      const selection = selectionOf(req.body)
+      const reason = reasonOf(req.body, true, '')
+      const by = memberOf(req).id
+      const result = await actOnMatching(store, action, selection, by, reason)
+      req.log.warn({ by, filter: selection, reason, [done]: result.ids.length, logMessageId: result.logMessageId }, `dead letters ${done} in bulk`)
+      if (result.ids.length > 0) delivery?.notify()
+      return { [done]: result.ids.length, ids: result.ids, logMessageId: result.logMessageId ?? null }
+    })
+  }
 
   app.post('/v1/admin/dlq/:id/replay', { preHandler: admin, schema: routeDocs.replay }, async (req) => {
     const id = idParam(req.params)

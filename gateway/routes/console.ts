@@ -16,6 +16,7 @@
  *   dead letters through listDead's limit, a dossier by its key, log entries by time window;
  *   the indicator drill-down and reconciliation read one period of one agency on request.
  */
+import { actOnOne } from '../delivery/dlq.js'
 import { createHmac, timingSafeEqual, type X509Certificate } from 'node:crypto'
 import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -354,20 +355,14 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
   })
 
   /** Writes an operator's action to the message log (who, what, which unit), then acts. */
+  // The same action as the API's and the CLI's (gateway/delivery/dlq.ts), logged as the console's.
   const act = async (req: FastifyRequest, action: 'replay' | 'discard', ids: number[], reason: string | undefined): Promise<Array<{ id: number, ok: boolean }>> => {
     const by = who(req).id
-    const dead = new Map((await store.listDead({ limit: DEAD_WINDOW })).map((d) => [d.id, d]))
     const results: Array<{ id: number, ok: boolean }> = []
     for (const id of ids) {
-      const d = dead.get(id)
-      const now = Date.now()
-      const ok = d !== undefined && (action === 'replay' ? await store.replayDead(id, now) : await store.discardDead(id, now, `discarded by ${by}: ${reason ?? ''}`.trim()))
-      if (ok && d !== undefined) {
-        const body = JSON.stringify({ action, unit: id, destination: d.destination, maHoSo: d.maHoSo, by, ...(reason === undefined ? {} : { reason }) })
-        await store.appendLog([{ at: now, direction: 'in', party: by, kind: `console-${action}`, messageId: d.messageId, contentHash: sha256Hex(body), body, signature: null }])
-        req.log.info({ unit: id, by }, action === 'replay' ? 'dead letter replayed' : 'dead letter discarded')
-      }
-      results.push({ id, ok })
+      const done = await actOnOne(store, action, id, by, reason ?? 'replayed from the console', Date.now(), 'console')
+      if (done !== undefined) req.log.info({ unit: id, by }, action === 'replay' ? 'dead letter replayed' : 'dead letter discarded')
+      results.push({ id, ok: done !== undefined })
     }
     deps.delivery?.notify()
     return results
