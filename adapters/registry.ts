@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import { devSigningIdentity } from '../certs/dev-identity.js'
 import type { Adapter, AdapterOptions } from './types.js'
 
-export type { Adapter, AdapterOptions, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
+export type { Adapter, AdapterOptions, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryEffect, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
 export { outboundTrace, traceparentFor, type OutboundTrace } from './http.js'
 
 /**

@@ -58,11 +58,28 @@ export interface DeliveryUnit {
   traceparent?: string
 }
 
+/**
+ * What a delivery made true besides the unit's completion, as data: the store writes it in the
+ * same transaction (SQLite) or script (Redis) as the completion, so a crash can never keep one
+ * without the other. A component returns effects from `deliver`/`resync`; the core never
+ * decides them by the destination's name.
+ */
+export type DeliveryEffect =
+  /**
+   * The destination now holds the dossier's record: Decision 766's dossier-sync indicator
+   * counts the dossiers the national portal holds (DVCQG's DongBoHoSoMC accepted it).
+   */
+  | { kind: 'dossier-synced', maHoSo: string }
+  /** A value the component keeps for later (the destination's own reference, a poller's resume point): a store cursor. */
+  | { kind: 'cursor', key: string, value: string }
+
 /** What a delivery attempt came to. */
 export type DeliveryResult =
-  | { ok: true, note?: string }
+  | { ok: true, note?: string, effects?: DeliveryEffect[] }
   | {
     ok: false
+    /** What an earlier step of this attempt made true even though the attempt failed (a re-sync that went through). */
+    effects?: DeliveryEffect[]
     code: DeliveryErrorCode
     /** Safe to log: codes, statuses and scrubbed upstream text only. */
     message: string

@@ -26,6 +26,11 @@ export type DvcqgAdapterOptions = AdapterOptions & DvcqgClientOptions
 
 type Failure = Extract<DeliveryResult, { ok: false }>
 
+/** A DongBoHoSoMC that went through: DVCQG holds the dossier (Decision 766 dossier sync), recorded with the completion. */
+function synced (maHoSo: string, result: DeliveryResult): DeliveryResult {
+  return result.ok ? { ...result, effects: [...(result.effects ?? []), { kind: 'dossier-synced', maHoSo }] } : result
+}
+
 /** Maps a DVCQG reply to a delivery result. */
 function settle (service: string, outcome: CallOutcome): DeliveryResult {
   if (!outcome.ok) return outcome
@@ -73,7 +78,7 @@ export class DvcqgAdapter implements Adapter {
   }
 
   async deliver (unit: DeliveryUnit): Promise<DeliveryResult> {
-    if (unit.op === 'dossier') return this.#pauseOnLogin(await this.#syncDossier(unit))
+    if (unit.op === 'dossier') return this.#pauseOnLogin(synced(unit.maHoSo, await this.#syncDossier(unit)))
     if (unit.op === 'progress') return this.#pauseOnLogin(await this.#updateProgress(unit))
     if (unit.op === 'status') return this.#pauseOnLogin(await this.#syncStatus(unit))
     return { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: `unknown DVCQG operation ${unit.op}`, uncertain: false }
@@ -82,7 +87,7 @@ export class DvcqgAdapter implements Adapter {
   /** Sends the ledger's record of a dossier DVCQG said it does not hold (a create; "already exists" turns it into an update). */
   async resync (unit: DeliveryUnit, record: HoSo): Promise<DeliveryResult> {
     const payload: DossierPayload = { record: toWireHoSo(record), isUpdating: false }
-    return this.#pauseOnLogin(await this.#syncDossier({ ...unit, op: 'dossier', uncertain: false, payload }))
+    return this.#pauseOnLogin(synced(unit.maHoSo, await this.#syncDossier({ ...unit, op: 'dossier', uncertain: false, payload })))
   }
 
   /** While paused: a fresh login says whether the username and password work again. */

@@ -5,7 +5,7 @@
  * in the dead-letter list holds back only itself.
  */
 import { performance } from 'node:perf_hooks'
-import type { Adapter, DeliveryResult } from '../../adapters/registry.js'
+import type { Adapter, DeliveryEffect, DeliveryResult } from '../../adapters/registry.js'
 import { outboundTrace, traceparentFor } from '../../adapters/registry.js'
 import { isRetryable } from '../errors.js'
 import { metrics } from '../metrics.js'
@@ -298,8 +298,8 @@ export class DestinationWorker {
       return { ...synced, message: `re-sync of the dossier: ${synced.message}` }
     }
     this.#log.warn(fields, 'the destination did not hold the dossier: re-synced it from the ledger before this unit')
-    if (this.#adapter.protocol === 'dvcqg') await this.#store.markSynced([item.maHoSo]).catch(() => {})
-    const again = await this.#attempt({ ...item, uncertain: false }, traceparent)
+    // What the re-sync made true is recorded with this unit's completion, whatever the second attempt comes to.
+    const again = withEffects(await this.#attempt({ ...item, uncertain: false }, traceparent), synced.effects)
     if (again.ok || again.resync !== true) return again
     const { resync: _again, ...final } = again
     return { ...final, message: `${final.message} (after re-syncing the dossier)` }
@@ -317,7 +317,7 @@ export class DestinationWorker {
     if (result.ok) {
       this.#breaker.onSuccess()
       this.#delivered++
-      completion = result.note === undefined ? { id: item.id, outcome: 'delivered' } : { id: item.id, outcome: 'delivered', note: result.note }
+      completion = { id: item.id, outcome: 'delivered', ...(result.note === undefined ? {} : { note: result.note }) }
       this.#log.debug({ unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, traceparent, ms }, 'delivered')
       // A unit that went through while paused was the probe: the credentials work again.
       if (this.#paused !== undefined) this.resume('probe')
@@ -339,16 +339,22 @@ export class DestinationWorker {
       if (completion.outcome === 'dead') this.#log.error(fields, 'dead-lettered')
       else if (completion.outcome === 'retry') this.#log.info({ ...fields, retryInMs: completion.nextAt - now }, 'delivery failed, will retry')
     }
+    if (result.effects !== undefined && result.effects.length > 0) completion = { ...completion, effects: result.effects }
     metrics.delivery(this.destination, completion.outcome, result.ok ? undefined : result.code, elapsed / 1000)
     // The console's last hour and a dead letter's attempts (gateway/activity.ts).
     activityOf(this.#store).attempt(this.destination, item.id, { at: now, attempt: item.attempts, outcome: completion.outcome, ms, ...(result.ok ? {} : { code: result.code, message: scrub(result.message) }) })
     try {
+      // The completion and the delivery's effects (e.g. "the national portal holds this dossier") in one write.
       await metrics.commit('complete', async () => this.#store.complete([completion]))
-      // Dossier sync (Decision 766): DVCQG now holds the dossier.
-      if (result.ok && this.#adapter.protocol === 'dvcqg' && item.op === 'dossier') await this.#store.markSynced([item.maHoSo])
     } catch (err) {
       // The unit stays in flight in the store; after a restart it is retried as uncertain.
       this.#log.error({ err, unit: item.id, messageId: item.messageId }, 'could not record a delivery outcome')
     }
   }
+}
+
+/** A result carrying, in front of its own, the effects of an earlier step of the same attempt. */
+function withEffects (result: DeliveryResult, earlier: readonly DeliveryEffect[] | undefined): DeliveryResult {
+  if (earlier === undefined || earlier.length === 0) return result
+  return { ...result, effects: [...earlier, ...(result.effects ?? [])] }
 }

@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { LgspError, lgspError } from '../errors.js'
+import type { DeliveryEffect } from '../../adapters/registry.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
@@ -629,17 +630,20 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const s = this.#s
       for (const c of completions) {
+        let applied: boolean
         if (c.outcome === 'delivered') {
-          const moved = s.finish.run({ id: c.id, now, outcome: 'delivered', note: c.note ?? null, from: 'inflight' })
-          if (moved.changes === 1) {
+          applied = s.finish.run({ id: c.id, now, outcome: 'delivered', note: c.note ?? null, from: 'inflight' }).changes === 1
+          if (applied) {
             s.outboxDel.run(c.id)
             s.countDelivered.run(c.id)
           }
         } else if (c.outcome === 'retry') {
-          s.retry.run({ id: c.id, nextAt: c.nextAt, code: c.code, error: c.error, uncertain: c.uncertain ? 1 : 0 })
+          applied = s.retry.run({ id: c.id, nextAt: c.nextAt, code: c.code, error: c.error, uncertain: c.uncertain ? 1 : 0 }).changes === 1
         } else {
-          s.dead.run({ id: c.id, code: c.code, error: c.error, now })
+          applied = s.dead.run({ id: c.id, code: c.code, error: c.error, now }).changes === 1
         }
+        // In the same transaction as the completion: both or neither survive a crash.
+        if (applied) for (const e of c.effects ?? []) this.#applyEffect(e, now)
       }
     })
   }
@@ -867,6 +871,12 @@ export class SqliteStore implements Store {
           AND fin <= due_at + paused_ms + CASE WHEN pause_since IS NOT NULL AND pause_since < fin THEN fin - pause_since ELSE 0 END) AS onTime
       FROM f`)
     return r.get({ ...q.params, from, to }) as IndicatorCounts
+  }
+
+  /** One delivery effect (adapters/types.ts DeliveryEffect), inside the caller's transaction. */
+  #applyEffect (e: DeliveryEffect, now: number): void {
+    if (e.kind === 'dossier-synced') this.#s.factsSynced.run(e.maHoSo)
+    else this.#s.cursorPut.run(e.key, e.value, now)
   }
 
   markSynced (maHoSo: readonly string[]): Promise<void> {

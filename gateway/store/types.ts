@@ -2,7 +2,7 @@
  * The store contract, implemented twice: the embedded SQLite store (one process) and the
  * Redis store (several instances); tests/store/contract.ts runs against both.
  */
-import type { DeliveryUnit } from '../../adapters/registry.js'
+import type { DeliveryEffect, DeliveryUnit } from '../../adapters/registry.js'
 import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, ItemOutcome, LedgerChange } from '../ledger/plan.js'
 import type { Warning, WarningCode } from '../warnings.js'
@@ -76,11 +76,16 @@ export interface OutboxItem extends DeliveryUnit {
   createdAt: number
 }
 
-/** What happened to a claimed unit. */
-export type Completion =
+/**
+ * What happened to a claimed unit, and what the delivery made true (`effects`), written in the
+ * same atomic step: a completion that is not applied (the unit was reclaimed by another
+ * consumer) applies none of its effects either.
+ */
+export type Completion = (
   | { id: number, outcome: 'delivered', note?: string }
   | { id: number, outcome: 'retry', nextAt: number, code: DeliveryErrorCode, error: string, uncertain: boolean }
   | { id: number, outcome: 'dead', code: DeliveryErrorCode, error: string }
+) & { effects?: readonly DeliveryEffect[] }
 
 /** A dead-lettered unit, for operators. */
 export interface DeadLetter {

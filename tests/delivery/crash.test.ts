@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import t from 'tap'
 import { request } from 'undici'
 import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
@@ -13,7 +14,7 @@ const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
 const TOTAL = 2500
 const KILL_AFTER = 900
 
-t.test('kill -9 mid-load: every dossier that got a 202 reaches DVCQG, none applied twice', async (t) => {
+t.test('kill -9 mid-load: every dossier that got a 202 reaches DVCQG, none applied twice, and each one DVCQG holds is counted synced once', async (t) => {
   const dir = tempDir(t, 'lgsp-crash-')
   const dvcqg = await new DvcqgSimulator().start()
   const onestop = await new OnestopSimulator().start()
@@ -94,4 +95,15 @@ t.test('kill -9 mid-load: every dossier that got a 202 reaches DVCQG, none appli
   t.ok((dvcqg.calls.TraCuuHoSo ?? 0) > 0, `units in flight at the kill were checked with TraCuuHoSo first (${dvcqg.calls.TraCuuHoSo ?? 0})`)
   child!.kill('SIGTERM')
   await new Promise((resolve) => child!.once('exit', resolve))
+
+  // Decision 766 dossier sync: "DVCQG holds this dossier" is written with the delivery's
+  // completion, so units answered after the kill (uncertain, checked with TraCuuHoSo) and units
+  // recorded before it alike leave exactly the dossiers DVCQG holds marked synced.
+  const db = new Database(join(dir, 'lgsp.db'), { readonly: true })
+  const facts = db.prepare('SELECT ma_ho_so AS id, synced FROM dossier_facts').all() as Array<{ id: string, synced: number }>
+  db.close()
+  const synced = new Set(facts.filter((f) => f.synced === 1).map((f) => f.id))
+  t.same([...accepted].filter((id) => !synced.has(id)), [], 'no accepted dossier lost its sync fact')
+  t.same([...synced].filter((id) => !dvcqg.dossiers.has(id)), [], 'nothing marked synced that DVCQG does not hold')
+  t.equal(facts.length, new Set(facts.map((f) => f.id)).size, 'one fact row per dossier')
 })

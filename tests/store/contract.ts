@@ -158,6 +158,25 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.match(JSON.parse(log[1]!.body!), { reason: 'withdrawn', filter: { maHoSo: hoso(42).MaHoSo }, units: discarded.ids })
   })
 
+  t.test(`${name}: a completion's effects are written with it, and a completion that does not apply writes none`, async (t) => {
+    const store = await factory.open(t, { facts: testFacts })
+    for (const n of [85, 86, 87]) await store.accept(acceptOf(n))
+    const [a, b, c] = [85, 86, 87].map((n) => hoso(n).MaHoSo)
+    const units = new Map((await store.claim('dvcqg', 10, now)).map((u) => [u.maHoSo, u]))
+    await store.complete([
+      { id: units.get(a!)!.id, outcome: 'delivered', effects: [{ kind: 'dossier-synced', maHoSo: a! }, { kind: 'cursor', key: 'test.ref.85', value: 'R-85' }] },
+      // A re-sync went through, then the unit itself failed: the re-sync's effect still holds.
+      { id: units.get(b!)!.id, outcome: 'retry', nextAt: now + 1000, code: 'LGSP_ERR_UPSTREAM_TIMEOUT', error: 'timeout', uncertain: true, effects: [{ kind: 'dossier-synced', maHoSo: b! }] },
+      { id: units.get(c!)!.id, outcome: 'delivered' }
+    ])
+    // Already completed: a second completion (a consumer whose claim was taken over) applies nothing.
+    await store.complete([{ id: units.get(a!)!.id, outcome: 'delivered', effects: [{ kind: 'dossier-synced', maHoSo: c! }, { kind: 'cursor', key: 'test.ref.late', value: 'x' }] }])
+    const facts = await store.factsFor({ suffix: '.H56' }, 1_699_999_000_000, 1_701_000_000_000)
+    t.same(facts.filter((f) => f.synced).map((f) => f.maHoSo).sort(), [a, b], 'synced by the completions that applied, not by the late one')
+    t.equal(await store.getCursor('test.ref.85'), 'R-85')
+    t.equal(await store.getCursor('test.ref.late'), undefined)
+  })
+
   t.test(`${name}: units in flight at a crash come back as uncertain`, async (t) => {
     const store = await factory.open(t)
     await store.accept(acceptOf(40))

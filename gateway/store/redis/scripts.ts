@@ -181,8 +181,9 @@ return out
 `
 
 /**
- * Records delivery outcomes. A unit whose entry another consumer has reclaimed meanwhile is
- * left alone (fencing): that consumer delivers it again, as uncertain. Returns how many applied.
+ * Records delivery outcomes and their effects. A unit whose entry another consumer has
+ * reclaimed meanwhile is left alone with its effects (fencing): that consumer delivers it
+ * again, as uncertain, and brings the effects itself. Returns how many applied.
  * ARGV: prefix, consumer, now, completions (JSON).
  */
 export const COMPLETE = `${PRELUDE}
@@ -210,6 +211,11 @@ for _, c in ipairs(cjson.decode(ARGV[4])) do
         redis.call('HSET', u, 'st', 'dead', 'ec', c.code, 'er', c.error, 'fa', now, 'e', '')
         redis.call('HINCRBY', stats, 'dead', 1)
         redis.call('ZADD', P .. 'dead', now, c.id)
+      end
+      -- What the delivery made true (adapters/types.ts DeliveryEffect), in this same script.
+      for _, e in ipairs(c.effects or {}) do
+        if e.kind == 'dossier-synced' then redis.call('SADD', P .. 'synced', e.maHoSo)
+        elseif e.kind == 'cursor' then redis.call('HSET', P .. 'cursors', e.key, e.value) end
       end
       applied = applied + 1
     end
