@@ -10,7 +10,9 @@ import type { GatewayConfig } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { schemaDir } from './paths.js'
 import { prerequisites } from './startup.js'
-import { validators } from './validation.js'
+import { compileSchema, validators } from './validation.js'
+import type { ComponentConfig } from '../adapters/component.js'
+import { componentOf, isBuiltIn } from '../adapters/components.js'
 
 export type { GatewayConfig } from '../schemas/types.js'
 
@@ -86,20 +88,10 @@ function checkSemantics (c: GatewayConfig): string[] {
       if (!m.destinations.includes(d)) problems.push(`members.${m.id}: default destination "${d}" must also be in its destinations`)
     }
   }
+  // Each component checks its own section's cross references (adapters/component.ts checkConfig).
   for (const [name, d] of Object.entries(c.destinations)) {
-    if (d?.adapter !== 'gplx') continue
-    const m = c.members.find((x) => x.id === d.poll.member)
-    if (m === undefined) problems.push(`destinations.${name}.poll.member: "${d.poll.member}" is not a member`)
-    else if (!m.messageKinds.includes('dossier') || !m.messageKinds.includes('progress')) {
-      problems.push(`destinations.${name}.poll.member: "${m.id}" needs messageKinds "dossier" and "progress" to bring the ministry's dossiers and changes in`)
-    }
-  }
-  for (const [name, d] of Object.entries(c.destinations)) {
-    if (d?.adapter !== 'tax') continue
-    if (c.profile === 'production' && d.signing === undefined) problems.push(`destinations.${name}.signing: required in production (keyPath and certPath of the WS-Security identity)`)
-    const m = c.members.find((x) => x.id === d.notices.member)
-    if (m === undefined) problems.push(`destinations.${name}.notices.member: "${d.notices.member}" is not a member`)
-    else if (!m.messageKinds.includes('progress')) problems.push(`destinations.${name}.notices.member: "${m.id}" needs messageKind "progress" to bring tax notices in`)
+    if (d === undefined) continue
+    problems.push(...(componentOf(d.adapter)?.checkConfig?.(name, d as unknown as ComponentConfig, { profile: c.profile, members: c.members }) ?? []))
   }
   for (const d of c.payments?.destinations ?? []) {
     if (!destinations.includes(d)) problems.push(`payments.destinations: "${d}" is not in destinations (${destinations.join(', ')})`)
@@ -209,16 +201,50 @@ export function describeConfigErrors (errors: readonly ErrorObject[], doc: Json,
   return [...lines]
 }
 
+/** Removes from the document the destinations whose component is registered but not built in. */
+function takeComponentSections (doc: Json): Array<[string, Json]> {
+  const dests = doc.destinations
+  if (dests === null || typeof dests !== 'object' || Array.isArray(dests)) return []
+  const out: Array<[string, Json]> = []
+  for (const [name, d] of Object.entries(dests as Record<string, unknown>)) {
+    const adapter = (d as Json | null)?.adapter
+    if (typeof adapter !== 'string' || isBuiltIn(adapter) || componentOf(adapter) === undefined) continue
+    out.push([name, d as Json])
+    delete (dests as Json)[name]
+  }
+  return out
+}
+
+const compiledSections = new WeakMap<object, ReturnType<typeof compileSchema>>()
+
+/** A component's own section against its own schema (defaults filled in), as config problem lines. */
+function checkComponentSection (name: string, section: Json): string[] {
+  const schema = componentOf(section.adapter as string)!.configSchema
+  let validate = compiledSections.get(schema)
+  if (validate === undefined) compiledSections.set(schema, validate = compileSchema(schema))
+  if (validate(section)) return []
+  return (validate.errors ?? []).map((e) => {
+    const extra = e.keyword === 'additionalProperties' ? `/${(e.params as { additionalProperty: string }).additionalProperty}` : e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : ''
+    const key = `destinations.${name}${`${e.instancePath}${extra}`.replaceAll('/', '.')}`
+    return `${key}: ${e.keyword === 'additionalProperties' ? 'unknown key' : e.keyword === 'required' ? 'required' : e.message ?? 'is invalid'}`
+  })
+}
+
 /** Validates a config document (already parsed) with the environment applied. */
 export function resolveConfig (doc: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw lgspError('LGSP_ERR_CONFIG_INVALID', 'The configuration must be a JSON object.')
   }
   const merged = applyEnv(doc as Json, env)
-  if (!validators.config(merged)) {
-    const lines = describeConfigErrors(validators.config.errors ?? [], merged, env)
+  // Sections of components that are not built in are checked with their own schema, the rest with the file's.
+  const own = takeComponentSections(merged)
+  const ownProblems = own.flatMap(([name, section]) => checkComponentSection(name, section))
+  if (!validators.config(merged) || ownProblems.length > 0) {
+    const lines = [...describeConfigErrors(validators.config.errors ?? [], merged, env), ...ownProblems]
     throw lgspError('LGSP_ERR_CONFIG_INVALID', `Invalid configuration (docs/config.md lists every key):\n  ${lines.join('\n  ')}`)
   }
+  const destinations = merged.destinations as Json
+  for (const [name, section] of own) destinations[name] = section
   const config = merged as unknown as GatewayConfig
   const problems = checkSemantics(config)
   // The folders, files and keys too, so that one run lists everything to fix.

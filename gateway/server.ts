@@ -17,11 +17,8 @@ import { Statistics } from './statistics.js'
 import { Delivery } from './delivery/index.js'
 import { createLogger, type Logger } from './logger.js'
 import { Payments } from './payments.js'
-import { GplxPoller, TaxNoticePoller } from './polling.js'
-import type { TaxAdapter } from '../adapters/tax/index.js'
-import { XmlParserPool } from '../adapters/xml/index.js'
 import { Members } from './members.js'
-import type { GplxAdapter } from '../adapters/gplx/index.js'
+import { Producers } from './producers.js'
 import type { Store } from './store/types.js'
 import { GatewaySigning } from './crypto/signing.js'
 import { LgspError, lgspError } from './errors.js'
@@ -37,8 +34,8 @@ export interface Gateway {
   delivery: Delivery | undefined
   payments: Payments | undefined
   statistics: Statistics | undefined
-  pollers: GplxPoller[]
-  noticePollers: TaxNoticePoller[]
+  /** The components' producers (pollers), started once listening. */
+  producers: Producers
   /** The procedure catalogue (with what DVCQG taught it). */
   catalogue: Catalogue
   /** The DVCQG catalogue-sync job, when on. */
@@ -105,7 +102,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     const signing = new GatewaySigning(config, store, logger)
     opened.push(() => signing.close())
     step = 'building the destination adapters'
-    const adapters = new AdapterRegistry(config.destinations, {
+    const adapters = await AdapterRegistry.create(config.destinations, {
       identity: { keyPem: signing.keyPem, certPem: signing.certPem },
       ...(config.signatures.outbound ? { signer: signing } : {})
     })
@@ -122,14 +119,8 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     opened.push(() => app.close())
     const intake = { store, adapters, catalogue, access: config.access, notify }
     const members = new Members(config.members)
-    const pollers = adapters.ofProtocol('gplx').map((a) => new GplxPoller(a as GplxAdapter, intake, members, logger))
-    const taxAdapters = adapters.ofProtocol('tax') as TaxAdapter[]
-    const xml = taxAdapters.length > 0 ? new XmlParserPool() : undefined
-    if (xml !== undefined) opened.push(() => xml.close())
-    const noticePollers = taxAdapters.map((a) => {
-      const cfg = config.destinations[a.destination]
-      return new TaxNoticePoller(a, cfg?.adapter === 'tax' ? cfg.notices : { intervalMs: 10_000 }, intake, members, xml!, logger)
-    })
+    const producers = await Producers.create(config, adapters, intake, members, logger)
+    opened.push(() => producers.stop())
     const catalogueSync = syncSettings === undefined ? undefined : new CatalogueSync(catalogue, adapters, syncSettings, store, logger)
 
     let url = ''
@@ -154,7 +145,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     catalogueSync?.start()
     payments?.start()
     statistics?.start()
-    for (const p of [...pollers, ...noticePollers]) p.start()
+    producers.start()
 
     const purge = setInterval(() => {
       store.purgeIdempotency(Date.now() - config.idempotency.retentionHours * HOUR)
@@ -170,9 +161,8 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
         closing = true
         clearInterval(purge)
         await app.close()
-        await Promise.all([...pollers, ...noticePollers].map((p) => p.stop()))
+        await producers.stop()
         await catalogueSync?.stop()
-        await xml?.close()
         await payments?.stop()
         await statistics?.stop()
         await delivery?.stop()
@@ -185,7 +175,7 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
       })()
       return closed
     }
-    return { app, store, signing, adapters, delivery, payments, statistics, pollers, noticePollers, catalogue, catalogueSync, logger, url, close }
+    return { app, store, signing, adapters, delivery, payments, statistics, producers, catalogue, catalogueSync, logger, url, close }
   } catch (err) {
     await undo()
     throw failed(step, err)

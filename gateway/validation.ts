@@ -86,6 +86,15 @@ for (const [key, file] of Object.entries(names) as Array<[keyof Validators, type
   Object.defineProperty(validators, key, { enumerable: true, get: () => (compiled ??= get(file)) })
 }
 
+/**
+ * Compiles a schema that is not one of the project's files (a component's config section):
+ * with the same keywords and formats, and able to `$ref` the project's schemas by their id.
+ */
+export function compileSchema (schema: object): ValidateFunction {
+  ajv ??= buildAjv(true)
+  return ajv.compile(schema)
+}
+
 /** One schema violation as the client sees it: where and what, never the value sent. */
 export interface FieldError {
   path: string

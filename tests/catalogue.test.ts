@@ -5,7 +5,7 @@ import { Catalogue, bundledCatalogue } from '../gateway/catalogue.js'
 import { CatalogueSync, catalogueSyncSettings } from '../gateway/catalogue-sync.js'
 import { resolveConfig } from '../gateway/config.js'
 import { AdapterRegistry } from '../adapters/registry.js'
-import { DvcqgSimulator } from '../adapters/dvcqg/index.js'
+import { DvcqgSimulator } from '../adapters/dvcqg/simulator.js'
 import { createLogger } from '../gateway/logger.js'
 import { hoso, startStack, tempDir, testConfigDocument, waitFor } from './helpers.js'
 
@@ -112,7 +112,7 @@ t.test('on a shared store one instance syncs the catalogue; the other reads its 
   const sim = await new DvcqgSimulator().start()
   t.teardown(() => sim.stop())
   const cfg = { adapter: 'dvcqg' as const, url: sim.url, username: 'lgsp', password: 'dvcqg-dev-password', madonvi: '000.00.00.H56', concurrency: 2, authPath: '/api/auth', integrationPath: '/api/integration', progressChunk: 10, sessionRenewMs: 600_000, statusSync: false, timeouts: { connectMs: 500, headersMs: 500, bodyMs: 500 } }
-  const adapters = new AdapterRegistry({ dvcqg: cfg })
+  const adapters = await AdapterRegistry.create({ dvcqg: cfg })
   t.teardown(() => adapters.close())
   const settings = { destination: 'dvcqg', intervalMs: 3_600_000, details: 10, snapshotPath }
   const holder = { lease: async () => true }

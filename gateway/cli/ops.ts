@@ -14,7 +14,7 @@ export async function paymentsSettle ({ file, values, out }: Context): Promise<n
   const paymentsCfg = config.payments
   const result = await withStore(file, async (store) => {
     // Effects are written to the outbox; the running gateway's workers deliver them.
-    const adapters = new AdapterRegistry(config.destinations)
+    const adapters = await AdapterRegistry.create(config.destinations)
     const payments = new Payments(store, adapters, paymentsCfg, createLogger('warn'), () => {})
     try {
       out.progress('asking PayGov (QUERY) about the pending payments')
@@ -37,7 +37,7 @@ async function statistics ({ file, values, out }: Context, what: 'indicators' | 
   const period = String(values.period)
   const result = await withStore(file, async (store) => {
     // Repairs go into the shared outbox; the running gateway's workers deliver them.
-    const adapters = new AdapterRegistry(config.destinations)
+    const adapters = await AdapterRegistry.create(config.destinations)
     const stats = new Statistics(store, adapters, config, () => {}, createLogger('warn'))
     try {
       if (what === 'indicators') return await stats.indicators(agency, period, values.drill === true)

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
-import { addDays, GplxAdapter, GplxClient, GplxSimulator, gplxDate, statusOf } from '../../adapters/gplx/index.js'
+import { addDays, GplxAdapter, GplxPoller, GplxClient, gplxDate, statusOf } from '../../adapters/gplx/index.js'
+import { GplxSimulator } from '../../adapters/gplx/simulator.js'
 import { hoso, startStack, waitFor, type Stack } from '../helpers.js'
 
 const LICENCE = '1.003560.000.00.00.H56'
@@ -41,7 +42,7 @@ t.test('codes and dates of the ministry: MaTrangThai onto TrangThaiHoSo, dd/MM/y
 
 t.test('a dossier received at the ministry enters the ledger; its status codes reach DVCQG and the one-stop in order', async (t) => {
   const { s, gplx } = await stackWithGplx(t)
-  const poller = s.gateway.pollers[0]!
+  const poller = s.gateway.producers.all.find((p): p is GplxPoller => p instanceof GplxPoller)!
   const id = '000.00.01.H56-240201-7777'
   gplx.receive({ maHoSo: id, maTTHC: LICENCE, tenDVC: 'Cấp đổi giấy phép lái xe', hoTen: 'Lê Văn Dũng', soCmnd: '001099012345', hangDaoTao: 'B2', ngayHenTra: due })
   t.equal(await poller.pollOnce(), 1, 'one new dossier')
@@ -70,7 +71,7 @@ t.test('a dossier received at the ministry enters the ledger; its status codes r
 
 t.test('a dossier the one-stop sent is followed at the ministry; "returned" read straight after "processing" is one combined move; reading everything again has no second effect', async (t) => {
   const { s, gplx } = await stackWithGplx(t)
-  const poller = s.gateway.pollers[0]!
+  const poller = s.gateway.producers.all.find((p): p is GplxPoller => p instanceof GplxPoller)!
   const record = hoso(2)
   t.equal((await s.post('onestop', '/v1/dossiers', record)).statusCode, 202)
   gplx.receive({ maHoSo: record.MaHoSo, maTTHC: LICENCE, hoTen: record.ChuHoSo!, soCmnd: record.SoGiayToChuHoSo!, ngayHenTra: due })
@@ -93,7 +94,7 @@ t.test('a dossier the one-stop sent is followed at the ministry; "returned" read
 
 t.test('an unknown MaTrangThai is not applied: logged and reported once; a code configured in statusCodes is applied', async (t) => {
   const { s, gplx } = await stackWithGplx(t, { statusCodes: { 21: 4 } })
-  const poller = s.gateway.pollers[0]!
+  const poller = s.gateway.producers.all.find((p): p is GplxPoller => p instanceof GplxPoller)!
   const id = '000.00.01.H56-240201-7801'
   gplx.receive({ maHoSo: id, maTTHC: LICENCE, hoTen: 'Trần Văn Em', soCmnd: '001099012346', ngayHenTra: due })
   await poller.pollOnce()
@@ -111,7 +112,7 @@ t.test('an unknown MaTrangThai is not applied: logged and reported once; a code 
 
 t.test('when the session expires the poller logs in again and carries on', async (t) => {
   const { s, gplx } = await stackWithGplx(t)
-  const poller = s.gateway.pollers[0]!
+  const poller = s.gateway.producers.all.find((p): p is GplxPoller => p instanceof GplxPoller)!
   const id = '000.00.01.H56-240201-7802'
   gplx.receive({ maHoSo: id, maTTHC: LICENCE, hoTen: 'Võ Thị Gấm', soCmnd: '001099012347', ngayHenTra: due })
   await poller.pollOnce()
@@ -126,7 +127,7 @@ t.test('when the session expires the poller logs in again and carries on', async
 
 t.test('window edges: a dossier the ministry lists late for a day already read is caught by the overlap; a long gap is read in windows of windowDays, resumably', async (t) => {
   const { s, gplx } = await stackWithGplx(t)
-  const poller = s.gateway.pollers[0]!
+  const poller = s.gateway.producers.all.find((p): p is GplxPoller => p instanceof GplxPoller)!
   const vn = (iso: string): number => Date.parse(`${iso}+07:00`)
   gplx.receive({ maHoSo: '000.00.01.H56-240210-0001', maTTHC: LICENCE, hoTen: 'Nguyễn Văn Hải', soCmnd: '001099012348', ngayHenTra: due, receivedAt: vn('2024-02-10T10:00:00') })
   // Received a few seconds before midnight, indexed by the ministry only later.
@@ -151,7 +152,7 @@ t.test('window edges: a dossier the ministry lists late for a day already read i
 
 t.test('while the ministry is overloaded the poller keeps its place, and catches up afterwards', async (t) => {
   const { s, gplx } = await stackWithGplx(t)
-  const poller = s.gateway.pollers[0]!
+  const poller = s.gateway.producers.all.find((p): p is GplxPoller => p instanceof GplxPoller)!
   const id = '000.00.01.H56-240201-7803'
   gplx.receive({ maHoSo: id, maTTHC: LICENCE, hoTen: 'Bùi Văn Khoa', soCmnd: '001099012350', ngayHenTra: due })
   gplx.server.setFaults({ mode: 'error' })

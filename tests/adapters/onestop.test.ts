@@ -1,5 +1,6 @@
 import t from 'tap'
-import { OnestopAdapter, OnestopSimulator } from '../../adapters/onestop/index.js'
+import { OnestopAdapter } from '../../adapters/onestop/index.js'
+import { OnestopSimulator } from '../../adapters/onestop/simulator.js'
 import type { DeliveryUnit } from '../../adapters/registry.js'
 import type { OnestopDestination } from '../../schemas/types.js'
 import { hoso } from '../helpers.js'

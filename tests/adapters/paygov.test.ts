@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { PaygovClient, PaygovSimulator, amountOf, paymentUrlOf, receiptOf, sign, type InitRequest, type PaygovSettings } from '../../adapters/paygov/index.js'
+import { PaygovClient, amountOf, paymentUrlOf, receiptOf, sign, type InitRequest, type PaygovSettings } from '../../adapters/paygov/index.js'
+import { PaygovSimulator } from '../../adapters/paygov/simulator.js'
 import { SimServer } from '../../adapters/simulator-kit.js'
 
 /** SHA-256 over fields joined by "|" with the secret last, written out from the protocol document. */

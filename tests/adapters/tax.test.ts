@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { noticeGroups, noticeFromPush, parseAmount, parseNoticeDate, receiptFromPush, TaxAdapter, TaxSimulator, type TaxNoticeRow } from '../../adapters/tax/index.js'
+import { noticeGroups, noticeFromPush, parseAmount, parseNoticeDate, receiptFromPush, TaxAdapter, TaxNoticePoller, type TaxNoticeRow } from '../../adapters/tax/index.js'
+import { TaxSimulator } from '../../adapters/tax/simulator.js'
 import { parseXmlSafely } from '../../adapters/xml/index.js'
 import { devSigningIdentity } from '../../certs/dev-identity.js'
 import { verifyXmlEnveloped } from '../../gateway/crypto/xml-signature.js'
@@ -104,7 +105,7 @@ t.test('a land dossier goes to tax; its notice comes back to the one-stop as sta
   const pay = await s.post('onestop', '/v1/payments', { MaHoSo: record.MaHoSo, MaDonVi: 'H56', PhiLePhi: [{ TenPhiLePhi: 'Lệ phí trước bạ nhà đất', Gia: 2_500_000 }] })
   t.equal(pay.statusCode, 201)
   // Polling again does not apply the notice twice.
-  await s.gateway.noticePollers[0]!.pollOnce()
+  await s.gateway.producers.all.find((p): p is TaxNoticePoller => p instanceof TaxNoticePoller)!.pollOnce()
   t.equal((s.onestop.events.get(record.MaHoSo) ?? []).filter((e) => e.type === 'tax-notice').length, 1)
 })
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
+import { DvcqgSimulator } from '../../adapters/dvcqg/simulator.js'
 import { discard, replay, resume } from '../../gateway/cli-dlq.js'
 import { hoso, progress, startStack, waitFor, type Stack } from '../helpers.js'
 import { poisonProgress } from './poison.js'

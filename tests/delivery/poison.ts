@@ -4,7 +4,7 @@
  * record stays held. Deleting the dossier from the simulator no longer poisons it: the
  * gateway re-syncs a dossier DVCQG does not hold, then sends the entry.
  */
-import type { DvcqgSimulator } from '../../adapters/dvcqg/index.js'
+import type { DvcqgSimulator } from '../../adapters/dvcqg/simulator.js'
 
 const poisoned = new WeakMap<DvcqgSimulator, Set<string>>()
 

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { TaxSimulator } from '../../adapters/tax/index.js'
+import { TaxSimulator } from '../../adapters/tax/simulator.js'
 import { formatDvcqgDate } from '../../gateway/ledger/dates.js'
 import { hoso, startStack, testMemberList, waitFor, type Stack } from '../helpers.js'
 

@@ -1,7 +1,7 @@
 /**
- * Pollers of vertical systems that do not call the province back.
+ * The GPLX component's producer (the ministry does not call the province back).
  *
- * GPLX: DanhSachHoSo lists the dossiers the ministry received between two dates
+ * DanhSachHoSo lists the dossiers the ministry received between two dates
  * (`ngayNhan1`..`ngayNhan2`); each listed one is read with TraCuuHoSo for its status
  * (`MaTrangThai`). A dossier new to the gateway is accepted as a HoSo, a known one whose
  * status changed as a progress entry, both under the destination's `poll.member` and
@@ -14,32 +14,13 @@
  * effect (the status is compared with the ledger's, and idempotency keys name the ledger
  * version a change applies to).
  */
-import type { GplxAdapter, GplxDetail, GplxListItem } from '../adapters/gplx/index.js'
-import type { TaxAdapter } from '../adapters/tax/index.js'
-import type { XmlParserPool } from '../adapters/xml/index.js'
-import { addDays, isFinal, statusOf, toHoSo, toProgress } from '../adapters/gplx/index.js'
-import { LgspError } from './errors.js'
-import { acceptDossiers, acceptProgress, acceptTaxNotice, type IntakeDeps } from './intake.js'
-import { formatDvcqgDate, vnDate } from './ledger/dates.js'
-import type { DossierState } from './ledger/state-machine.js'
-import type { Logger } from './logger.js'
-import type { Member, Members } from './members.js'
-import { Periodic } from './periodic.js'
-
-/**
- * Runs one accept; a refusal on the message's own merits (4xx) is logged and skipped,
- * anything else (store or server trouble) propagates and ends the round.
- */
-async function refusable (log: Logger, fields: Record<string, unknown>, accept: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await accept()
-    return true
-  } catch (err) {
-    if (!(err instanceof LgspError) || err.status >= 500) throw err
-    log.warn({ ...fields, code: err.code }, 'change from a vertical system refused')
-    return false
-  }
-}
+import { refusable, type ProducerContext, type Schedule } from '../component.js'
+import { formatDvcqgDate, vnDate } from '../../gateway/ledger/dates.js'
+import type { DossierState } from '../../gateway/ledger/state-machine.js'
+import type { Logger } from '../../gateway/logger.js'
+import type { Member } from '../../gateway/members.js'
+import type { GplxAdapter } from './adapter.js'
+import { addDays, isFinal, statusOf, toHoSo, toProgress, type GplxDetail, type GplxListItem } from './codec.js'
 
 /** The GPLX poller's cursor, as stored (JSON). */
 export interface GplxCursor {
@@ -70,40 +51,40 @@ function readCursor (text: string | undefined): GplxCursor {
 }
 
 export class GplxPoller {
+  readonly destination: string
   readonly #adapter: GplxAdapter
-  readonly #deps: IntakeDeps
-  readonly #members: Members
+  readonly #context: ProducerContext
   readonly #log: Logger
   readonly #key: string
-  readonly #schedule: Periodic
+  readonly #schedule: Schedule
   /** The poller's time (tests set it; else now). */
   clock: () => number = Date.now
   /** The last round's summary. */
   last: GplxRound | undefined
 
-  constructor (adapter: GplxAdapter, deps: IntakeDeps, members: Members, log: Logger) {
+  constructor (adapter: GplxAdapter, context: ProducerContext) {
+    this.destination = adapter.destination
     this.#adapter = adapter
-    this.#deps = deps
-    this.#members = members
-    this.#log = log.child({ poller: adapter.destination })
+    this.#context = context
+    this.#log = context.log.child({ poller: adapter.destination })
     this.#key = `gplx:${adapter.destination}`
-    this.#schedule = new Periodic('poll', adapter.settings.poll.intervalMs, () => this.pollOnce(), this.#log, { store: deps.store, name: this.#key })
+    this.#schedule = context.schedule(this.#key, adapter.settings.poll.intervalMs, () => this.pollOnce(), this.#log)
   }
 
   /** The stored cursor. */
   async cursor (): Promise<GplxCursor> {
-    return readCursor(await this.#deps.store.getCursor(this.#key))
+    return readCursor(await this.#context.getCursor(this.#key))
   }
 
   /** One round: the windows from the cursor to today, then the open dossiers. Returns how many dossiers changed in the ledger. */
   async pollOnce (): Promise<number> {
     const round: GplxRound = { applied: 0, refused: 0, unknownCodes: [], complete: false }
     this.last = round
-    const member = this.#members.get(this.#adapter.settings.poll.member)
+    const member = this.#context.member(this.#adapter.settings.poll.member)
     if (member === undefined) return 0
     const poll = this.#adapter.settings.poll
     const cursor = await this.cursor()
-    const save = (): Promise<void> => this.#deps.store.setCursor(this.#key, JSON.stringify(cursor))
+    const save = (): Promise<void> => this.#context.setCursor(this.#key, JSON.stringify(cursor))
     const today = vnDate(this.clock())
     const seen = new Set<string>()
     let from = cursor.through === undefined ? addDays(today, -(poll.windowDays - 1)) : addDays(cursor.through, -poll.overlapDays)
@@ -182,11 +163,11 @@ export class GplxPoller {
 
   /** Accepts one status; true applied, false refused on its merits (logged), undefined nothing to do. */
   async #apply (member: Member, maHoSo: string, item: GplxListItem | undefined, detail: GplxDetail, state: DossierState): Promise<boolean | undefined> {
-    const [row] = await this.#deps.store.dossierRows([maHoSo])
+    const [row] = await this.#context.dossierRows([maHoSo])
     const fields = { maHoSo, MaTrangThai: detail.MaTrangThai }
     if (row === undefined) {
       const record = toHoSo(maHoSo, item, detail, state)
-      return refusable(this.#log, fields, () => acceptDossiers(this.#deps, { member, body: record, raw: JSON.stringify(record), idempotencyKey: `gplx:${maHoSo}:new` }))
+      return refusable(this.#log, fields, () => this.#context.acceptDossiers(member, record, `gplx:${maHoSo}:new`))
     }
     if (row.state === state) return undefined
     const at = formatDvcqgDate(this.clock())
@@ -194,71 +175,9 @@ export class GplxPoller {
     // "processing" is one combined move (4 → 10), which the state machine allows.
     const entries = [toProgress(maHoSo, state, at, detail.TrangThaiHoSo)]
     // Keyed by the ledger version it applies to: a repeat after a crash replays, 4 → 5 → 4 → 5 does not.
-    return refusable(this.#log, fields, () => acceptProgress(this.#deps, { member, body: entries, raw: JSON.stringify(entries), idempotencyKey: `gplx:${maHoSo}:v${row.version}:${state}` }, maHoSo))
+    return refusable(this.#log, fields, () => this.#context.acceptProgress(member, maHoSo, entries, `gplx:${maHoSo}:v${row.version}:${state}`))
   }
 
   start (): void { this.#schedule.start() }
-  stop (): Promise<void> { return this.#schedule.stop() }
-}
-
-/**
- * Optional (`notices.poll`, off by default: in practice DVCQG pushes notices, see
- * routes/tax-notices.ts): asks the tax service for the notice of every dossier submitted
- * to it that has none yet (LayThongBaoThue). A notice is parsed with the hardened XML parser (in the worker pool
- * when large) and accepted as a tax-notice message: status 6 with the amounts, to the
- * notice member's destinations (the one-stop, DVCQG). A malformed or hostile notice is
- * refused and logged, and asked for again next round.
- */
-export class TaxNoticePoller {
-  readonly #adapter: TaxAdapter
-  readonly #deps: IntakeDeps
-  readonly #members: Members
-  readonly #xml: XmlParserPool
-  readonly #log: Logger
-  readonly #schedule: Periodic
-  readonly #enabled: boolean
-
-  constructor (adapter: TaxAdapter, settings: { intervalMs: number, poll?: boolean }, deps: IntakeDeps, members: Members, xml: XmlParserPool, log: Logger) {
-    const intervalMs = settings.intervalMs
-    this.#enabled = settings.poll === true
-    this.#adapter = adapter
-    this.#deps = deps
-    this.#members = members
-    this.#xml = xml
-    this.#log = log.child({ poller: adapter.destination })
-    this.#schedule = new Periodic('poll', intervalMs, () => this.pollOnce(), this.#log, { store: deps.store, name: `tax-notices:${adapter.destination}` })
-  }
-
-  /** One round; returns how many notices were accepted. */
-  async pollOnce (): Promise<number> {
-    const member = this.#members.get(this.#adapter.noticeMember)
-    if (member === undefined) return 0
-    let accepted = 0
-    for (const maHoSo of await this.#deps.store.awaitingEvent(this.#adapter.destination, 'submit', 'tax-notice', 50)) {
-      const n = await this.#adapter.notice(maHoSo)
-      if (!n.ok) {
-        this.#log.warn({ code: n.code, maHoSo }, 'LayThongBaoThue failed')
-        return accepted
-      }
-      const xml = n.xml
-      if (xml === undefined) continue
-      // A hostile or malformed notice, or one the state machine refuses, is logged and asked for again next round.
-      let applied = false
-      await refusable(this.#log, { maHoSo }, async () => {
-        const rows = this.#adapter.rows(await this.#xml.parse(xml, { root: 'DATA' }), maHoSo)
-        if (rows === undefined) {
-          this.#log.warn({ maHoSo }, 'tax notice without usable rows for this dossier')
-          return
-        }
-        await acceptTaxNotice(this.#deps, member, maHoSo, rows, xml)
-        applied = true
-      })
-      if (applied) accepted++
-    }
-    return accepted
-  }
-
-  /** Runs only with `notices.poll`; pollOnce may still be called by hand. */
-  start (): void { if (this.#enabled) this.#schedule.start() }
   stop (): Promise<void> { return this.#schedule.stop() }
 }
