@@ -1,7 +1,6 @@
 import t from 'tap'
-import { WorkingCalendar } from '../gateway/ledger/calendar.js'
 import { parsePeriod } from '../gateway/ledger/indicators.js'
-import { formatDvcqgDate } from '../gateway/ledger/dates.js'
+import { formatDvcqgDate, WorkingCalendar } from '../gateway/ledger/dates.js'
 import type { HoSo } from '../schemas/types.js'
 import { hoso, progress, startStack, waitFor, type Stack } from './helpers.js'
 

@@ -20,8 +20,7 @@
  */
 import type { Catalogue } from '../catalogue.js'
 import { lgspError } from '../errors.js'
-import type { WorkingCalendar } from './calendar.js'
-import { parseDvcqgDate } from './dates.js'
+import { parseDvcqgDate, vnMonthStart, type WorkingCalendar } from './dates.js'
 import type { DossierEvent, DossierRow } from './plan.js'
 
 /** What the indicators need to know of one dossier. */
@@ -107,13 +106,12 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
 export interface Period { label: string, from: number, to: number }
 
 export function parsePeriod (label: string): Period {
-  const vn = (y: number, m: number): number => Date.UTC(y, m, 1) - 7 * 3600_000
   let m = /^(\d{4})-(\d{2})$/.exec(label)
-  if (m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12) return { label, from: vn(Number(m[1]), Number(m[2]) - 1), to: vn(Number(m[1]), Number(m[2])) }
+  if (m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12) return { label, from: vnMonthStart(Number(m[1]), Number(m[2]) - 1), to: vnMonthStart(Number(m[1]), Number(m[2])) }
   m = /^(\d{4})-Q([1-4])$/.exec(label)
-  if (m !== null) return { label, from: vn(Number(m[1]), (Number(m[2]) - 1) * 3), to: vn(Number(m[1]), Number(m[2]) * 3) }
+  if (m !== null) return { label, from: vnMonthStart(Number(m[1]), (Number(m[2]) - 1) * 3), to: vnMonthStart(Number(m[1]), Number(m[2]) * 3) }
   m = /^(\d{4})$/.exec(label)
-  if (m !== null) return { label, from: vn(Number(m[1]), 0), to: vn(Number(m[1]) + 1, 0) }
+  if (m !== null) return { label, from: vnMonthStart(Number(m[1]), 0), to: vnMonthStart(Number(m[1]) + 1, 0) }
   throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'period is yyyy-MM, yyyy-Qn or yyyy.')
 }
 

@@ -24,6 +24,7 @@ import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { createClient, createCluster, createSentinel, ErrorReply } from 'redis'
 import { LgspError, lgspError } from '../../errors.js'
+import { vnMonth } from '../../ledger/dates.js'
 import { countIndicators, type DossierFacts, type IndicatorCounts } from '../../ledger/indicators.js'
 import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
 import type { DossierState } from '../../ledger/state-machine.js'
@@ -84,18 +85,13 @@ export function partitionOf (maHoSo: string, partitions: number): number {
   return (h >>> 0) % partitions
 }
 
-const VN_OFFSET = 7 * 3600_000
-
-/** The month (Vietnam time, YYYY-MM) of an instant. */
-const monthOf = (ms: number): string => new Date(ms + VN_OFFSET).toISOString().slice(0, 7)
-
-/** The months (YYYY-MM) from the one holding `from` to the one holding `to`, both included. */
+/** The months (YYYY-MM, Vietnam time) from the one holding `from` to the one holding `to`, both included. */
 function monthsBetween (from: number, to: number): string[] {
   const out: string[] = []
-  const d = new Date(from + VN_OFFSET)
-  let y = d.getUTCFullYear()
-  let m = d.getUTCMonth()
-  const last = monthOf(to)
+  const first = vnMonth(from)
+  let y = Number(first.slice(0, 4))
+  let m = Number(first.slice(5, 7)) - 1
+  const last = vnMonth(to)
   for (;;) {
     const label = `${y}-${String(m + 1).padStart(2, '0')}`
     out.push(label)
