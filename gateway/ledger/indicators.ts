@@ -5,7 +5,7 @@
  * no query ever rescans events): when it was received and is due, when it ended, how many
  * supplements were asked and how long it waited for them, its channel, fees, payment,
  * digitisation, and whether DVCQG has it. The indicators of an agency and period are sums
- * over those rows. The rules (DESIGN §3):
+ * over those rows. The rules (Decision 766/QĐ-TTg, its indicators computed from dossier data):
  * - on time: end ≤ due, where the end is the first of 9, 10, 8 or 3; time waiting for a
  *   supplement (status 5 until it is supplied) is not counted; more than one supplement is
  *   overdue; a dossier unfinished at the end of the period is judged then. Withdrawn
@@ -81,7 +81,8 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   for (const e of events) {
     // An entry that moved nothing but reports an end dates the end of a dossier that has ended,
     // when nothing earlier did: a record at 10 without NgayTra (timed by its arrival), then its
-    // progress history with the 9 and the 10 (DESIGN §3 "Order").
+    // progress history with the 9 and the 10 (a client that sends the record first, then the
+    // whole QuaTrinhXuLy history from status 2).
     if ((!e.applied || e.fromState === e.toState) && ENDS.has(e.toState) && ENDS.has(row.state) && f.endedAt !== null) f.endedAt = Math.min(f.endedAt, e.at)
     if (!e.applied || e.fromState === e.toState) continue
     // Reported processed (9), then back in processing or stopped: the 9 was not its end.
@@ -115,7 +116,7 @@ export function parsePeriod (label: string): Period {
   throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'period is yyyy-MM, yyyy-Qn or yyyy.')
 }
 
-/** The scored dossier-data indicators: group, points and target (DESIGN §3 table). */
+/** The scored dossier-data indicators: group, points and target (Decision 766/QĐ-TTg's 100-point table). */
 export const indicatorDefs = [
   { key: 'dossierSync', group: 'publicity', name: 'Đồng bộ hồ sơ', max: 6, target: 1 },
   { key: 'onTime', group: 'progress', name: 'Giải quyết đúng hạn', max: 20, target: 1 },
