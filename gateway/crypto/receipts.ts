@@ -11,7 +11,7 @@ import type { AcceptReply, MessageKind } from '../store/types.js'
 import { verifyBatchSignature, type BatchSignature, type BatchSigner, type InclusionProof } from './batch-signer.js'
 import { canonicalJson } from './canonical-json.js'
 
-/** Re-exported: `lgsp verify` and the tests canonicalise statements through this module. */
+/** Re-exported: a receipt's statement is signed as this canonical JSON, and its checkers build it here. */
 export { canonicalJson }
 
 export const RECEIPT_TYPE = 'lgsp-receipt/v1'
