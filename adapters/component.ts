@@ -16,8 +16,8 @@
  */
 import { LgspError } from '../gateway/errors.js'
 import type { Logger } from '../gateway/logger.js'
-import type { Member } from '../gateway/members.js'
-import type { DossierRow } from '../gateway/ledger/plan.js'
+import type { DossierState } from '../gateway/ledger/state-machine.js'
+import type { HoSo, Member } from '../schemas/types.js'
 import type { XmlParserPool } from './xml/index.js'
 import type { Adapter, AdapterOptions, DeliveryEffect } from './types.js'
 
@@ -31,6 +31,16 @@ export interface RegistryOptions extends AdapterOptions {
 export interface ComponentConfig {
   adapter: string
   [key: string]: unknown
+}
+
+/** What a producer reads of a dossier in the ledger. */
+export interface LedgerRow {
+  maHoSo: string
+  state: DossierState
+  /** Bumped by every change: an idempotency key that names it applies once per version. */
+  version: number
+  /** The latest HoSo record. */
+  record: HoSo
 }
 
 /** What the gateway's intake returns to a producer for an accepted message. */
@@ -55,7 +65,7 @@ export interface ProducerContext {
   /** Accepts a tax notice (status 6 with its lines) as `member`. */
   acceptTaxNotice (member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<Accepted>
   /** Current ledger rows of these dossiers. */
-  dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]>
+  dossierRows (maHoSo: readonly string[]): Promise<LedgerRow[]>
   /** Dossiers delivered to `destination` with `op` that have no event of `kind` yet. */
   awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]>
   getCursor (key: string): Promise<string | undefined>

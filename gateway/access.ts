@@ -68,6 +68,3 @@ export function checkWrite (access: AccessConfig, member: string, kind: WriteKin
   if (mayWrite(access, member, kind, target)) return
   throw lgspError('LGSP_ERR_AUTH_DOSSIER_FORBIDDEN', `Member ${member} may not post ${kind} to dossier ${target.maHoSo}: it belongs to another member and no access rule grants it.`, { maHoSo: target.maHoSo, kind })
 }
-
-/** No agency owners, no grants: every dossier is written by its creator only. */
-export const ownersOnly: AccessConfig = { agencyOwners: {}, rules: [] }

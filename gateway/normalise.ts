@@ -1,7 +1,8 @@
 /**
  * Liberal about form, strict about meaning. Before a dossier record or a progress entry meets
- * its schema, intake rewrites the forms real one-stop software sends (DESIGN §3 "What real
- * software sends") into the ones the schema types, and reports each rewrite as a warning:
+ * its schema, intake rewrites the forms real one-stop software sends to DVCQG (as its public
+ * integration code shows, e.g. opencps-v2's DVCQGIntegrationActionImpl) into the ones the
+ * schema types, and reports each rewrite as a warning:
  * - `""` and `null` for an optional field mean "absent" (NgayTra, NgayHenTra, NgayTiepNhan of
  *   a status-1 dossier, Email, MaDoiTuong, progress NgayBatDau/NgayKetThucTheoQuyDinh…);
  * - a numeric string for an amount (`Gia: "135000"`), a number for a text (a phone typed as a

@@ -4,7 +4,7 @@
  */
 import type { GatewayConfig } from '../schemas/types.js'
 import { Catalogue } from './catalogue.js'
-import { WorkingCalendar } from './ledger/calendar.js'
+import { WorkingCalendar } from './ledger/dates.js'
 import { updateFacts, type DossierFacts } from './ledger/indicators.js'
 import type { DossierEvent, DossierRow } from './ledger/plan.js'
 import type { Store } from './store/types.js'

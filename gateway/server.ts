@@ -123,6 +123,28 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     opened.push(() => producers.stop())
     const catalogueSync = syncSettings === undefined ? undefined : new CatalogueSync(catalogue, adapters, syncSettings, store, logger)
 
+    // app.close() stops everything: the app's hooks close what the gateway runs, so a caller
+    // holding only the FastifyInstance (or a plugin closing it) leaves nothing running. Until
+    // the start-up completes, `undo` above closes what is open instead.
+    let started = false
+    let purge: NodeJS.Timeout | undefined
+    app.addHook('preClose', async () => { closing = true })
+    app.addHook('onClose', async () => {
+      if (!started) return
+      clearInterval(purge)
+      await producers.stop()
+      await catalogueSync?.stop()
+      await payments?.stop()
+      await statistics?.stop()
+      await delivery?.stop()
+      await adapters.close()
+      // The last checkpoint covers everything logged, including deliveries just finished.
+      await signing.close()
+      await store.close()
+      lock?.release()
+      logger.info('gateway stopped')
+    })
+
     let url = ''
     if (options.listen !== false) {
       const { host, port } = config.http
@@ -147,32 +169,19 @@ export async function startGateway (config: GatewayConfig, options: StartOptions
     statistics?.start()
     producers.start()
 
-    const purge = setInterval(() => {
+    purge = setInterval(() => {
       store.purgeIdempotency(Date.now() - config.idempotency.retentionHours * HOUR)
         .then((n) => { if (n > 0) logger.info({ purged: n }, 'idempotency records expired') })
         .catch((err: unknown) => logger.error({ err }, 'idempotency purge failed'))
     }, HOUR)
     purge.unref()
+    started = true
     logger.info({ url, store: store.kind, destinations: adapters.names, delivery: delivery !== undefined, lock: lock?.path }, 'gateway started')
 
+    // Stop accepting, finish the requests in flight, then the onClose hook above.
     let closed: Promise<void> | undefined
     const close = (): Promise<void> => {
-      closed ??= (async () => {
-        closing = true
-        clearInterval(purge)
-        await app.close()
-        await producers.stop()
-        await catalogueSync?.stop()
-        await payments?.stop()
-        await statistics?.stop()
-        await delivery?.stop()
-        await adapters.close()
-        // The last checkpoint covers everything logged, including deliveries just finished.
-        await signing.close()
-        await store.close()
-        lock?.release()
-        logger.info('gateway stopped')
-      })()
+      closed ??= app.close()
       return closed
     }
     return { app, store, signing, adapters, delivery, payments, statistics, producers, catalogue, catalogueSync, logger, url, close }

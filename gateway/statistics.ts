@@ -4,9 +4,10 @@
  *
  * - An agency's figures roll up its sub-units (config `agencies`); 000.00.00.Hnn is the
  *   whole province Hnn.
- * - Closing a period stores revision 1. Afterwards, whenever the figures of a closed period
- *   differ from its latest revision (a late event), a new numbered revision is written
- *   listing what changed, per indicator and per dossier. Nothing is rewritten silently.
+ * - Closing a period stores revision 1. A read of a closed period answers its latest
+ *   revision and, when the figures have moved since (a late event), the pending changes per
+ *   indicator and per dossier, unsaved: a read never writes. Closing the period again
+ *   ("revise") stores them as revision n+1. Nothing is rewritten silently.
  * - Reconciliation asks DVCQG (TraCuuHoSo) about every dossier received in the period and
  *   reports, per dossier, what is missing, stale (another status) or different (key
  *   fields). With repair, exactly those are re-sent through the outbox, under idempotency
@@ -31,8 +32,12 @@ export interface IndicatorAnswer {
   closed: boolean
   revision: number | null
   report: IndicatorReport
-  /** For a new revision: what changed since the previous one. */
-  changes?: unknown
+  /**
+   * A read of a closed period: what the current figures change against the latest revision,
+   * not saved (present only when something changed). A close that revises: what revision
+   * n+1 changed against revision n.
+   */
+  changes?: unknown[]
 }
 
 /** One difference between the ledger and DVCQG. */
@@ -125,25 +130,37 @@ export class Statistics {
     return computeIndicators(agency, period, await this.#store.factsFor(scope, period.from, period.to), true)
   }
 
-  /** The figures for the portal: current for an open period, the latest revision for a closed one. */
+  /**
+   * The figures for the portal: current for an open period; for a closed one its latest
+   * revision, plus the changes the current figures would bring, unsaved. A GET must not
+   * write: only `close` stores a revision.
+   */
   async indicators (agency: string, period: string, drill = false): Promise<IndicatorAnswer> {
     const latest = await this.#store.latestRevision(agency, period)
     if (latest === undefined) return { closed: false, revision: null, report: await this.report(agency, period, drill) }
-    const current = await this.report(agency, period, true)
-    const changes = diff(latest.report as IndicatorReport, current)
-    if (changes.length === 0) return { closed: true, revision: latest.revision, report: strip(latest.report as IndicatorReport, drill) }
-    const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report: current, changes })
-    this.#log.info({ agency, period, revision: saved.revision, changed: changes.length }, 'closed period revised')
-    return { closed: true, revision: saved.revision, report: strip(current, drill), changes }
+    const report = latest.report as IndicatorReport
+    const changes = diff(report, await this.report(agency, period, true))
+    const answer: IndicatorAnswer = { closed: true, revision: latest.revision, report: strip(report, drill) }
+    return changes.length === 0 ? answer : { ...answer, changes }
   }
 
-  /** Closes a period: its figures become revision 1 (closing again returns the latest revision). */
+  /**
+   * Closes a period: its figures become revision 1. Closing a closed period revises it: when
+   * the figures moved since its latest revision, they become revision n+1 with what changed;
+   * otherwise the latest revision is answered as it is.
+   */
   async close (agency: string, period: string): Promise<IndicatorAnswer> {
     const latest = await this.#store.latestRevision(agency, period)
-    if (latest !== undefined) return this.indicators(agency, period)
     const report = await this.report(agency, period, true)
-    const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report, changes: [] })
-    return { closed: true, revision: saved.revision, report: strip(report, false) }
+    if (latest === undefined) {
+      const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report, changes: [] })
+      return { closed: true, revision: saved.revision, report: strip(report, false) }
+    }
+    const changes = diff(latest.report as IndicatorReport, report)
+    if (changes.length === 0) return { closed: true, revision: latest.revision, report: strip(latest.report as IndicatorReport, false) }
+    const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report, changes })
+    this.#log.info({ agency, period, revision: saved.revision, changed: changes.length }, 'closed period revised')
+    return { closed: true, revision: saved.revision, report: strip(report, false), changes }
   }
 
   /** Compares the ledger with DVCQG for the dossiers received in the period; with `repair`, re-sends the differences. */

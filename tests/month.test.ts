@@ -133,7 +133,7 @@ function generate (i: number): Planned {
   }
 }
 
-/** The indicators for February, computed from the plan with the rules of DESIGN §3. */
+/** The indicators for February, computed from the plan with Decision 766/QĐ-TTg's dossier-data rules. */
 function expected (plan: readonly Planned[], agencies: readonly string[]): Record<string, [number, number]> {
   const mine = plan.filter((p) => agencies.some((a) => p.record.MaHoSo.startsWith(`${a}-`)))
   const received = mine.filter((p) => p.received !== null && p.received >= FEB && p.received < MAR)

@@ -1,7 +1,6 @@
 import t from 'tap'
-import { WorkingCalendar } from '../gateway/ledger/calendar.js'
 import { parsePeriod } from '../gateway/ledger/indicators.js'
-import { formatDvcqgDate } from '../gateway/ledger/dates.js'
+import { formatDvcqgDate, WorkingCalendar } from '../gateway/ledger/dates.js'
 import type { HoSo } from '../schemas/types.js'
 import { hoso, progress, startStack, waitFor, type Stack } from './helpers.js'
 
@@ -89,14 +88,33 @@ t.test('a closed period gets a numbered revision for a late event, never a silen
   const closed = (await s.post('operator', '/v1/indicators/close', { agency: AGENCY, period: '2024-02' })).json() as Record<string, any>
   t.match(closed, { closed: true, revision: 1 })
   t.match(ind(closed, 'onTime'), { numerator: 0, denominator: 1 }, 'unfinished at the period end, past its due date: overdue')
+  t.equal((await indicators(s, '2024-02', false)).changes, undefined, 'no pending changes right after the close')
   // A late event: it was finished on the 20th, within its due date, but reported after the close.
   await s.post('onestop', `/v1/dossiers/${a.MaHoSo}/progress`, { ...progress(a.MaHoSo, 0, 9), ThoiDiemXuLy: d(20) })
-  const again = await indicators(s, '2024-02', false)
-  t.match(again, { closed: true, revision: 2 })
-  t.match(again.changes, [{ indicator: 'onTime', before: { numerator: 0 }, after: { numerator: 1 }, numerator: { added: [a.MaHoSo] } }])
-  t.equal(again.changes.length, 1)
-  t.equal(ind(again, 'onTime').numerator, 1)
-  const same = await indicators(s, '2024-02', false)
+  await waitFor('the late event moved the figures', async () => (await indicators(s, '2024-02', false)).changes !== undefined)
+
+  // Reads never write: both answer revision 1 with the same pending changes, and the store still holds revision 1.
+  const first = await indicators(s, '2024-02', false)
+  const second = await indicators(s, '2024-02', false)
+  for (const read of [first, second]) {
+    t.match(read, { closed: true, revision: 1 })
+    t.equal(ind(read, 'onTime').numerator, 0, 'the figures of revision 1')
+    t.match(read.changes, [{ indicator: 'onTime', before: { numerator: 0 }, after: { numerator: 1 }, numerator: { added: [a.MaHoSo] } }])
+    t.equal(read.changes.length, 1)
+  }
+  t.same(second, first, 'a second read answers the same')
+  t.equal((await s.gateway.store.latestRevision(AGENCY, '2024-02'))?.revision, 1, 'no revision written by a GET')
+
+  // Closing again revises: the pending changes become revision 2.
+  const revised = (await s.post('operator', '/v1/indicators/close', { agency: AGENCY, period: '2024-02' })).json() as Record<string, any>
+  t.match(revised, { closed: true, revision: 2 })
+  t.match(revised.changes, [{ indicator: 'onTime', before: { numerator: 0 }, after: { numerator: 1 }, numerator: { added: [a.MaHoSo] } }])
+  t.equal(ind(revised, 'onTime').numerator, 1)
+  const after = await indicators(s, '2024-02', false)
+  t.match(after, { closed: true, revision: 2 })
+  t.equal(after.changes, undefined, 'nothing pending once revised')
+  t.equal(ind(after, 'onTime').numerator, 1)
+  const same = (await s.post('operator', '/v1/indicators/close', { agency: AGENCY, period: '2024-02' })).json() as Record<string, any>
   t.equal(same.revision, 2, 'no new revision without a change')
 })
 

@@ -18,7 +18,7 @@ import { refusable, type ProducerContext, type Schedule } from '../component.js'
 import { formatDvcqgDate, vnDate } from '../../gateway/ledger/dates.js'
 import type { DossierState } from '../../gateway/ledger/state-machine.js'
 import type { Logger } from '../../gateway/logger.js'
-import type { Member } from '../../gateway/members.js'
+import type { Member } from '../../schemas/types.js'
 import type { GplxAdapter } from './adapter.js'
 import { addDays, isFinal, statusOf, toHoSo, toProgress, type GplxDetail, type GplxListItem } from './codec.js'
 

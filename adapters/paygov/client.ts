@@ -45,13 +45,13 @@ export interface QueryAnswer {
 }
 
 export class PaygovClient {
-  readonly #s: PaygovSettings
+  readonly #settings: PaygovSettings
   readonly #pool: Pool
   readonly #base: string
   readonly #headers: Record<string, string>
 
   constructor (settings: PaygovSettings) {
-    this.#s = settings
+    this.#settings = settings
     this.#pool = createPool(settings.url, settings.timeouts, 4)
     this.#base = basePath(settings.url)
     // Partners send the bearer header only when the deployment issued a token.
@@ -63,22 +63,22 @@ export class PaygovClient {
     const message = sign('INIT', {
       LoaiBanTin: 'INIT',
       PhienBan: PROTOCOL_VERSION,
-      MaDoiTac: this.#s.partnerCode,
+      MaDoiTac: this.#settings.partnerCode,
       MaThamChieu: r.reference,
       SoTien: String(r.amount),
       LoaiHinhThanhToan: 'PAY',
       MaKenhThanhToan: '1',
       MaThietBi: '1',
       NgonNgu: r.language,
-      MaTienTe: this.#s.currency,
+      MaTienTe: this.#settings.currency,
       MaNganHang: r.bank,
       ThongTinGiaoDich: r.description,
       ThoiGianGD: r.time,
       Ip: r.ip
-    }, this.#s.secret)
+    }, this.#settings.secret)
     let res
     try {
-      res = await postJson(this.#pool, this.#base + this.#s.initPath, { ...message, ThongTinBienLai: r.receipt }, this.#headers)
+      res = await postJson(this.#pool, this.#base + this.#settings.initPath, { ...message, ThongTinBienLai: r.receipt }, this.#headers)
     } catch (err) {
       return transportFailure(err)
     }
@@ -95,10 +95,10 @@ export class PaygovClient {
    * or why it is not believed.
    */
   async query (reference: string, initTime: string): Promise<{ ok: true, answer: QueryAnswer } | Failure> {
-    const message = sign('QUERY', { LoaiBanTin: 'QUERY', PhienBan: PROTOCOL_VERSION, MaDoiTac: this.#s.partnerCode, MaThamChieu: reference, ThoiGianGD: initTime }, this.#s.secret)
+    const message = sign('QUERY', { LoaiBanTin: 'QUERY', PhienBan: PROTOCOL_VERSION, MaDoiTac: this.#settings.partnerCode, MaThamChieu: reference, ThoiGianGD: initTime }, this.#settings.secret)
     let res
     try {
-      res = await postJson(this.#pool, this.#base + this.#s.queryPath, message, this.#headers)
+      res = await postJson(this.#pool, this.#base + this.#settings.queryPath, message, this.#headers)
     } catch (err) {
       return transportFailure(err)
     }
@@ -108,7 +108,7 @@ export class PaygovClient {
     // Partners act on a QUERY reply only when MaLoi is "00": anything else says PayGov could not answer.
     if (String(b.MaLoi) !== resultCodes.success) return { ok: false, code: 'LGSP_ERR_UPSTREAM_REJECTED', message: `QUERY MaLoi ${scrub(String(b.MaLoi ?? b.error_code), 10)}`, uncertain: false }
     // Only a reply signed with the shared secret, about this reference, is believed.
-    if (!checksumMatches('IPN', b, this.#s.secret) || b.MaThamChieu !== reference || b.MaDoiTac !== this.#s.partnerCode) {
+    if (!checksumMatches('IPN', b, this.#settings.secret) || b.MaThamChieu !== reference || b.MaDoiTac !== this.#settings.partnerCode) {
       return { ok: false, code: 'LGSP_ERR_UPSTREAM_BAD_REPLY', message: 'QUERY reply checksum or reference does not match', uncertain: false }
     }
     const state = String(b.TrangThaiGD)

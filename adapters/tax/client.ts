@@ -53,7 +53,7 @@ export function soapFailure (err: unknown): Failure {
 type SoapClient = soap.Client & Record<string, (args: unknown, options?: unknown) => Promise<[Record<string, unknown>, string, unknown, string]>>
 
 export class TaxClient {
-  readonly #s: TaxClientSettings
+  readonly #settings: TaxClientSettings
   #client: Promise<SoapClient> | undefined
   /** Signed requests by exchange id, from the soap client's 'request' event until logged. */
   readonly #sent = new Map<string, string>()
@@ -61,17 +61,17 @@ export class TaxClient {
   lastRequest = ''
 
   constructor (settings: TaxClientSettings) {
-    this.#s = settings
+    this.#settings = settings
   }
 
   #soap (): Promise<SoapClient> {
     this.#client ??= soap.createClientAsync(WSDL_PATH).then((c) => {
-      c.setEndpoint(this.#s.url)
-      if (this.#s.signature === 'enveloped') {
-        const key = createPrivateKey(this.#s.keyPem)
-        c.setSecurity({ postProcess: (xml: string) => signXmlEnveloped(xml, key, this.#s.certPem) } as unknown as soap.ISecurity)
+      c.setEndpoint(this.#settings.url)
+      if (this.#settings.signature === 'enveloped') {
+        const key = createPrivateKey(this.#settings.keyPem)
+        c.setSecurity({ postProcess: (xml: string) => signXmlEnveloped(xml, key, this.#settings.certPem) } as unknown as soap.ISecurity)
       } else {
-        c.setSecurity(new soap.WSSecurityCert(this.#s.keyPem, this.#s.certPem, '', { hasTimeStamp: true, signatureAlgorithm: RSA_SHA256 }))
+        c.setSecurity(new soap.WSSecurityCert(this.#settings.keyPem, this.#settings.certPem, '', { hasTimeStamp: true, signatureAlgorithm: RSA_SHA256 }))
       }
       c.on('request', (xml: string, eid: string) => { if (this.#sent.has(eid)) this.#sent.set(eid, xml) })
       return c as SoapClient
@@ -84,7 +84,7 @@ export class TaxClient {
     if (sign !== undefined) this.#sent.set(exchangeId, '')
     try {
       const client = await this.#soap()
-      const [result, , , request] = await client[`${operation}Async`]!(args, { timeout: this.#s.timeoutMs, exchangeId })
+      const [result, , , request] = await client[`${operation}Async`]!(args, { timeout: this.#settings.timeoutMs, exchangeId })
       this.lastRequest = request
       return { ok: true, result: result ?? {} }
     } catch (err) {

@@ -59,7 +59,7 @@ export interface BatchSignerOptions {
 export class BatchSigner {
   readonly #alg: JwsAlg
   readonly #thumbprint: string
-  readonly #o: BatchSignerOptions
+  readonly #options: BatchSignerOptions
   #queue: Waiting[] = []
   #inFlight = 0
   #scheduled = false
@@ -68,13 +68,13 @@ export class BatchSigner {
   readonly stats = { signatures: 0, messages: 0, largestBatch: 0 }
 
   constructor (o: BatchSignerOptions) {
-    this.#o = o
+    this.#options = o
     this.#alg = algFor(o.identity.key)
     this.#thumbprint = thumbprint(o.identity.chain[0]!)
   }
 
   get certificate (): X509Certificate {
-    return this.#o.identity.chain[0]!
+    return this.#options.identity.chain[0]!
   }
 
   /** Signs one message (its exact bytes), alone or in the current batch. */
@@ -86,14 +86,14 @@ export class BatchSigner {
   }
 
   #kick (): void {
-    if (this.#scheduled || this.#inFlight >= (this.#o.concurrency ?? 1) || this.#queue.length === 0) return
+    if (this.#scheduled || this.#inFlight >= (this.#options.concurrency ?? 1) || this.#queue.length === 0) return
     // Wait for the rest of this event-loop turn (every request already read joins the batch), and under load for the interval.
     this.#scheduled = true
-    const wait = (this.#o.intervalMs ?? 0) - (Date.now() - this.#lastStart)
+    const wait = (this.#options.intervalMs ?? 0) - (Date.now() - this.#lastStart)
     const go = (): void => {
       this.#scheduled = false
       this.#lastStart = Date.now()
-      const batch = this.#queue.splice(0, this.#o.batchMax)
+      const batch = this.#queue.splice(0, this.#options.batchMax)
       if (batch.length === 0) return
       this.#inFlight++
       this.#signBatch(batch).finally(() => {
@@ -128,7 +128,7 @@ export class BatchSigner {
   async #jws (payload: Buffer, extra: Record<string, unknown>): Promise<string> {
     const headerB64 = protectedHeader(this.#alg, undefined, { 'x5t#S256': this.#thumbprint, ...extra })
     const input = signingInput(headerB64, payload, false)
-    const sig = this.#o.pool === undefined ? signInput(this.#alg, input, this.#o.identity.key) : await this.#o.pool.sign(this.#alg, input)
+    const sig = this.#options.pool === undefined ? signInput(this.#alg, input, this.#options.identity.key) : await this.#options.pool.sign(this.#alg, input)
     return `${headerB64}..${sig.toString('base64url')}`
   }
 }

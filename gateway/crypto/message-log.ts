@@ -8,7 +8,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto'
 import { parseDetached, signDetached, verifyDetached } from './jws.js'
-import { canonicalJson } from './receipts.js'
+import { canonicalJson } from './canonical-json.js'
 import type { Identity } from '../../certs/pki.js'
 
 export const GENESIS = '0'.repeat(64)

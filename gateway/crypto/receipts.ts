@@ -9,6 +9,10 @@
 import { createHash, type X509Certificate } from 'node:crypto'
 import type { AcceptReply, MessageKind } from '../store/types.js'
 import { verifyBatchSignature, type BatchSignature, type BatchSigner, type InclusionProof } from './batch-signer.js'
+import { canonicalJson } from './canonical-json.js'
+
+/** Re-exported: a receipt's statement is signed as this canonical JSON, and its checkers build it here. */
+export { canonicalJson }
 
 export const RECEIPT_TYPE = 'lgsp-receipt/v1'
 
@@ -27,16 +31,6 @@ export interface Receipt {
   statement: ReceiptStatement
   signature: string
   proof?: InclusionProof
-}
-
-/** JSON with object keys sorted at every level: one byte sequence per value. */
-export function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`
-  }
-  return JSON.stringify(value)
 }
 
 export function receiptStatement (reply: AcceptReply, sender: string, kind: MessageKind, contentSha256: string): ReceiptStatement {

@@ -45,7 +45,7 @@ export interface BreakerTransition {
 
 /** One destination's breaker; the worker asks it how many units it may start. */
 export class CircuitBreaker {
-  readonly #s: BreakerSettings
+  readonly #settings: BreakerSettings
   readonly #onTransition: (t: BreakerTransition) => void
   #state: BreakerState = 'closed'
   /** The window: true for a failure, oldest first. */
@@ -61,11 +61,11 @@ export class CircuitBreaker {
   opened = 0
 
   constructor (settings: Partial<BreakerSettings> = {}, onTransition: (t: BreakerTransition) => void = () => {}) {
-    this.#s = { ...defaultBreakerSettings, ...settings }
+    this.#settings = { ...defaultBreakerSettings, ...settings }
     this.#onTransition = onTransition
     // A window smaller than the minimum could never open the circuit.
-    this.#s.minimumCalls = Math.min(this.#s.minimumCalls, this.#s.windowSize)
-    this.#openFor = this.#s.openMs
+    this.#settings.minimumCalls = Math.min(this.#settings.minimumCalls, this.#settings.windowSize)
+    this.#openFor = this.#settings.openMs
   }
 
   get state (): BreakerState { return this.#state }
@@ -85,7 +85,7 @@ export class CircuitBreaker {
       this.#onTransition({ from: 'open', to: 'half-open', failureRate: 0 })
     }
     if (this.#state === 'half-open') {
-      const n = Math.max(0, Math.min(wanted, this.#s.halfOpenCalls - this.#granted))
+      const n = Math.max(0, Math.min(wanted, this.#settings.halfOpenCalls - this.#granted))
       this.#granted += n
       return n
     }
@@ -112,11 +112,11 @@ export class CircuitBreaker {
       if (this.#probeCalls >= this.#granted) return
       this.#probeCalls++
       if (failed) this.#probeFailures++
-      const n = this.#s.halfOpenCalls
-      const t = this.#s.failureRateThreshold
+      const n = this.#settings.halfOpenCalls
+      const t = this.#settings.failureRateThreshold
       // Decided as soon as the remaining probes cannot change the verdict.
       if (this.#probeFailures / n >= t) {
-        this.#openFor = Math.min(this.#s.maxOpenMs, this.#openFor * 2)
+        this.#openFor = Math.min(this.#settings.maxOpenMs, this.#openFor * 2)
         this.#open(now, this.#probeFailures / this.#probeCalls)
       } else if ((this.#probeFailures + (n - this.#probeCalls)) / n < t) {
         this.#close(this.#probeFailures / this.#probeCalls)
@@ -125,8 +125,8 @@ export class CircuitBreaker {
     }
     this.#window.push(failed)
     if (failed) this.#windowFailures++
-    if (this.#window.length > this.#s.windowSize && this.#window.shift() === true) this.#windowFailures--
-    if (this.#window.length >= this.#s.minimumCalls && this.failureRate >= this.#s.failureRateThreshold) this.#open(now, this.failureRate)
+    if (this.#window.length > this.#settings.windowSize && this.#window.shift() === true) this.#windowFailures--
+    if (this.#window.length >= this.#settings.minimumCalls && this.failureRate >= this.#settings.failureRateThreshold) this.#open(now, this.failureRate)
   }
 
   #close (failureRate: number): void {
@@ -134,7 +134,7 @@ export class CircuitBreaker {
     this.#state = 'closed'
     this.#window.length = 0
     this.#windowFailures = 0
-    this.#openFor = this.#s.openMs
+    this.#openFor = this.#settings.openMs
     this.#onTransition({ from, to: 'closed', failureRate })
   }
 

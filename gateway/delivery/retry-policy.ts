@@ -14,9 +14,6 @@ export interface RetryPolicy {
   maxAttempts: number
 }
 
-/** Every default of the retry policy (the config schema carries the same values). */
-export const defaultRetryPolicy: RetryPolicy = { baseMs: 500, maxMs: 300_000, maxAttempts: 0 }
-
 /**
  * Delay before attempt `attempts + 1`: base·2^(attempts−1), capped, with "equal jitter"
  * (half fixed, half random) so retries of many units spread out but never come too soon.

@@ -61,7 +61,7 @@ export class DestinationWorker {
   readonly destination: string
   readonly #store: Store
   readonly #adapter: Adapter
-  readonly #s: WorkerSettings
+  readonly #settings: WorkerSettings
   readonly #log: Logger
   readonly #breaker: CircuitBreaker
   readonly #inflight = new Set<Promise<void>>()
@@ -79,7 +79,7 @@ export class DestinationWorker {
     this.destination = adapter.destination
     this.#store = store
     this.#adapter = adapter
-    this.#s = settings
+    this.#settings = settings
     this.#log = log.child({ destination: adapter.destination })
     const { failureThreshold, ...breaker } = settings.breaker
     if (failureThreshold !== undefined) this.#log.warn({ failureThreshold }, 'delivery.breaker.failureThreshold is no longer used: the breaker opens on the failure rate of its window (windowSize, minimumCalls, failureRateThreshold)')
@@ -112,9 +112,9 @@ export class DestinationWorker {
 
   #pause (result: Extract<DeliveryResult, { ok: false }>, fix: string, now: number): void {
     if (this.#paused !== undefined) return
-    this.#paused = { code: result.code, reason: result.message, fix, since: new Date(now).toISOString(), probes: 0, at: now, nextProbeAt: now + this.#s.pauseProbeMs }
+    this.#paused = { code: result.code, reason: result.message, fix, since: new Date(now).toISOString(), probes: 0, at: now, nextProbeAt: now + this.#settings.pauseProbeMs }
     // Error level: nothing goes to this destination until someone fixes the setting.
-    this.#log.error({ code: result.code, reason: result.message, fix, probeEveryMs: this.#s.pauseProbeMs }, 'destination paused: it refused the gateway\'s credentials; its queue holds until they work')
+    this.#log.error({ code: result.code, reason: result.message, fix, probeEveryMs: this.#settings.pauseProbeMs }, 'destination paused: it refused the gateway\'s credentials; its queue holds until they work')
   }
 
   /** While paused: an operator's resume through the store (CLI), then the periodic probe. */
@@ -132,7 +132,7 @@ export class DestinationWorker {
     }
     if (now < p.nextProbeAt) return
     p.probes++
-    p.nextProbeAt = now + this.#s.pauseProbeMs
+    p.nextProbeAt = now + this.#settings.pauseProbeMs
     if (this.#adapter.probe !== undefined) {
       this.#probing = true
       try {
@@ -207,11 +207,11 @@ export class DestinationWorker {
       if (this.#paused !== undefined) {
         await this.#whilePaused(now)
         if (this.#paused !== undefined) {
-          await this.#sleep(Math.max(1, Math.min(this.#s.pollIntervalMs, this.#paused.nextProbeAt - now)))
+          await this.#sleep(Math.max(1, Math.min(this.#settings.pollIntervalMs, this.#paused.nextProbeAt - now)))
           continue
         }
       }
-      const free = this.#breaker.allowance(now, this.#s.concurrency - this.#inflight.size)
+      const free = this.#breaker.allowance(now, this.#settings.concurrency - this.#inflight.size)
       let claimed: OutboxItem[] = []
       if (free > 0) {
         try {
@@ -234,15 +234,15 @@ export class DestinationWorker {
 
   /** How long to wait when there is nothing to start: until the next due unit, at most the poll interval. */
   async #idleMs (now: number): Promise<number> {
-    if (this.#breaker.state === 'open') return Math.max(1, Math.min(this.#s.pollIntervalMs, this.#breaker.openUntil - now))
+    if (this.#breaker.state === 'open') return Math.max(1, Math.min(this.#settings.pollIntervalMs, this.#breaker.openUntil - now))
     let next: number | undefined
     try {
       next = await this.#store.nextDueAt(this.destination)
     } catch {
       next = undefined
     }
-    if (next === undefined) return this.#s.pollIntervalMs
-    return Math.max(1, Math.min(this.#s.pollIntervalMs, next - Date.now()))
+    if (next === undefined) return this.#settings.pollIntervalMs
+    return Math.max(1, Math.min(this.#settings.pollIntervalMs, next - Date.now()))
   }
 
   #sleep (ms: number): Promise<void> {
@@ -333,7 +333,7 @@ export class DestinationWorker {
       // A destination that answered "no" is up: only transport trouble and overload open the circuit.
       if (isRetryable(result.code)) this.#breaker.onFailure(now)
       else this.#breaker.onSuccess()
-      completion = onFailure(item.id, item.attempts, result, this.#s.retry, now)
+      completion = onFailure(item.id, item.attempts, result, this.#settings.retry, now)
       const fields = { unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, code: result.code, reason: result.message, uncertain: result.uncertain, traceparent, ms }
       // Error level: a dead letter needs a person (fix the cause, then replay or discard it).
       if (completion.outcome === 'dead') this.#log.error(fields, 'dead-lettered')

@@ -1,8 +1,12 @@
 /**
- * DVCQG dates: `yyyyMMddHHmmss`, Asia/Ho_Chi_Minh (UTC+7, no daylight saving), 24-hour clock.
+ * Vietnam time, the gateway's one date/time module: Asia/Ho_Chi_Minh is UTC+7 with no
+ * daylight saving, so a fixed offset is exact. It holds DVCQG dates (`yyyyMMddHHmmss`,
+ * 24-hour clock), Vietnam calendar days and months, and the working calendar. Nothing else
+ * in the gateway adds the offset itself.
  */
 
 const VN_OFFSET_MS = 7 * 3600_000
+const DAY_MS = 24 * 3600_000
 
 /** The number written by `len` ASCII digits at `at`, or -1 (hot path: no regex, no allocation). */
 function digits (text: string, at: number, len: number): number {
@@ -44,3 +48,56 @@ export function formatDvcqgDate (ms: number): string {
 
 /** The calendar date (yyyy-MM-dd) in Vietnam at `ms`. */
 export const vnDate = (ms: number = Date.now()): string => new Date(ms + VN_OFFSET_MS).toISOString().slice(0, 10)
+
+/** The month (yyyy-MM) in Vietnam at `ms`. */
+export const vnMonth = (ms: number = Date.now()): string => new Date(ms + VN_OFFSET_MS).toISOString().slice(0, 7)
+
+/** Epoch milliseconds of 00:00 Vietnam time on the first day of a month (`month` 0–11; 12 is January of the next year). */
+export const vnMonthStart = (year: number, month: number): number => Date.UTC(year, month, 1) - VN_OFFSET_MS
+
+/**
+ * The working calendar's settings: which days count when a statutory duration is given in
+ * working days (when a dossier has no NgayHenTra). Weekends, public holidays and make-up
+ * working days (ngày làm bù) are configurable; days are Vietnam days.
+ */
+export interface CalendarSettings {
+  /** Week days that are not working days: 0 Sunday … 6 Saturday. */
+  weekend: number[]
+  /** Public holidays, yyyy-MM-dd. */
+  holidays: string[]
+  /** Make-up working days that fall on a weekend, yyyy-MM-dd. */
+  workingDays: string[]
+}
+
+export const defaultCalendar: CalendarSettings = { weekend: [0, 6], holidays: [], workingDays: [] }
+
+/** Working days in Vietnam: `isWorkingDay` and `addWorkingDays` over the configured calendar. */
+export class WorkingCalendar {
+  readonly #weekend: Set<number>
+  readonly #holidays: Set<string>
+  readonly #working: Set<string>
+
+  constructor (settings: CalendarSettings = defaultCalendar) {
+    this.#weekend = new Set(settings.weekend)
+    this.#holidays = new Set(settings.holidays)
+    this.#working = new Set(settings.workingDays)
+  }
+
+  isWorkingDay (ms: number): boolean {
+    const key = vnDate(ms)
+    if (this.#working.has(key)) return true
+    if (this.#holidays.has(key)) return false
+    return !this.#weekend.has(new Date(ms + VN_OFFSET_MS).getUTCDay())
+  }
+
+  /** `days` working days after `from`, at the same time of day (0 days: `from` itself). */
+  addWorkingDays (from: number, days: number): number {
+    let t = from
+    let left = days
+    while (left > 0) {
+      t += DAY_MS
+      if (this.isWorkingDay(t)) left--
+    }
+    return t
+  }
+}

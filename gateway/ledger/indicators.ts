@@ -5,7 +5,7 @@
  * no query ever rescans events): when it was received and is due, when it ended, how many
  * supplements were asked and how long it waited for them, its channel, fees, payment,
  * digitisation, and whether DVCQG has it. The indicators of an agency and period are sums
- * over those rows. The rules (DESIGN §3):
+ * over those rows. The rules (Decision 766/QĐ-TTg, its indicators computed from dossier data):
  * - on time: end ≤ due, where the end is the first of 9, 10, 8 or 3; time waiting for a
  *   supplement (status 5 until it is supplied) is not counted; more than one supplement is
  *   overdue; a dossier unfinished at the end of the period is judged then. Withdrawn
@@ -20,8 +20,7 @@
  */
 import type { Catalogue } from '../catalogue.js'
 import { lgspError } from '../errors.js'
-import type { WorkingCalendar } from './calendar.js'
-import { parseDvcqgDate } from './dates.js'
+import { parseDvcqgDate, vnMonthStart, type WorkingCalendar } from './dates.js'
 import type { DossierEvent, DossierRow } from './plan.js'
 
 /** What the indicators need to know of one dossier. */
@@ -82,7 +81,8 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   for (const e of events) {
     // An entry that moved nothing but reports an end dates the end of a dossier that has ended,
     // when nothing earlier did: a record at 10 without NgayTra (timed by its arrival), then its
-    // progress history with the 9 and the 10 (DESIGN §3 "Order").
+    // progress history with the 9 and the 10 (a client that sends the record first, then the
+    // whole QuaTrinhXuLy history from status 2).
     if ((!e.applied || e.fromState === e.toState) && ENDS.has(e.toState) && ENDS.has(row.state) && f.endedAt !== null) f.endedAt = Math.min(f.endedAt, e.at)
     if (!e.applied || e.fromState === e.toState) continue
     // Reported processed (9), then back in processing or stopped: the 9 was not its end.
@@ -107,17 +107,16 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
 export interface Period { label: string, from: number, to: number }
 
 export function parsePeriod (label: string): Period {
-  const vn = (y: number, m: number): number => Date.UTC(y, m, 1) - 7 * 3600_000
   let m = /^(\d{4})-(\d{2})$/.exec(label)
-  if (m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12) return { label, from: vn(Number(m[1]), Number(m[2]) - 1), to: vn(Number(m[1]), Number(m[2])) }
+  if (m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12) return { label, from: vnMonthStart(Number(m[1]), Number(m[2]) - 1), to: vnMonthStart(Number(m[1]), Number(m[2])) }
   m = /^(\d{4})-Q([1-4])$/.exec(label)
-  if (m !== null) return { label, from: vn(Number(m[1]), (Number(m[2]) - 1) * 3), to: vn(Number(m[1]), Number(m[2]) * 3) }
+  if (m !== null) return { label, from: vnMonthStart(Number(m[1]), (Number(m[2]) - 1) * 3), to: vnMonthStart(Number(m[1]), Number(m[2]) * 3) }
   m = /^(\d{4})$/.exec(label)
-  if (m !== null) return { label, from: vn(Number(m[1]), 0), to: vn(Number(m[1]) + 1, 0) }
+  if (m !== null) return { label, from: vnMonthStart(Number(m[1]), 0), to: vnMonthStart(Number(m[1]) + 1, 0) }
   throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'period is yyyy-MM, yyyy-Qn or yyyy.')
 }
 
-/** The scored dossier-data indicators: group, points and target (DESIGN §3 table). */
+/** The scored dossier-data indicators: group, points and target (Decision 766/QĐ-TTg's 100-point table). */
 export const indicatorDefs = [
   { key: 'dossierSync', group: 'publicity', name: 'Đồng bộ hồ sơ', max: 6, target: 1 },
   { key: 'onTime', group: 'progress', name: 'Giải quyết đúng hạn', max: 20, target: 1 },

@@ -25,7 +25,8 @@ export const stateNames: Readonly<Record<DossierState, string>> = {
  * Allowed moves. Staying in the same state is always allowed (an update of other fields,
  * or one more progress entry while processing). 3, 7, 8 and 10 are final.
  * A HoSo record is a snapshot of where the dossier is, and real one-stops skip the steps
- * they do not sync (DESIGN §3 "Order"), so every move forward is allowed: a dossier may
+ * they do not sync (one sends the record, then its whole QuaTrinhXuLy history from status
+ * 2 "Tiếp nhận hồ sơ"), so every move forward is allowed: a dossier may
  * arrive first at 4 or 10, go from 4 to 10 in one combined "done and returned" push, or be
  * refused after reception (2, 4, 5, 6 → 3).
  * - 4, 5 and 6 are one stage: a supplement (5) or a financial obligation (6) returns to

@@ -194,7 +194,7 @@ const replySchemas = {
     closed: { type: 'boolean' },
     revision: { type: ['integer', 'null'] },
     report: { type: 'object', description: 'Decision 766 figures of the agency and period.' },
-    changes: { type: 'array' }
+    changes: { type: 'array', description: 'GET on a closed period: what the current figures change against the latest revision, unsaved. POST close that revises: what the new revision changed. Per indicator: counts before and after, dossiers added and removed.' }
   }, ['closed', 'revision', 'report'], { title: 'Indicators' }),
   Payment: object({ MaThamChieu: text }, ['MaThamChieu'], { title: 'Payment', description: 'A payment: reference, status, PayGov URL and transaction (README "Online payments").' }),
   FacadeReply: object({
@@ -433,13 +433,15 @@ export const routeDocs = {
   indicators: {
     tags: ['statistics'],
     summary: 'Decision 766 figures (current, or the latest revision of a closed period)',
+    description: 'A read only: for a closed period it answers the latest revision and, when a late event has moved the figures since, the pending `changes` (unsaved). POST /v1/indicators/close stores them as the next revision.',
     querystring: agencyPeriod,
     security: bearer,
     response: { 200: json(doc('Indicators'), 'The figures.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
   closePeriod: {
     tags: ['statistics'],
-    summary: 'Close a period (its figures become revision 1)',
+    summary: 'Close a period (revision 1), or revise a closed one (revision n+1)',
+    description: 'On an open period the figures become revision 1. On a closed one ("revise") the figures become revision n+1 with the `changes` against revision n when they moved since, else revision n is answered unchanged.',
     body: agencyPeriod,
     security: bearer,
     response: { 200: json(doc('Indicators'), 'The closed figures.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }

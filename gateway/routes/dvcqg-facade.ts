@@ -4,7 +4,8 @@
  * switches to lgsp by changing only its base URL. What arrives goes through the same
  * intake as /v1 (acceptDossiers, acceptProgress): same checks, same ledger, same delivery.
  *
- * How real clients call DVCQG (public integration code, DESIGN §3):
+ * How real clients call DVCQG (as their public integration code shows, e.g. opencps-v2's
+ * DVCQGIntegrationActionImpl):
  * - login: `POST {base}{auth}` `{username, password}` with a `dstcode` header; success is
  *   `error_code` 0 with a `session` (read with getInt, so 0 or "0");
  * - services: `POST {base}{integration}` `{session, madonvi, service, …}`; success is

@@ -19,11 +19,25 @@
  * MaHoSo, and each partition is leased to one instance at a time, which keeps a dossier's
  * order across instances; a crashed instance's claimed entries are reclaimed by XAUTOCLAIM
  * after `claimTimeoutMs` and delivered again as uncertain.
+ *
+ * Short field names: stored data, so they stay as they are (renaming them would orphan what
+ * a running deployment holds). What each one means, once:
+ * - Unit hash `u:<id>` (one delivery unit): `d` destination, `p` stream partition, `m`
+ *   MaHoSo, `msg` messageId of the accepted message, `snd` sender (member id), `op`
+ *   operation, `pl` payload (JSON), `st` state (pending | inflight | dead), `n` attempts so
+ *   far, `un` uncertain (1: an earlier attempt may have reached the destination), `nx` next
+ *   attempt not before (ms), `ca` created at (ms), `ec` last error code, `er` last error
+ *   text, `fa` dead-lettered at (ms), `e` the stream entry id of the token being delivered.
+ * - Dossier hash `d:<MaHoSo>`: `v` ledger version, `row` the dossier row (JSON).
+ * - Stream entry in `q:<dest>:<partition>`: `m` MaHoSo (the token of that dossier).
+ * - Hashes `stats:<dest>` (pending, inflight, dead, delivered counts) and `meta`
+ *   (partitions) use whole words.
  */
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { createClient, createCluster, createSentinel, ErrorReply } from 'redis'
 import { LgspError, lgspError } from '../../errors.js'
+import { vnMonth } from '../../ledger/dates.js'
 import { countIndicators, type DossierFacts, type IndicatorCounts } from '../../ledger/indicators.js'
 import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
 import type { DossierState } from '../../ledger/state-machine.js'
@@ -84,18 +98,13 @@ export function partitionOf (maHoSo: string, partitions: number): number {
   return (h >>> 0) % partitions
 }
 
-const VN_OFFSET = 7 * 3600_000
-
-/** The month (Vietnam time, YYYY-MM) of an instant. */
-const monthOf = (ms: number): string => new Date(ms + VN_OFFSET).toISOString().slice(0, 7)
-
-/** The months (YYYY-MM) from the one holding `from` to the one holding `to`, both included. */
+/** The months (YYYY-MM, Vietnam time) from the one holding `from` to the one holding `to`, both included. */
 function monthsBetween (from: number, to: number): string[] {
   const out: string[] = []
-  const d = new Date(from + VN_OFFSET)
-  let y = d.getUTCFullYear()
-  let m = d.getUTCMonth()
-  const last = monthOf(to)
+  const first = vnMonth(from)
+  let y = Number(first.slice(0, 4))
+  let m = Number(first.slice(5, 7)) - 1
+  const last = vnMonth(to)
   for (;;) {
     const label = `${y}-${String(m + 1).padStart(2, '0')}`
     out.push(label)
@@ -135,8 +144,8 @@ export class RedisStore implements Store {
   readonly kind = 'redis'
   /** Deliveries by other instances arrive without a notification: workers poll this often. */
   readonly pollIntervalMs = 100
-  readonly #o: RedisStoreOptions
-  readonly #p: string
+  readonly #options: RedisStoreOptions
+  readonly #prefix: string
   readonly #anchor: string
   readonly #client: Connection
   readonly #send: Send
@@ -159,9 +168,9 @@ export class RedisStore implements Store {
   readonly #autoclaimAt = new Map<string, number>()
 
   constructor (options: RedisStoreOptions) {
-    this.#o = options
-    this.#p = `{${options.namespace}}:`
-    this.#anchor = `${this.#p}anchor`
+    this.#options = options
+    this.#prefix = `{${options.namespace}}:`
+    this.#anchor = `${this.#prefix}anchor`
     // The first connection must succeed at once (a clear start-up error); later ones are retried.
     const reconnectStrategy = (retries: number, cause: Error): number | Error =>
       this.#closed ? new Error('closed') : !this.#up ? cause : Math.min(100 * 2 ** retries, 2000)
@@ -188,13 +197,13 @@ export class RedisStore implements Store {
     this.#client.on('error', () => {})
   }
 
-  get namespace (): string { return this.#o.namespace }
+  get namespace (): string { return this.#options.namespace }
 
   /** Where the store points, for messages (no password). */
   get target (): string {
-    if (this.#o.cluster !== undefined) return `cluster ${this.#o.cluster.nodes.map((u) => u.replace(/\/\/[^@]*@/, '//')).join(', ')}`
-    if (this.#o.sentinel !== undefined) return `sentinel ${this.#o.sentinel.name} at ${this.#o.sentinel.nodes.join(', ')}`
-    return this.#o.url.replace(/\/\/[^@]*@/, '//')
+    if (this.#options.cluster !== undefined) return `cluster ${this.#options.cluster.nodes.map((u) => u.replace(/\/\/[^@]*@/, '//')).join(', ')}`
+    if (this.#options.sentinel !== undefined) return `sentinel ${this.#options.sentinel.name} at ${this.#options.sentinel.nodes.join(', ')}`
+    return this.#options.url.replace(/\/\/[^@]*@/, '//')
   }
 
   async #cmd (args: Array<string | number>): Promise<Reply> {
@@ -217,17 +226,17 @@ export class RedisStore implements Store {
       this.#sha.set(name, sha)
     }
     try {
-      return await this.#cmd(['EVALSHA', sha, 1, this.#anchor, this.#p, ...args])
+      return await this.#cmd(['EVALSHA', sha, 1, this.#anchor, this.#prefix, ...args])
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
       // Redis restarted (its script cache is empty): load it again next time.
       this.#sha.delete(name)
-      return await this.#cmd(['EVAL', body, 1, this.#anchor, this.#p, ...args])
+      return await this.#cmd(['EVAL', body, 1, this.#anchor, this.#prefix, ...args])
     }
   }
 
   #key (...parts: Array<string | number>): string {
-    return this.#p + parts.join(':')
+    return this.#prefix + parts.join(':')
   }
 
   async init (): Promise<void> {
@@ -238,22 +247,22 @@ export class RedisStore implements Store {
     }
     this.#up = true
     const meta = this.#key('meta')
-    await this.#cmd(['HSETNX', meta, 'partitions', this.#o.partitions])
+    await this.#cmd(['HSETNX', meta, 'partitions', this.#options.partitions])
     const partitions = Number(await this.#cmd(['HGET', meta, 'partitions']))
-    if (partitions !== this.#o.partitions) {
-      throw lgspError('LGSP_ERR_CONFIG_INVALID', `store.redis.partitions is ${this.#o.partitions}, but namespace "${this.#o.namespace}" was created with ${partitions}; partitions cannot change while the namespace holds data.`)
+    if (partitions !== this.#options.partitions) {
+      throw lgspError('LGSP_ERR_CONFIG_INVALID', `store.redis.partitions is ${this.#options.partitions}, but namespace "${this.#options.namespace}" was created with ${partitions}; partitions cannot change while the namespace holds data.`)
     }
     await this.#holdInstance()
-    this.#heartbeat = setInterval(() => { this.#holdInstanceName().catch(() => {}) }, Math.max(50, this.#o.leaseMs / 3))
+    this.#heartbeat = setInterval(() => { this.#holdInstanceName().catch(() => {}) }, Math.max(50, this.#options.leaseMs / 3))
     this.#heartbeat.unref()
   }
 
   /** Takes this instance's name; waits for a lease left by a killed predecessor to expire. */
   async #holdInstance (): Promise<void> {
-    const deadline = Date.now() + this.#o.leaseMs + 1000
+    const deadline = Date.now() + this.#options.leaseMs + 1000
     while (!await this.#holdInstanceName()) {
       if (Date.now() > deadline) {
-        throw lgspError('LGSP_ERR_CONFIG_INVALID', `Another running gateway uses the instance name "${this.#o.instance}" on this Redis; give each instance its own (store.redis.instance or LGSP_INSTANCE).`)
+        throw lgspError('LGSP_ERR_CONFIG_INVALID', `Another running gateway uses the instance name "${this.#options.instance}" on this Redis; give each instance its own (store.redis.instance or LGSP_INSTANCE).`)
       }
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
@@ -261,12 +270,12 @@ export class RedisStore implements Store {
 
   /** Takes or renews the lease on this instance's name: false while another process holds it. */
   async #holdInstanceName (): Promise<boolean> {
-    return Number(await this.#script('HOLD', [`inst:${this.#o.instance}`, this.#token, this.#o.leaseMs])) === 1
+    return Number(await this.#script('HOLD', [`inst:${this.#options.instance}`, this.#token, this.#options.leaseMs])) === 1
   }
 
   /** Named lease for a job only one instance runs at a time (pollers, settlement): true while held. */
   async lease (name: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.#script('HOLD', [`job:${name}`, `${this.#o.instance}/${this.#token}`, ttlMs])) === 1
+    return Number(await this.#script('HOLD', [`job:${name}`, `${this.#options.instance}/${this.#token}`, ttlMs])) === 1
   }
 
   // ---- accept and the message log: group commit -------------------------------------------
@@ -312,7 +321,7 @@ export class RedisStore implements Store {
         for (const j of batch) j.reject(err instanceof LgspError ? err : unavailable(err))
         continue
       }
-      const sent = prepared.ops.length === 0 ? Promise.resolve(null) : this.#script('COMMIT', [this.#o.instance, JSON.stringify(prepared.ops)])
+      const sent = prepared.ops.length === 0 ? Promise.resolve(null) : this.#script('COMMIT', [this.#options.instance, JSON.stringify(prepared.ops)])
       const before = previous
       previous = (async () => {
         await before
@@ -341,8 +350,8 @@ export class RedisStore implements Store {
     const [seen, rows, facts, synced] = await Promise.all([
       Promise.all(accepts.map((j) => this.#cmd(['GET', this.#key('idem', j.input.idempotencyKey)]))),
       Promise.all(ids.map((id) => this.#cmd(['HMGET', this.#key('d', id), 'v', 'row']))),
-      this.#o.facts === undefined ? [] : Promise.all(ids.map((id) => this.#cmd(['GET', this.#key('f', id)]))),
-      this.#o.facts === undefined || ids.length === 0 ? [] : this.#cmd(['SMISMEMBER', this.#key('synced'), ...ids])
+      this.#options.facts === undefined ? [] : Promise.all(ids.map((id) => this.#cmd(['GET', this.#key('f', id)]))),
+      this.#options.facts === undefined || ids.length === 0 ? [] : this.#cmd(['SMISMEMBER', this.#key('synced'), ...ids])
     ])
     const seenOf = new Map(accepts.map((j, i) => [j, seen[i] as string | null]))
     const current = new Map<string, DossierRow>()
@@ -392,8 +401,8 @@ export class RedisStore implements Store {
         for (const row of plan.change.rows) {
           current.set(row.maHoSo, row)
           version.set(row.maHoSo, String(row.version))
-          if (this.#o.facts !== undefined) {
-            const f = this.#o.facts(factsOf.get(row.maHoSo), row, plan.change.events.filter((e) => e.maHoSo === row.maHoSo))
+          if (this.#options.facts !== undefined) {
+            const f = this.#options.facts(factsOf.get(row.maHoSo), row, plan.change.events.filter((e) => e.maHoSo === row.maHoSo))
             factsOf.set(row.maHoSo, f)
             const { synced: _synced, ...stored } = f
             const index = factIndex(f)
@@ -405,13 +414,13 @@ export class RedisStore implements Store {
           t: 'a',
           key: input.idempotencyKey,
           idem: `${matchHash}\n${JSON.stringify(reply)}`,
-          ttl: this.#o.idempotencyMs,
+          ttl: this.#options.idempotencyMs,
           at: input.receivedAt,
           checks,
           rows: plan.change.rows.map((r) => [r.maHoSo, String(r.version), JSON.stringify(r)]),
           events: plan.change.events.map((e) => [e.maHoSo, JSON.stringify(e)]),
           facts: factRows,
-          units: plan.outbox.map((o) => [o.destination, String(partitionOf(o.maHoSo, this.#o.partitions)), o.maHoSo, input.messageId, input.sender, o.op, JSON.stringify(o.payload)])
+          units: plan.outbox.map((o) => [o.destination, String(partitionOf(o.maHoSo, this.#options.partitions)), o.maHoSo, input.messageId, input.sender, o.op, JSON.stringify(o.payload)])
         }
         result = { replayed: false, reply }
       } else {
@@ -459,7 +468,7 @@ export class RedisStore implements Store {
   }
 
   async logTip (): Promise<{ seq: number, hash: string }> {
-    const t = await this.#cmd(['GET', this.#key('logtip', this.#o.instance)]) as string | null
+    const t = await this.#cmd(['GET', this.#key('logtip', this.#options.instance)]) as string | null
     return t === null ? { seq: 0, hash: GENESIS } : parseTip(t)
   }
 
@@ -489,17 +498,17 @@ export class RedisStore implements Store {
   }
 
   readLog (range: LogRange): Promise<LogEntry[]> {
-    return this.readChain(this.#o.instance, range)
+    return this.readChain(this.#options.instance, range)
   }
 
   async saveCheckpoint (c: Checkpoint): Promise<void> {
-    const key = this.#key('cp', this.#o.instance)
+    const key = this.#key('cp', this.#options.instance)
     await this.#cmd(['ZREMRANGEBYSCORE', key, c.seq, c.seq])
     await this.#cmd(['ZADD', key, c.seq, JSON.stringify(c)])
   }
 
   checkpoints (fromSeq: number, toSeq: number): Promise<Checkpoint[]> {
-    return this.checkpointsOf(this.#o.instance, fromSeq, toSeq)
+    return this.checkpointsOf(this.#options.instance, fromSeq, toSeq)
   }
 
   async checkpointsOf (chainName: string, fromSeq: number, toSeq: number): Promise<Checkpoint[]> {
@@ -512,8 +521,8 @@ export class RedisStore implements Store {
   /** The partitions of a destination this instance leases now (renewed every third of the lease). */
   async #leased (destination: string, now: number): Promise<number[]> {
     const held = this.#leases.get(destination)
-    if (held !== undefined && now - held.at < this.#o.leaseMs / 3) return held.parts
-    const parts = (await this.#script('LEASE', [destination, this.#o.instance, now, this.#o.leaseMs, this.#o.partitions]) as number[]).map(Number)
+    if (held !== undefined && now - held.at < this.#options.leaseMs / 3) return held.parts
+    const parts = (await this.#script('LEASE', [destination, this.#options.instance, now, this.#options.leaseMs, this.#options.partitions]) as number[]).map(Number)
     this.#leases.set(destination, { parts, at: now })
     return parts
   }
@@ -532,13 +541,13 @@ export class RedisStore implements Store {
         mode = 'r'
         this.#recovered.add(k)
         this.#autoclaimAt.set(k, now)
-      } else if (now - (this.#autoclaimAt.get(k) ?? 0) >= this.#o.claimTimeoutMs / 2) {
+      } else if (now - (this.#autoclaimAt.get(k) ?? 0) >= this.#options.claimTimeoutMs / 2) {
         mode = 'a'
         this.#autoclaimAt.set(k, now)
       }
       args.push(p, mode)
     }
-    const items = await this.#script('CLAIM', [destination, this.#o.instance, now, limit, this.#o.claimTimeoutMs, ...args]) as Reply[][]
+    const items = await this.#script('CLAIM', [destination, this.#options.instance, now, limit, this.#options.claimTimeoutMs, ...args]) as Reply[][]
     return items.map((raw) => {
       const id = Number(raw[0])
       const u = fieldsOf(raw.slice(1))
@@ -559,7 +568,7 @@ export class RedisStore implements Store {
 
   async complete (completions: readonly Completion[]): Promise<void> {
     if (completions.length === 0) return
-    await this.#script('COMPLETE', [this.#o.instance, Date.now(), JSON.stringify(completions)])
+    await this.#script('COMPLETE', [this.#options.instance, Date.now(), JSON.stringify(completions)])
   }
 
   async nextDueAt (destination: string): Promise<number | undefined> {
@@ -850,10 +859,10 @@ export class RedisStore implements Store {
     try {
       // Give the leases back so that the others take the partitions at once.
       for (const [destination, held] of this.#leases) {
-        for (const p of held.parts) await this.#script('RELEASE', [`lease:${destination}:${p}`, this.#o.instance])
-        await this.#cmd(['ZREM', this.#key('live', destination), this.#o.instance])
+        for (const p of held.parts) await this.#script('RELEASE', [`lease:${destination}:${p}`, this.#options.instance])
+        await this.#cmd(['ZREM', this.#key('live', destination), this.#options.instance])
       }
-      await this.#script('RELEASE', [`inst:${this.#o.instance}`, this.#token])
+      await this.#script('RELEASE', [`inst:${this.#options.instance}`, this.#token])
     } catch { /* Redis is gone: the leases expire by themselves. */ }
     this.#closed = true
     try {
