@@ -4,6 +4,7 @@
  */
 import t from 'tap'
 import { createClient } from 'redis'
+import { AttemptLimiter, type AttemptCounter } from '../../gateway/members.js'
 import { members, startStack, type Stack } from '../helpers.js'
 import { testRedis } from '../redis-server.js'
 
@@ -51,4 +52,34 @@ t.test('failures at one instance count at the other; a locked address does not l
     const ms = Number(await client.sendCommand(['PTTL', k]))
     if (!(ms > 0 && ms <= 60_000)) t.fail(`${k} expires within the window (PTTL ${ms})`)
   }
+})
+
+t.test('the limiter is the same over either counter; a shared counter that fails gives way to this process\'s own', async (t) => {
+  const limits = { perAddress: 3, perClient: 5, windowMs: 60_000 }
+  const now = 1_000_000
+  const down: AttemptCounter = {
+    peek: async () => { throw new Error('Redis did not answer') },
+    add: async () => { throw new Error('Redis did not answer') }
+  }
+  for (const [name, shared] of [['memory', undefined], ['shared store down', down]] as const) {
+    const limiter = new AttemptLimiter(limits, shared)
+    for (let i = 0; i < 3; i++) {
+      t.equal(await limiter.blockedFor('10.7.0.1', 'x', now), 0, `${name}: failure ${i + 1} not yet refused`)
+      await limiter.failed('10.7.0.1', 'x', now)
+    }
+    t.equal(await limiter.blockedFor('10.7.0.1', 'x', now + 1000), 59, `${name}: the address waits for the rest of its window`)
+    t.equal(await limiter.blockedFor('10.7.0.2', 'x', now + 1000), 0, `${name}: another address does not`)
+    t.equal(await limiter.blockedFor('10.7.0.1', 'x', now + 60_000), 0, `${name}: the window ends`)
+  }
+})
+
+t.test('a long member id is counted under a digest, not as sent', async (t) => {
+  const seen: string[] = []
+  const spy: AttemptCounter = {
+    peek: async (keys) => { seen.push(...keys); return keys.map(() => ({ n: 0, leftMs: 0 })) },
+    add: async (keys) => { seen.push(...keys) }
+  }
+  const limiter = new AttemptLimiter(undefined, spy)
+  await limiter.failed('10.8.0.1', 'x'.repeat(10_000))
+  t.ok(seen.every((k) => k.length <= 64 + 2), `keys ${seen.map((k) => k.length).join(', ')} characters long`)
 })
