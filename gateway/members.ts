@@ -94,10 +94,11 @@ export class MemoryAttemptCounter implements AttemptCounter {
 }
 
 /**
- * A member id as a counter key: ids arrive from outside before anyone is authenticated, so a
- * long one is replaced by its digest (a key never holds more than ~64 characters of it).
+ * A member id or an address as part of a counter key: both arrive from outside before anyone
+ * is authenticated (an address from X-Forwarded-For when the proxy is trusted), so a long one
+ * is replaced by its digest (a key never holds more than ~64 characters of it).
  */
-const idKey = (id: string): string => id.length <= 64 ? id : `#${createHash('sha256').update(id).digest('base64url')}`
+const keyPart = (text: string): string => text.length <= 64 ? text : `#${createHash('sha256').update(text).digest('base64url')}`
 
 /**
  * Failed attempts, counted per address and per member id in fixed windows. An address is
@@ -119,7 +120,7 @@ export class AttemptLimiter {
 
   /** Seconds until `address` may try again for `id`, or 0 when it may now. */
   async blockedFor (address: string, id: string, now = Date.now()): Promise<number> {
-    const keys = [`a:${address}`, `c:${idKey(id)}`]
+    const keys = [`a:${keyPart(address)}`, `c:${keyPart(id)}`]
     let counts: AttemptCount[]
     try {
       counts = await (this.#shared ?? this.#local).peek(keys, now)
@@ -136,7 +137,7 @@ export class AttemptLimiter {
 
   /** Records one failure of `address` for `id`. */
   async failed (address: string, id: string, now = Date.now()): Promise<void> {
-    const keys = [`a:${address}`, `c:${idKey(id)}`]
+    const keys = [`a:${keyPart(address)}`, `c:${keyPart(id)}`]
     try {
       await (this.#shared ?? this.#local).add(keys, this.#limits.windowMs, now)
     } catch {

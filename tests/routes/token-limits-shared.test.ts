@@ -73,7 +73,7 @@ t.test('the limiter is the same over either counter; a shared counter that fails
   }
 })
 
-t.test('a long member id is counted under a digest, not as sent', async (t) => {
+t.test('a long member id or address is counted under a digest, not as sent', async (t) => {
   const seen: string[] = []
   const spy: AttemptCounter = {
     peek: async (keys) => { seen.push(...keys); return keys.map(() => ({ n: 0, leftMs: 0 })) },
@@ -81,5 +81,6 @@ t.test('a long member id is counted under a digest, not as sent', async (t) => {
   }
   const limiter = new AttemptLimiter(undefined, spy)
   await limiter.failed('10.8.0.1', 'x'.repeat(10_000))
+  await limiter.blockedFor('y'.repeat(10_000), 'x')
   t.ok(seen.every((k) => k.length <= 64 + 2), `keys ${seen.map((k) => k.length).join(', ')} characters long`)
 })
