@@ -12,7 +12,7 @@ import { TokenSigner } from './crypto/token.js'
 import type { Delivery } from './delivery/index.js'
 import type { Catalogue } from './catalogue.js'
 import type { Logger } from './logger.js'
-import { Members } from './members.js'
+import { defaultAttemptLimits, Members } from './members.js'
 import { bearerAuth } from './plugins/auth.js'
 import { frameworkErrors, problemPlugin } from './plugins/problem.js'
 import { metricsRoutes } from './plugins/metrics.js'
@@ -129,7 +129,8 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   await openapiPlugin(app, config)
 
   const signer = new TokenSigner(config.auth.tokenSecret!, config.auth.issuer, config.auth.tokenTtlSeconds)
-  const members = new Members(config.members)
+  // On Redis, failed credential checks count at every instance (gateway/members.ts).
+  const members = new Members(config.members, defaultAttemptLimits, deps.store.attempts)
   const auth = bearerAuth(signer, members, deps.signing?.verifier)
   const notify = (destinations: readonly string[]): void => deps.delivery?.notify(destinations)
   const tally = new WarningTally()

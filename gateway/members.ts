@@ -54,44 +54,94 @@ export interface AttemptLimits {
 
 export const defaultAttemptLimits: AttemptLimits = { perAddress: 10, perClient: 50, windowMs: 60_000 }
 
+/** A counter's state: its count in the current window and the ms left of that window (0, 0 when none). */
+export interface AttemptCount { n: number, leftMs: number }
+
+/**
+ * Where failed-attempt counters live. In memory on SQLite (one instance); in Redis when the
+ * store is Redis (store/redis: INCR and PEXPIRE in one script, keys under the store's prefix),
+ * so that failures at one instance count at every other one behind the same load balancer.
+ */
+export interface AttemptCounter {
+  /** Each key's count in its current window. */
+  peek: (keys: readonly string[], now: number) => Promise<AttemptCount[]>
+  /** Adds one to each key; a key without a current window starts one of `windowMs`. */
+  add: (keys: readonly string[], windowMs: number, now: number) => Promise<void>
+}
+
 /** Counters are dropped all at once past this many keys (a flood of addresses cannot grow memory). */
 const ATTEMPTS_SIZE = 100_000
+
+/** This process's counters, in fixed windows. */
+export class MemoryAttemptCounter implements AttemptCounter {
+  readonly #counts = new Map<string, { n: number, until: number }>()
+
+  async peek (keys: readonly string[], now: number): Promise<AttemptCount[]> {
+    return keys.map((key) => {
+      const c = this.#counts.get(key)
+      return c === undefined || c.until <= now ? { n: 0, leftMs: 0 } : { n: c.n, leftMs: c.until - now }
+    })
+  }
+
+  async add (keys: readonly string[], windowMs: number, now: number): Promise<void> {
+    if (this.#counts.size >= ATTEMPTS_SIZE) this.#counts.clear()
+    for (const key of keys) {
+      const c = this.#counts.get(key)
+      if (c === undefined || c.until <= now) this.#counts.set(key, { n: 1, until: now + windowMs })
+      else c.n++
+    }
+  }
+}
+
+/**
+ * A member id or an address as part of a counter key: both arrive from outside before anyone
+ * is authenticated (an address from X-Forwarded-For when the proxy is trusted), so a long one
+ * is replaced by its digest (a key never holds more than ~64 characters of it).
+ */
+const keyPart = (text: string): string => text.length <= 64 ? text : `#${createHash('sha256').update(text).digest('base64url')}`
 
 /**
  * Failed attempts, counted per address and per member id in fixed windows. An address is
  * locked out first: a member id under attack refuses only addresses that have failed
  * themselves, so an attacker elsewhere cannot lock a real member out of its own address.
- * In memory: each instance counts its own (see the README's security section).
+ * The counters are shared by the instances when a shared counter is given (Redis); if it
+ * does not answer, this process's own counters stand in, so an outage of the shared store
+ * neither refuses every login nor lifts the limit.
  */
 export class AttemptLimiter {
   readonly #limits: AttemptLimits
-  readonly #counts = new Map<string, { n: number, until: number }>()
+  readonly #shared: AttemptCounter | undefined
+  readonly #local = new MemoryAttemptCounter()
 
-  constructor (limits: AttemptLimits = defaultAttemptLimits) {
+  constructor (limits: AttemptLimits = defaultAttemptLimits, shared?: AttemptCounter) {
     this.#limits = limits
-  }
-
-  #get (key: string, now: number): number {
-    const c = this.#counts.get(key)
-    return c === undefined || c.until <= now ? 0 : c.n
+    this.#shared = shared
   }
 
   /** Seconds until `address` may try again for `id`, or 0 when it may now. */
-  blockedFor (address: string, id: string, now = Date.now()): number {
-    const byAddress = this.#get(`a:${address}`, now)
-    const locked = byAddress >= this.#limits.perAddress || (byAddress > 0 && this.#get(`c:${id}`, now) >= this.#limits.perClient)
-    if (!locked) return 0
-    const until = Math.max(this.#counts.get(`a:${address}`)?.until ?? now, this.#counts.get(`c:${id}`)?.until ?? now)
-    return Math.max(1, Math.ceil((until - now) / 1000))
+  async blockedFor (address: string, id: string, now = Date.now()): Promise<number> {
+    const keys = [`a:${keyPart(address)}`, `c:${keyPart(id)}`]
+    let counts: AttemptCount[]
+    try {
+      counts = await (this.#shared ?? this.#local).peek(keys, now)
+    } catch {
+      counts = await this.#local.peek(keys, now)
+    }
+    const [byAddress, byClient] = counts as [AttemptCount, AttemptCount]
+    // The address alone, or an address that failed itself for an id failing everywhere.
+    const leftMs = byAddress.n >= this.#limits.perAddress
+      ? byAddress.leftMs
+      : byAddress.n > 0 && byClient.n >= this.#limits.perClient ? Math.min(byAddress.leftMs, byClient.leftMs) : 0
+    return leftMs === 0 ? 0 : Math.max(1, Math.ceil(leftMs / 1000))
   }
 
   /** Records one failure of `address` for `id`. */
-  failed (address: string, id: string, now = Date.now()): void {
-    if (this.#counts.size >= ATTEMPTS_SIZE) this.#counts.clear()
-    for (const key of [`a:${address}`, `c:${id}`]) {
-      const c = this.#counts.get(key)
-      if (c === undefined || c.until <= now) this.#counts.set(key, { n: 1, until: now + this.#limits.windowMs })
-      else c.n++
+  async failed (address: string, id: string, now = Date.now()): Promise<void> {
+    const keys = [`a:${keyPart(address)}`, `c:${keyPart(id)}`]
+    try {
+      await (this.#shared ?? this.#local).add(keys, this.#limits.windowMs, now)
+    } catch {
+      await this.#local.add(keys, this.#limits.windowMs, now)
     }
   }
 }
@@ -106,9 +156,10 @@ export class Members {
 
   readonly #attempts: AttemptLimiter
 
-  constructor (members: readonly Member[], limits: AttemptLimits = defaultAttemptLimits) {
+  /** `shared`: the store's failed-attempt counters when the store is shared by instances (Redis). */
+  constructor (members: readonly Member[], limits: AttemptLimits = defaultAttemptLimits, shared?: AttemptCounter) {
     this.#byId = new Map(members.map((m) => [m.id, m]))
-    this.#attempts = new AttemptLimiter(limits)
+    this.#attempts = new AttemptLimiter(limits, shared)
   }
 
   get (id: string): Member | undefined {
@@ -121,12 +172,12 @@ export class Members {
    * limits the check is refused (429) before any scrypt is spent.
    */
   async authenticate (id: string, secret: string, address = 'unknown'): Promise<Member> {
-    const wait = this.#attempts.blockedFor(address, id)
+    const wait = await this.#attempts.blockedFor(address, id)
     if (wait > 0) throw lgspError('LGSP_ERR_AUTH_TOO_MANY_ATTEMPTS', `Too many failed attempts: try again in ${wait} s.`, { retryAfter: wait })
     const m = this.#byId.get(id)
     // Unknown member and wrong secret answer alike, in the same time.
     if (!await secretMatches(m, secret) || m === undefined) {
-      this.#attempts.failed(address, id)
+      await this.#attempts.failed(address, id)
       throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT')
     }
     if (!m.enabled) throw lgspError('LGSP_ERR_AUTH_MEMBER_DISABLED')

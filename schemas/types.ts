@@ -461,6 +461,7 @@ export interface ProcedureCatalogue {
   version: string
   /**
    * @minItems 1
+   * @maxItems 20000
    */
   procedures: [Procedure, ...Procedure[]]
 }
@@ -489,6 +490,8 @@ export interface Procedure {
   KetQuaBanGiay: boolean
   /**
    * Vertical systems that take part (destination names): the gateway routes the dossier to each that is configured.
+   *
+   * @maxItems 20
    */
   HeThongLienThong: string[]
 }

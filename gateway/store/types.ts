@@ -9,6 +9,7 @@ import type { Warning, WarningCode } from '../warnings.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
+import type { AttemptCounter } from '../members.js'
 
 export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
 
@@ -324,6 +325,8 @@ export interface MessageLogStore {
 /** Persistent state of the gateway. */
 export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
   readonly kind: string
+  /** Failed credential checks shared by the instances (Redis); absent, each process counts its own. */
+  readonly attempts?: AttemptCounter
   /** Creates the schema and recovers from a crash (claimed units become uncertain). */
   init (): Promise<void>
   /** Writes log entry, idempotency record, ledger change and outbox rows in one atomic step. */

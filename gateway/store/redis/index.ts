@@ -49,6 +49,7 @@ import type {
   LogRange, NewPayment, OutboxItem, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store
 } from '../types.js'
 import * as scripts from './scripts.js'
+import type { AttemptCounter } from '../../members.js'
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] (rediss:// for TLS); ignored when sentinel or cluster is given. */
@@ -276,6 +277,15 @@ export class RedisStore implements Store {
   /** Named lease for a job only one instance runs at a time (pollers, settlement): true while held. */
   async lease (name: string, ttlMs: number): Promise<boolean> {
     return Number(await this.#script('HOLD', [`job:${name}`, `${this.#options.instance}/${this.#token}`, ttlMs])) === 1
+  }
+
+  /** Failed credential checks, counted in Redis so every instance sees every failure (gateway/members.ts). */
+  readonly attempts: AttemptCounter = {
+    peek: async (keys) => {
+      const r = (await this.#script('ATTEMPTS_PEEK', [...keys]) as number[]).map(Number)
+      return keys.map((_, i) => ({ n: r[2 * i]!, leftMs: r[2 * i + 1]! }))
+    },
+    add: async (keys, windowMs) => { await this.#script('ATTEMPTS_ADD', [windowMs, ...keys]) }
   }
 
   // ---- accept and the message log: group commit -------------------------------------------

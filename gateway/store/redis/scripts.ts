@@ -313,3 +313,34 @@ export const RELEASE = `${PRELUDE}
 if redis.call('GET', P .. ARGV[2]) == ARGV[3] then redis.call('DEL', P .. ARGV[2]) end
 return 1
 `
+
+/**
+ * Failed credential checks (gateway/members.ts AttemptLimiter), shared by the instances:
+ * INCR and, for a key that has no window yet, PEXPIRE, in one atomic step (a crash between
+ * them would leave a counter that never expires). ARGV: prefix, windowMs, keys….
+ */
+export const ATTEMPTS_ADD = `${PRELUDE}
+for i = 3, #ARGV do
+  local k = P .. 'att:' .. ARGV[i]
+  redis.call('INCR', k)
+  if redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[2]) end
+end
+return 1
+`
+
+/** Each counter and the ms left of its window: {n, ms, n, ms, …} (0, 0 for none). ARGV: prefix, keys…. */
+export const ATTEMPTS_PEEK = `${PRELUDE}
+local out = {}
+for i = 2, #ARGV do
+  local k = P .. 'att:' .. ARGV[i]
+  local ms = redis.call('PTTL', k)
+  if ms > 0 then
+    out[#out + 1] = tonumber(redis.call('GET', k) or '0')
+    out[#out + 1] = ms
+  else
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+  end
+end
+return out
+`
