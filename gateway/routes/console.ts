@@ -128,12 +128,13 @@ const vnDayParam = (v: unknown, name: string): number | undefined => {
 }
 
 /**
- * Working days after `from`'s day up to and including `to`'s (Vietnam days), by the
- * gateway's working calendar: how late a dossier is in the unit the law counts in.
+ * The working days (Vietnam days, by the gateway's working calendar) after `from`'s day that
+ * had begun by `to`: how late a dossier is in the unit the law counts in. A period judged at
+ * its end (midnight) does not count the next day.
  */
 export function workingDaysLate (calendar: WorkingCalendar, from: number, to: number): number {
   let n = 0
-  for (let day = Math.floor((from + VN) / DAY) * DAY - VN + DAY; day <= to; day += DAY) if (calendar.isWorkingDay(day)) n++
+  for (let day = Math.floor((from + VN) / DAY) * DAY - VN + DAY; day < to; day += DAY) if (calendar.isWorkingDay(day)) n++
   return n
 }
 

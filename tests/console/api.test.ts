@@ -140,4 +140,5 @@ t.test('late by working days: weekends, holidays (Tết) and make-up days count 
   t.equal(workingDaysLate(calendar, vn('2024-02-07', '17:00'), vn('2024-02-17')), 3, 'the make-up Saturday counts')
   t.equal(workingDaysLate(calendar, vn('2024-02-07', '08:00'), vn('2024-02-07', '17:00')), 0, 'the same day')
   t.equal(workingDaysLate(calendar, vn('2024-02-02'), vn('2024-02-05')), 1, 'Friday to Monday: one working day')
+  t.equal(workingDaysLate(calendar, vn('2024-02-26'), vn('2024-03-01', '00:00')), 3, 'judged at a period\'s end (midnight): the next day does not count')
 })
