@@ -437,6 +437,28 @@ async function reconcile (query) {
       { label: t('fields'), cell: (x) => (x.fields ?? []).join(', ') }
     ], rep.differences),
     rep.differences.length > 0 && rep.dryRun ? h('button', { type: 'button', class: 'danger', style: 'margin-top:10px', onclick: async () => { try { show(await api('reconcile', { method: 'POST', body: { agency: agency.value, period: period.value } })) } catch (err) { result.prepend(h('div', { class: 'error-box' }, err.message)) } } }, t('repair')) : null)
+  // The one-stop's own list (exported from its software: JSON, or CSV lines MaHoSo,TrangThaiHoSo) against what it sent the gateway.
+  const members = await api('members').catch(() => null)
+  const osMember = h('select', { name: 'onestopMember' }, (members?.members ?? []).filter((m) => m.messageKinds.includes('dossier')).map((m) => h('option', { value: m.id }, m.name ? `${m.id} · ${m.name}` : m.id)))
+  const osAgency = h('select', { name: 'onestopAgency' }, (ind?.agencies ?? []).map((a) => h('option', { value: a.code }, a.code)))
+  const osPeriod = h('input', { name: 'onestopPeriod', value: query.period ?? ind?.period ?? '', size: 10 })
+  const osList = h('textarea', { name: 'onestopList', rows: 4, placeholder: t('onestopListHint') })
+  const osFile = h('input', { type: 'file', accept: '.json,.csv,.txt', onchange: async (e) => { const f = e.target.files?.[0]; if (f) osList.value = await f.text() } })
+  const osResult = h('div')
+  const parseList = (text) => {
+    const v = text.trim()
+    if (v.startsWith('[') || v.startsWith('{')) { const j = JSON.parse(v); return Array.isArray(j) ? j : j.dossiers }
+    return v.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^mahoso/i.test(l)).map((l) => { const [m, st] = l.split(/[,;\t]/).map((x) => x.trim()); return { MaHoSo: m, TrangThaiHoSo: st } })
+  }
+  const advice = { 'missing-in-gateway': 'adviceMissingInGateway', 'missing-at-onestop': 'adviceMissingAtOnestop', stale: 'adviceStale' }
+  const showOnestop = (rep) => osResult.replaceChildren(
+    h('p', { 'data-testid': 'onestop-summary' }, `${t('onestopCount')}: ${fmtNum(rep.onestop)} · ${t('gatewayCount')}: ${fmtNum(rep.gateway)} · ${t('matching')}: ${fmtNum(rep.matching)} · ${t('differences')}: ${fmtNum(rep.differences.length)}`),
+    rep.differences.length === 0 ? h('div', { class: 'ok-box' }, t('noDifferences')) : table([
+      { label: 'MaHoSo', cell: (x) => x.kind === 'missing-in-gateway' ? x.maHoSo : dossierLink(x.maHoSo) },
+      { label: t('kind'), cell: (x) => h('span', { class: `badge ${x.kind === 'stale' ? 'amber' : 'red'}`, 'data-kind': x.kind }, t(`kind_${x.kind}`)) },
+      { label: t('onestopState'), cell: (x) => stateLabel(x.onestopState) }, { label: t('ledgerState'), cell: (x) => stateLabel(x.gatewayState) },
+      { label: t('whatToDo'), cell: (x) => t(advice[x.kind]) }
+    ], rep.differences))
   const s = pay.settlement
   const from = h('input', { type: 'date', name: 'from', value: query.from ?? '' })
   const to = h('input', { type: 'date', name: 'to', value: query.to ?? '' })
@@ -446,6 +468,19 @@ async function reconcile (query) {
       h('form', { class: 'toolbar', onsubmit: async (e) => { e.preventDefault(); result.replaceChildren(h('p', { class: 'muted' }, '…')); try { show(await api(`reconcile?${qs({ agency: agency.value, period: period.value })}`)) } catch (err) { result.replaceChildren(h('div', { class: 'error-box' }, err.message)) } } },
         h('label', {}, t('agency'), agency), h('label', {}, t('period'), period), h('button', { type: 'submit' }, t('compare'))),
       result),
+    h('div', { class: 'panel', 'data-testid': 'onestop-panel' },
+      h('h3', { style: 'margin-top:0' }, t('onestopTitle')),
+      h('p', { class: 'muted', style: 'margin-top:0' }, t('onestopIntro')),
+      h('form', { class: 'toolbar', onsubmit: async (e) => {
+        e.preventDefault()
+        let dossiers
+        try { dossiers = parseList(osList.value) } catch { osResult.replaceChildren(h('div', { class: 'error-box' }, t('onestopListBad'))); return }
+        try { showOnestop(await api('reconcile/onestop', { method: 'POST', body: { member: osMember.value, agency: osAgency.value, period: osPeriod.value, dossiers } })) } catch (err) { osResult.replaceChildren(h('div', { class: 'error-box' }, err.message)) }
+      } },
+      h('label', {}, t('onestopMember'), osMember), h('label', {}, t('agency'), osAgency), h('label', {}, t('period'), osPeriod),
+      h('label', { style: 'flex:1;min-width:280px' }, t('onestopList'), osList), h('label', {}, t('onestopFile'), osFile),
+      h('button', { type: 'submit', 'data-action': 'compare-onestop' }, t('compareOnestop'))),
+      osResult),
     h('h3', {}, t('payments')),
     !pay.configured ? h('p', { class: 'muted' }, t('notConfigured')) : [
       h('div', { class: 'split' },

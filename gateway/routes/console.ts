@@ -209,6 +209,7 @@ const consoleSummaries: Record<string, string> = {
   'GET /console/api/indicators/drill': 'The dossiers behind one figure, each with its reason',
   'GET /console/api/reconcile': 'Differences with DVCQG for a period',
   'POST /console/api/reconcile': 'Repair the differences with DVCQG (written to the message log)',
+  'POST /console/api/reconcile/onestop': 'Compare a one-stop\'s own list of a period\'s dossiers (as it would send to /v1/reconcile/onestop) with what the gateway holds of that member\'s dossiers',
   'GET /console/api/payments': 'Payments awaiting a result, and the day\'s settlement report',
   'GET /console/api/members': 'Members, their rights and certificates (expiry, CRL status)'
 }
@@ -539,6 +540,22 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     const body = JSON.stringify({ action: 'reconcile-repair', agency, period, repaired: report.repaired, by: who(req).id })
     await store.appendLog([{ at: Date.now(), direction: 'in', party: who(req).id, kind: 'console-reconcile', messageId: `reconcile:${agency}:${period}`, contentHash: sha256Hex(body), body, signature: null }])
     req.log.info({ agency, period, repaired: report.repaired, by: who(req).id }, 'reconciliation repaired')
+    return maskForConsole(report)
+  })
+
+  // The one-stop comparison on the operator's behalf: the list a one-stop exported, compared with the dossiers that member sent.
+  // Nothing is written: the gateway cannot repair the one-stop's side; the page says what each difference asks of whom.
+  app.post('/console/api/reconcile/onestop', { preHandler: operator }, async (req) => {
+    const b = (req.body ?? {}) as { member?: unknown, agency?: unknown, period?: unknown, dossiers?: unknown }
+    const member = config.members.find((m) => m.id === b.member && m.messageKinds.includes('dossier'))
+    if (member === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'member is the id of a member that sends dossiers (a one-stop).')
+    if (!Array.isArray(b.dossiers) || b.dossiers.length > 200_000 || !b.dossiers.every((d: { MaHoSo?: unknown, TrangThaiHoSo?: unknown }) =>
+      d !== null && typeof d === 'object' && typeof d.MaHoSo === 'string' && d.MaHoSo.length <= 100 && (typeof d.TrangThaiHoSo === 'number' || (typeof d.TrangThaiHoSo === 'string' && /^\d{1,2}$/.test(d.TrangThaiHoSo))))) {
+      throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'dossiers is a list (at most 200000) of {"MaHoSo", "TrangThaiHoSo"}.')
+    }
+    const agency = typeof b.agency === 'string' && b.agency !== '' ? b.agency : agencies()[0]!.code
+    const report = await stats().reconcileOnestop(member.id, agency, periodOf(b.period), b.dossiers as Array<{ MaHoSo: string, TrangThaiHoSo: number | string }>)
+    req.log.info({ member: member.id, agency, period: report.period, differences: report.differences.length, by: who(req).id }, 'one-stop list compared')
     return maskForConsole(report)
   })
 

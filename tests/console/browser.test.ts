@@ -3,7 +3,8 @@
  * gateway and its simulators: log in, see DVCQG go red when its simulator fails, filter the dead
  * letters by code, open one and see each attempt, replay it and see it delivered, follow a
  * dossier from the search box, see a closed period's two revisions side by side, reach the
- * dossier behind an indicator (late by working days), and never see personal data unmasked. Screenshots of every page go to
+ * dossier behind an indicator (late by working days), compare a one-stop's own list, and never
+ * see personal data unmasked. Screenshots of every page go to
  * bench/results/console/ (LGSP_SCREENSHOT_DIR overrides it).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -146,6 +147,14 @@ t.test('an operator runs the province from the console', async (t) => {
 
   await page.goto(`${s.gateway.url}/console/#/reconcile`)
   await page.waitForSelector('form.toolbar select[name=agency]')
+  // The one-stop's own list of February: one dossier the same, one at another state, one the gateway never got (and one it lacks).
+  await page.selectOption('select[name=onestopMember]', members.onestop.id)
+  await page.fill('input[name=onestopPeriod]', '2024-02')
+  await page.fill('textarea[name=onestopList]', `MaHoSo,TrangThaiHoSo\n${first.MaHoSo},2\n${second.MaHoSo},9\n${hoso(9).MaHoSo},2`)
+  await page.click('button[data-action="compare-onestop"]')
+  await page.waitForSelector('[data-testid="onestop-summary"]')
+  for (const kind of ['stale', 'missing-in-gateway', 'missing-at-onestop']) t.equal(await page.locator(`[data-testid="onestop-panel"] [data-kind="${kind}"]`).count(), 1, `one difference: ${kind}`)
+  t.ok(await page.locator('[data-testid="onestop-panel"] tr', { hasText: hoso(3).MaHoSo }).count() === 1, 'the dossier the one-stop lacks')
   await shot('08-reconcile-payments')
   await page.goto(`${s.gateway.url}/console/#/members`)
   await page.waitForSelector('[data-testid="days-left"]')
