@@ -328,7 +328,7 @@ async function dossier (maHoSo) {
       { label: t('attempts'), num: true, cell: (u) => u.attempts },
       { label: t('error'), cell: (u) => u.lastErrorCode ? `${u.lastErrorCode}: ${u.lastError ?? ''}` : '' },
       { label: t('delivered'), cell: (u) => fmtTime(u.deliveredAt) },
-      { label: t('attemptsSeen'), cell: (u) => u.attemptsSeen.map((a) => `#${a.attempt} ${a.outcome}${a.code ? ` ${a.code}` : ''} (${a.ms} ms)`).join(' · ') }
+      { label: t('attemptsSeen'), cell: (u) => u.attemptsSeen.map((a) => h('div', { class: 'attempt' }, `#${a.attempt} · ${fmtTime(a.at)} · `, h('span', { class: `badge ${a.outcome === 'delivered' ? 'green' : a.outcome === 'dead' ? 'red' : 'amber'}` }, t(`outcome_${a.outcome}`)), a.code ? ` ${a.code}` : '', ` (${a.ms} ms)`)) }
     ], units))),
     h('h3', {}, t('signatures')),
     h('div', { class: 'panel' }, table([
