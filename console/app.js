@@ -181,8 +181,9 @@ async function overview () {
 
 // ---------- Dead letters ----------
 async function deadList (query, flash) {
-  const offset = Number(query.offset ?? 0)
-  const data = await api(`dead?${qs({ ...query, limit: 50 })}`)
+  // Server-side pages by cursor: `after` starts this page, `trail` keeps the earlier pages' starts ('-': the first page).
+  const trail = query.trail ? query.trail.split(',') : []
+  const data = await api(`dead?${qs({ destination: query.destination, code: query.code, from: query.from, to: query.to, maHoSo: query.maHoSo, after: query.after, limit: 50 })}`)
   const overviewData = await api('overview')
   const selected = new Set()
   const form = { destination: h('select', { name: 'destination' }, h('option', { value: '' }, t('all')), overviewData.destinations.map((d) => h('option', { value: d.destination, selected: query.destination === d.destination }, d.destination))),
@@ -190,7 +191,9 @@ async function deadList (query, flash) {
     from: h('input', { type: 'date', name: 'from', value: query.from ?? '' }),
     to: h('input', { type: 'date', name: 'to', value: query.to ?? '' }),
     maHoSo: h('input', { name: 'maHoSo', value: query.maHoSo ?? '', placeholder: 'MaHoSo' }) }
-  const apply = (extra = {}) => go(`#/dead?${qs({ destination: form.destination.value, code: form.code.value, from: form.from.value, to: form.to.value, maHoSo: form.maHoSo.value.trim(), ...extra })}`)
+  const filters = () => ({ destination: form.destination.value, code: form.code.value, from: form.from.value, to: form.to.value, maHoSo: form.maHoSo.value.trim() })
+  const apply = (extra = {}) => go(`#/dead?${qs({ ...filters(), ...extra })}`)
+  const page = (after, nextTrail) => go(`#/dead?${qs({ destination: query.destination, code: query.code, from: query.from, to: query.to, maHoSo: query.maHoSo, after: after === '-' ? undefined : after, trail: nextTrail.join(',') })}`)
   const notice = h('div', {}, flash ? h('div', { class: 'ok-box' }, flash) : null)
   const reason = h('input', { name: 'reason', placeholder: t('reason'), style: 'min-width:240px' })
   const doAction = async (action) => {
@@ -204,6 +207,7 @@ async function deadList (query, flash) {
     } catch (err) { notice.replaceChildren(h('div', { class: 'error-box' }, err.message)) }
   }
   const all = h('input', { type: 'checkbox', 'aria-label': 'all', onchange: (e) => { for (const cb of document.querySelectorAll('input[data-dead]')) { cb.checked = e.target.checked; cb.dispatchEvent(new Event('change')) } } })
+  const first = trail.length * data.limit
   shell('dead', [
     h('h2', {}, t('dead')),
     h('div', { class: 'panel' },
@@ -215,30 +219,30 @@ async function deadList (query, flash) {
         h('button', { type: 'button', 'data-action': 'replay', onclick: () => doAction('replay') }, t('replaySelected')),
         reason,
         h('button', { type: 'button', class: 'danger', 'data-action': 'discard', onclick: () => doAction('discard') }, t('discardSelected'))),
-      data.truncated ? h('p', { class: 'muted' }, t('truncated')) : null,
       table([
         { label: all, cell: (d) => h('input', { type: 'checkbox', 'data-dead': d.id, onchange: (e) => { if (e.target.checked) selected.add(d.id); else selected.delete(d.id) } }) },
-        { label: '#', cell: (d) => h('a', { href: `#/dead/${d.id}?${qs({ maHoSo: d.maHoSo })}` }, d.id) },
+        { label: '#', cell: (d) => h('a', { href: `#/dead/${d.id}` }, d.id) },
         { label: t('destination'), cell: (d) => d.destination },
         { label: 'MaHoSo', cell: (d) => dossierLink(d.maHoSo) },
         { label: t('op'), cell: (d) => d.op },
         { label: t('attempts'), num: true, cell: (d) => d.attempts },
-        { label: t('code'), cell: (d) => h('code', {}, d.code) },
+        { label: t('code'), cell: (d) => h('code', { 'data-testid': 'dead-code' }, d.code) },
         { label: t('error'), cell: (d) => d.error },
         { label: t('failedAt'), cell: (d) => fmtTime(d.failedAt) },
         { label: t('blocked'), num: true, cell: (d) => d.blocked }
-      ], data.entries, { empty: t('noDead'), onRow: (d) => go(`#/dead/${d.id}?${qs({ maHoSo: d.maHoSo })}`) }),
+      ], data.entries, { empty: t('noDead'), onRow: (d) => go(`#/dead/${d.id}`) }),
       h('div', { class: 'pager' },
-        h('button', { type: 'button', class: 'secondary', disabled: offset === 0, onclick: () => apply({ offset: Math.max(0, offset - 50) }) }, t('prev')),
-        h('span', { class: 'muted' }, `${data.total === 0 ? 0 : offset + 1}–${Math.min(offset + 50, data.total)} ${t('of')} ${data.total}`),
-        h('button', { type: 'button', class: 'secondary', disabled: offset + 50 >= data.total, onclick: () => apply({ offset: offset + 50 }) }, t('next'))))
+        h('button', { type: 'button', class: 'secondary', disabled: trail.length === 0, onclick: () => page('-', []) }, t('firstPage')),
+        h('button', { type: 'button', class: 'secondary', disabled: trail.length === 0, 'data-page': 'prev', onclick: () => page(trail.at(-1), trail.slice(0, -1)) }, t('prev')),
+        h('span', { class: 'muted', 'data-testid': 'dead-range' }, data.entries.length === 0 ? '' : `${t('page')} ${trail.length + 1} · ${first + 1}–${first + data.entries.length}`),
+        h('button', { type: 'button', class: 'secondary', disabled: data.next === null, 'data-page': 'next', onclick: () => page(data.next, [...trail, query.after ?? '-']) }, t('next'))))
   ])
 }
 
 const pre = (v) => h('pre', {}, typeof v === 'string' ? v : JSON.stringify(v, null, 2))
 
-async function deadOne (id, query) {
-  const d = await api(`dead/${encodeURIComponent(id)}?${qs({ maHoSo: query.maHoSo })}`)
+async function deadOne (id) {
+  const d = await api(`dead/${encodeURIComponent(id)}`)
   const e = d.entry
   const notice = h('div')
   const reason = h('input', { name: 'reason', placeholder: t('reason'), style: 'min-width:260px' })
@@ -266,14 +270,15 @@ async function deadOne (id, query) {
         h('button', { type: 'button', 'data-action': 'replay', onclick: () => doAction('replay') }, t('replay')),
         reason,
         h('button', { type: 'button', class: 'danger', 'data-action': 'discard', onclick: () => doAction('discard') }, t('discard')))),
-    h('h3', {}, t('attemptsSeen')),
-    h('div', { class: 'panel' }, table([
+    h('h3', {}, t('attemptsKept')),
+    h('div', { class: 'panel', 'data-testid': 'attempts' }, table([
       { label: '#', num: true, cell: (a) => a.attempt },
       { label: t('at'), cell: (a) => fmtTime(a.at) },
-      { label: t('outcome'), cell: (a) => a.outcome },
-      { label: t('code'), cell: (a) => a.code ?? '' },
+      { label: t('outcome'), cell: (a) => h('span', { class: `badge ${a.outcome === 'delivered' ? 'green' : a.outcome === 'dead' ? 'red' : 'amber'}` }, t(`outcome_${a.outcome}`)) },
+      { label: t('code'), cell: (a) => a.code ? h('code', {}, a.code) : '' },
+      { label: t('uncertain'), cell: (a) => a.uncertain ? h('span', { class: 'badge amber', title: t('uncertainHint') }, t('yes')) : t('no') },
       { label: t('upstreamAnswer'), cell: (a) => a.message ?? '' },
-      { label: 'ms', num: true, cell: (a) => a.ms }
+      { label: 'ms', num: true, cell: (a) => fmtNum(a.ms) }
     ], d.attempts, { empty: t('none') })),
     h('h3', {}, t('wireRequest')),
     d.sent.length === 0 ? h('p', { class: 'muted' }, t('none')) : d.sent.map((s) => h('div', {}, h('div', { class: 'muted' }, `${fmtTime(s.at)} · ${s.kind} · sha256 ${s.contentSha256.slice(0, 16)}…`), pre(s.body ?? '(digest only)'))),
@@ -317,13 +322,13 @@ async function dossier (maHoSo) {
     ], d.history)),
     h('h3', {}, t('deliveries')),
     Object.entries(d.deliveries).map(([dest, units]) => h('div', { class: 'panel', 'data-destination': dest }, h('h3', { style: 'margin-top:0' }, dest), table([
-      { label: '#', cell: (u) => u.state === 'dead' ? h('a', { href: `#/dead/${u.id}?${qs({ maHoSo: d.maHoSo })}` }, u.id) : u.id },
+      { label: '#', cell: (u) => u.state === 'dead' ? h('a', { href: `#/dead/${u.id}` }, u.id) : u.id },
       { label: t('op'), cell: (u) => u.op },
       { label: t('status'), cell: (u) => h('span', { class: `badge ${u.state === 'delivered' ? 'green' : u.state === 'dead' ? 'red' : 'amber'}`, 'data-testid': 'unit-state' }, u.state) },
       { label: t('attempts'), num: true, cell: (u) => u.attempts },
       { label: t('error'), cell: (u) => u.lastErrorCode ? `${u.lastErrorCode}: ${u.lastError ?? ''}` : '' },
       { label: t('delivered'), cell: (u) => fmtTime(u.deliveredAt) },
-      { label: t('attemptsSeen'), cell: (u) => u.attemptsSeen.map((a) => `#${a.attempt} ${a.outcome}${a.code ? ` ${a.code}` : ''} (${a.ms} ms)`).join(' · ') }
+      { label: t('attemptsSeen'), cell: (u) => u.attemptsSeen.map((a) => h('div', { class: 'attempt' }, `#${a.attempt} · ${fmtTime(a.at)} · `, h('span', { class: `badge ${a.outcome === 'delivered' ? 'green' : a.outcome === 'dead' ? 'red' : 'amber'}` }, t(`outcome_${a.outcome}`)), a.code ? ` ${a.code}` : '', ` (${a.ms} ms)`)) }
     ], units))),
     h('h3', {}, t('signatures')),
     h('div', { class: 'panel' }, table([
@@ -342,25 +347,44 @@ async function dossier (maHoSo) {
 async function indicators (query) {
   const data = await api(`indicators?${qs({ period: query.period })}`)
   const period = h('input', { name: 'period', value: data.period, size: 10 })
-  const cell = (a, def, v, live) => {
+  const cell = (a, def, v, live, before) => {
     if (v === undefined) return '—'
     const link = (side, n) => live ? h('a', { href: `#/drill?${qs({ agency: a.code, period: data.period, key: def.key, side })}`, 'data-indicator': `${def.key}:${side}` }, fmtNum(n)) : fmtNum(n)
-    return h('div', {}, h('div', { class: 'rate' }, pct(v.rate)), h('div', { class: 'cell-links muted' }, link('numerator', v.numerator), ' / ', link('denominator', v.denominator)),
+    // A figure that moved since the row above it (the previous revision, or the latest one for the current figures) is marked.
+    const moved = before !== undefined && (before.numerator !== v.numerator || before.denominator !== v.denominator)
+    return h('div', { class: moved ? 'moved' : undefined, title: moved ? `${t('changed')}: ${fmtNum(before.numerator)} / ${fmtNum(before.denominator)} → ${fmtNum(v.numerator)} / ${fmtNum(v.denominator)}` : undefined },
+      h('div', { class: 'rate' }, pct(v.rate)), h('div', { class: 'cell-links muted' }, link('numerator', v.numerator), ' / ', link('denominator', v.denominator)),
       h('div', { class: 'muted', style: 'font-size:11px' }, v.points === null ? '' : `${v.points}/${v.max}`))
   }
+  const byKeyOf = (rep) => Object.fromEntries(rep.indicators.map((i) => [i.key, i]))
+  const changeList = (side, c) => ['added', 'removed'].flatMap((k) => c[side][k].count === 0 ? [] : [h('span', { class: 'muted' }, ` ${t(side)} ${k === 'added' ? '+' : '−'}${c[side][k].count}: `), c[side][k].first.map((m, i) => [i > 0 ? ', ' : '', dossierLink(m)]), c[side][k].count > c[side][k].first.length ? '…' : ''])
   const rows = []
   for (const a of data.agencies) {
-    const byKey = Object.fromEntries(a.current.indicators.map((i) => [i.key, i]))
-    rows.push(h('tr', { 'data-agency': a.code }, h('td', {}, h('strong', {}, a.code), h('div', { class: 'muted', style: 'font-size:12px' }, a.name ?? (a.code.startsWith('000.00.00.') ? t('province') : '')), h('div', { class: 'muted', style: 'font-size:11px' }, t('current'))),
+    const latest = a.revisions.at(-1)
+    const byKey = byKeyOf(a.current)
+    const latestKey = latest === undefined ? {} : byKeyOf(latest.report)
+    rows.push(h('tr', { 'data-agency': a.code }, h('td', {}, h('strong', {}, a.code), h('div', { class: 'muted', style: 'font-size:12px' }, a.name ?? (a.code.startsWith('000.00.00.') ? t('province') : '')),
+      h('div', { class: 'muted', style: 'font-size:11px' }, t('current'), a.revisions.length === 0 ? ` · ${t('noRevisions')}` : '')),
       h('td', { class: 'num' }, fmtNum(a.current.received)),
-      data.indicators.map((def) => h('td', {}, cell(a, def, byKey[def.key], true))),
+      data.indicators.map((def) => h('td', {}, cell(a, def, byKey[def.key], true, latest === undefined ? undefined : latestKey[def.key]))),
       h('td', { class: 'num' }, h('strong', {}, `${a.current.total.points}/${a.current.total.scoredMax}`))))
-    if (a.revision !== null) {
-      const rep = a.revision.report
-      const rk = Object.fromEntries(rep.indicators.map((i) => [i.key, i]))
-      rows.push(h('tr', { class: 'revision' }, h('td', {}, `${t('revision')} ${a.revision.revision}`, h('div', {}, `${t('closedAt')} ${fmtTime(a.revision.createdAt)}`)),
-        h('td', { class: 'num' }, fmtNum(rep.received)), data.indicators.map((def) => h('td', {}, cell(a, def, rk[def.key], false))), h('td', { class: 'num' }, `${rep.total.points}/${rep.total.scoredMax}`)))
-    }
+    // Every revision of the closed period, newest first under the current figures, each compared with the one before it.
+    a.revisions.slice().reverse().forEach((r, i, list) => {
+      const prev = list[i + 1]
+      const rk = byKeyOf(r.report)
+      const pk = prev === undefined ? undefined : byKeyOf(prev.report)
+      rows.push(h('tr', { class: 'revision', 'data-agency': a.code, 'data-revision': r.revision },
+        h('td', {}, h('strong', {}, `${t('revision')} ${r.revision}`), h('div', {}, `${t('closedAt')} ${fmtTime(r.createdAt)}`)),
+        h('td', { class: 'num' }, fmtNum(r.report.received)),
+        data.indicators.map((def) => h('td', {}, cell(a, def, rk[def.key], false, pk?.[def.key]))),
+        h('td', { class: 'num' }, `${r.report.total.points}/${r.report.total.scoredMax}`)))
+      if (r.changes.length > 0) {
+        rows.push(h('tr', { class: 'revision changes' }, h('td', {}, t('changesTitle')), h('td', { colspan: data.indicators.length + 2 },
+          r.changes.map((c) => h('div', {}, h('strong', {}, indicatorName({ key: c.indicator, name: data.indicators.find((d) => d.key === c.indicator)?.name ?? c.indicator })),
+            ` ${fmtNum(c.before?.numerator)}/${fmtNum(c.before?.denominator)} → ${fmtNum(c.after?.numerator)}/${fmtNum(c.after?.denominator)}`,
+            changeList('numerator', c), changeList('denominator', c))))))
+      }
+    })
   }
   shell('indicators', [
     h('h2', {}, t('indicators')),
@@ -413,6 +437,28 @@ async function reconcile (query) {
       { label: t('fields'), cell: (x) => (x.fields ?? []).join(', ') }
     ], rep.differences),
     rep.differences.length > 0 && rep.dryRun ? h('button', { type: 'button', class: 'danger', style: 'margin-top:10px', onclick: async () => { try { show(await api('reconcile', { method: 'POST', body: { agency: agency.value, period: period.value } })) } catch (err) { result.prepend(h('div', { class: 'error-box' }, err.message)) } } }, t('repair')) : null)
+  // The one-stop's own list (exported from its software: JSON, or CSV lines MaHoSo,TrangThaiHoSo) against what it sent the gateway.
+  const members = await api('members').catch(() => null)
+  const osMember = h('select', { name: 'onestopMember' }, (members?.members ?? []).filter((m) => m.messageKinds.includes('dossier')).map((m) => h('option', { value: m.id }, m.name ? `${m.id} · ${m.name}` : m.id)))
+  const osAgency = h('select', { name: 'onestopAgency' }, (ind?.agencies ?? []).map((a) => h('option', { value: a.code }, a.code)))
+  const osPeriod = h('input', { name: 'onestopPeriod', value: query.period ?? ind?.period ?? '', size: 10 })
+  const osList = h('textarea', { name: 'onestopList', rows: 4, placeholder: t('onestopListHint') })
+  const osFile = h('input', { type: 'file', accept: '.json,.csv,.txt', onchange: async (e) => { const f = e.target.files?.[0]; if (f) osList.value = await f.text() } })
+  const osResult = h('div')
+  const parseList = (text) => {
+    const v = text.trim()
+    if (v.startsWith('[') || v.startsWith('{')) { const j = JSON.parse(v); return Array.isArray(j) ? j : j.dossiers }
+    return v.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^mahoso/i.test(l)).map((l) => { const [m, st] = l.split(/[,;\t]/).map((x) => x.trim()); return { MaHoSo: m, TrangThaiHoSo: st } })
+  }
+  const advice = { 'missing-in-gateway': 'adviceMissingInGateway', 'missing-at-onestop': 'adviceMissingAtOnestop', stale: 'adviceStale' }
+  const showOnestop = (rep) => osResult.replaceChildren(
+    h('p', { 'data-testid': 'onestop-summary' }, `${t('onestopCount')}: ${fmtNum(rep.onestop)} · ${t('gatewayCount')}: ${fmtNum(rep.gateway)} · ${t('matching')}: ${fmtNum(rep.matching)} · ${t('differences')}: ${fmtNum(rep.differences.length)}`),
+    rep.differences.length === 0 ? h('div', { class: 'ok-box' }, t('noDifferences')) : table([
+      { label: 'MaHoSo', cell: (x) => x.kind === 'missing-in-gateway' ? x.maHoSo : dossierLink(x.maHoSo) },
+      { label: t('kind'), cell: (x) => h('span', { class: `badge ${x.kind === 'stale' ? 'amber' : 'red'}`, 'data-kind': x.kind }, t(`kind_${x.kind}`)) },
+      { label: t('onestopState'), cell: (x) => stateLabel(x.onestopState) }, { label: t('ledgerState'), cell: (x) => stateLabel(x.gatewayState) },
+      { label: t('whatToDo'), cell: (x) => t(advice[x.kind]) }
+    ], rep.differences))
   const s = pay.settlement
   const from = h('input', { type: 'date', name: 'from', value: query.from ?? '' })
   const to = h('input', { type: 'date', name: 'to', value: query.to ?? '' })
@@ -422,6 +468,19 @@ async function reconcile (query) {
       h('form', { class: 'toolbar', onsubmit: async (e) => { e.preventDefault(); result.replaceChildren(h('p', { class: 'muted' }, '…')); try { show(await api(`reconcile?${qs({ agency: agency.value, period: period.value })}`)) } catch (err) { result.replaceChildren(h('div', { class: 'error-box' }, err.message)) } } },
         h('label', {}, t('agency'), agency), h('label', {}, t('period'), period), h('button', { type: 'submit' }, t('compare'))),
       result),
+    h('div', { class: 'panel', 'data-testid': 'onestop-panel' },
+      h('h3', { style: 'margin-top:0' }, t('onestopTitle')),
+      h('p', { class: 'muted', style: 'margin-top:0' }, t('onestopIntro')),
+      h('form', { class: 'toolbar', onsubmit: async (e) => {
+        e.preventDefault()
+        let dossiers
+        try { dossiers = parseList(osList.value) } catch { osResult.replaceChildren(h('div', { class: 'error-box' }, t('onestopListBad'))); return }
+        try { showOnestop(await api('reconcile/onestop', { method: 'POST', body: { member: osMember.value, agency: osAgency.value, period: osPeriod.value, dossiers } })) } catch (err) { osResult.replaceChildren(h('div', { class: 'error-box' }, err.message)) }
+      } },
+      h('label', {}, t('onestopMember'), osMember), h('label', {}, t('agency'), osAgency), h('label', {}, t('period'), osPeriod),
+      h('label', { style: 'flex:1;min-width:280px' }, t('onestopList'), osList), h('label', {}, t('onestopFile'), osFile),
+      h('button', { type: 'submit', 'data-action': 'compare-onestop' }, t('compareOnestop'))),
+      osResult),
     h('h3', {}, t('payments')),
     !pay.configured ? h('p', { class: 'muted' }, t('notConfigured')) : [
       h('div', { class: 'split' },
@@ -481,7 +540,7 @@ async function render () {
   const page = parts[0] ?? 'overview'
   try {
     if (page === 'overview') await overview()
-    else if (page === 'dead' && parts[1] !== undefined) await deadOne(parts[1], query)
+    else if (page === 'dead' && parts[1] !== undefined) await deadOne(parts[1])
     else if (page === 'dead') await deadList(query)
     else if (page === 'dossier') await dossier(parts.slice(1).join('/'))
     else if (page === 'indicators') await indicators(query)

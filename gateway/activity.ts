@@ -1,12 +1,11 @@
 /**
  * What the operator console draws: a small in-process recorder of the last hour, per
  * destination and per minute (delivery units intake queued for it, delivery attempts, their
- * outcomes and latency), the last attempts of recent units (what the upstream answered each time),
- * and the last run of each periodic job (pollers, settlement).
+ * outcomes and latency), and the last run of each periodic job (pollers, settlement).
  *
- * It is this process's view: queue depth, the oldest waiting unit and the dead letters come
- * from the store's queueStats (on Redis, the shared truth), never from here. Memory is
- * bounded: 60 buckets per destination, at most ATTEMPT_UNITS units' attempts.
+ * It is this process's view: queue depth, the oldest waiting unit, the dead letters and each
+ * unit's attempts come from the store (on Redis, the shared truth; attempts are written with
+ * each completion), never from here. Memory is bounded: 60 buckets per destination.
  *
  * One recorder per store object (a gateway has one store; tests run several gateways in one
  * process), found with `activityOf(store)`: the delivery worker, intake and the periodic jobs
@@ -59,12 +58,9 @@ export interface Series {
 }
 
 const MINUTES = 60
-const ATTEMPT_UNITS = 5000
-const ATTEMPTS_PER_UNIT = 20
 
 export class Activity {
   readonly #buckets = new Map<string, Bucket[]>()
-  readonly #attempts = new Map<number, Attempt[]>()
   readonly #jobs = new Map<string, JobRun>()
   /** Per destination: when the last attempt failed and when the last one succeeded. */
   readonly #last = new Map<string, { failedAt: number, deliveredAt: number, code?: string }>()
@@ -87,8 +83,8 @@ export class Activity {
     for (const d of destinations) this.#bucket(d, now).accepted++
   }
 
-  /** One delivery attempt finished. */
-  attempt (destination: string, unit: number, a: Attempt): void {
+  /** One delivery attempt finished (the unit's own record is the store's: Store.attemptsOf). */
+  attempt (destination: string, _unit: number, a: Attempt): void {
     const b = this.#bucket(destination, a.at)
     if (a.outcome === 'delivered') b.delivered++
     else b.failed++
@@ -103,14 +99,6 @@ export class Activity {
       if (a.code !== undefined) last.code = a.code
     }
     this.#last.set(destination, last)
-    let list = this.#attempts.get(unit)
-    if (list === undefined) {
-      // Oldest units forgotten first (a Map keeps insertion order).
-      if (this.#attempts.size >= ATTEMPT_UNITS) this.#attempts.delete(this.#attempts.keys().next().value!)
-      this.#attempts.set(unit, list = [])
-    }
-    list.push(a)
-    if (list.length > ATTEMPTS_PER_UNIT) list.shift()
   }
 
   /** A periodic job's pass ended. */
@@ -119,11 +107,6 @@ export class Activity {
     const run: JobRun = { name, at, ok, runs: (prev?.runs ?? 0) + 1, failures: (prev?.failures ?? 0) + (ok ? 0 : 1) }
     if (error !== undefined) run.error = error
     this.#jobs.set(name, run)
-  }
-
-  /** The attempts this process saw for a unit (the latest ATTEMPTS_PER_UNIT). */
-  attemptsOf (unit: number): Attempt[] {
-    return [...this.#attempts.get(unit) ?? []]
   }
 
   jobs (): JobRun[] {

@@ -340,6 +340,8 @@ export class DestinationWorker {
       else if (completion.outcome === 'retry') this.#log.info({ ...fields, retryInMs: completion.nextAt - now }, 'delivery failed, will retry')
     }
     if (result.effects !== undefined && result.effects.length > 0) completion = { ...completion, effects: result.effects }
+    // Kept with the unit in the same write (the console's dead letters show every attempt).
+    completion.attempt = { at: now, attempt: item.attempts, code: result.ok ? null : result.code, message: result.ok ? null : scrub(result.message, 2000), ms, uncertain: !result.ok && result.uncertain }
     metrics.delivery(this.destination, completion.outcome, result.ok ? undefined : result.code, elapsed / 1000)
     // The console's last hour and a dead letter's attempts (gateway/activity.ts).
     activityOf(this.#store).attempt(this.destination, item.id, { at: now, attempt: item.attempts, outcome: completion.outcome, ms, ...(result.ok ? {} : { code: result.code, message: scrub(result.message) }) })

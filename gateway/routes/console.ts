@@ -13,8 +13,9 @@
  *   fields named in its redaction list, values shaped like a citizen ID, phone or e-mail,
  *   and free-text error messages scrubbed.
  * - Pages page on the server and read only indexed ranges: queue figures from queueStats,
- *   dead letters through listDead's limit, a dossier by its key, log entries by time window;
- *   the indicator drill-down and reconciliation read one period of one agency on request.
+ *   dead letters one cursor page of an index (by destination, code, date), one dead letter
+ *   and its attempts by id, a dossier by its key, log entries by time window; the indicator
+ *   drill-down and reconciliation read one period of one agency on request.
  */
 import { actOnOne } from '../delivery/dlq.js'
 import { createHmac, timingSafeEqual, type X509Certificate } from 'node:crypto'
@@ -29,15 +30,17 @@ import { sha256Hex } from '../crypto/message-log.js'
 import type { GatewaySigning } from '../crypto/signing.js'
 import { TokenSigner } from '../crypto/token.js'
 import type { Delivery } from '../delivery/index.js'
-import { lgspError } from '../errors.js'
-import { countIndicators, indicatorDefs, parsePeriod, type DossierFacts, type IndicatorKey } from '../ledger/indicators.js'
+import { deliveryErrors, lgspError } from '../errors.js'
+import { WorkingCalendar } from '../ledger/dates.js'
+import { countIndicators, indicatorDefs, parsePeriod, type DossierFacts, type IndicatorKey, type IndicatorReport } from '../ledger/indicators.js'
 import { redactPaths, scrub } from '../logger.js'
 import type { Member, Members } from '../members.js'
 import { activeMember, requireAdmin } from '../plugins/auth.js'
 import type { Payments } from '../payments.js'
 import { projectRoot } from '../paths.js'
 import type { Statistics } from '../statistics.js'
-import type { DeadLetter, Store } from '../store/types.js'
+import { deadCursor } from '../store/shared.js'
+import type { DeadFilter, DeadLetter, Store } from '../store/types.js'
 import { vnDate } from '../ledger/dates.js'
 
 /** What the console reads. */
@@ -54,9 +57,8 @@ export interface ConsoleDeps {
 const COOKIE = 'lgsp_console'
 const SESSION_SECONDS = 8 * 3600
 const MASK = '[redacted]'
-/** The most dead letters one list view filters (the oldest first, as listDead returns them). */
-const DEAD_WINDOW = 1000
 const DAY = 86_400_000
+const VN = 7 * 3600_000
 /** A certificate this close to its end is flagged. */
 const WARN_DAYS = 30
 
@@ -117,6 +119,25 @@ const dateParam = (v: unknown, name: string): number | undefined => {
   return t
 }
 
+/** A Vietnam day (yyyy-MM-dd, as the date inputs give it) to the instant it starts. */
+const vnDayParam = (v: unknown, name: string): number | undefined => {
+  if (v === undefined || v === '') return undefined
+  const t = /^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? Date.parse(`${String(v)}T00:00:00+07:00`) : Number.NaN
+  if (Number.isNaN(t)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `${name} is a date (yyyy-MM-dd).`)
+  return t
+}
+
+/**
+ * The working days (Vietnam days, by the gateway's working calendar) after `from`'s day that
+ * had begun by `to`: how late a dossier is in the unit the law counts in. A period judged at
+ * its end (midnight) does not count the next day.
+ */
+export function workingDaysLate (calendar: WorkingCalendar, from: number, to: number): number {
+  let n = 0
+  for (let day = Math.floor((from + VN) / DAY) * DAY - VN + DAY; day < to; day += DAY) if (calendar.isWorkingDay(day)) n++
+  return n
+}
+
 const certInfo = (c: X509Certificate, now: number): Record<string, unknown> => {
   const until = Date.parse(c.validTo)
   const daysLeft = Math.floor((until - now) / DAY)
@@ -124,16 +145,19 @@ const certInfo = (c: X509Certificate, now: number): Record<string, unknown> => {
 }
 
 /** Why a dossier counts (or not) for an indicator, from its facts. */
-function reasonOf (key: IndicatorKey, f: DossierFacts, judgeAt: number, inNumerator: boolean): { vi: string, en: string } {
-  const days = (ms: number): number => Math.max(1, Math.ceil(ms / DAY))
+function reasonOf (key: IndicatorKey, f: DossierFacts, judgeAt: number, inNumerator: boolean, calendar: WorkingCalendar): { vi: string, en: string } {
   switch (key) {
     case 'onTime': {
       if (f.supplements > 1) return { vi: `yêu cầu bổ sung ${f.supplements} lần`, en: `supplement requested ${f.supplements} times` }
       if (f.dueAt === null) return { vi: 'không có ngày hẹn trả', en: 'no due date' }
       const end = f.endedAt !== null && f.endedAt < judgeAt ? f.endedAt : judgeAt
-      const late = end - (f.dueAt + f.pausedMs)
+      const due = f.dueAt + f.pausedMs + (f.pauseSince !== null && f.pauseSince < end ? end - f.pauseSince : 0)
       if (inNumerator) return f.endedAt !== null && f.endedAt < judgeAt ? { vi: 'trả kết quả đúng hạn', en: 'finished on time' } : { vi: 'đang xử lý, còn trong hạn', en: 'in progress, not yet due' }
-      return late > 0 ? { vi: `trễ hạn ${days(late)} ngày`, en: `late by ${days(late)} days` } : { vi: 'trễ hạn', en: 'late' }
+      if (end <= due) return { vi: 'trễ hạn', en: 'late' }
+      // In working days (the calendar's weekends, holidays and make-up days), as the law counts a dossier's time.
+      const days = workingDaysLate(calendar, due, end)
+      if (days === 0) return { vi: 'trễ hạn chưa đến 1 ngày làm việc', en: 'late by less than a working day' }
+      return { vi: `trễ hạn ${days} ngày làm việc`, en: `late by ${days} working day${days === 1 ? '' : 's'}` }
     }
     case 'dossierSync': return inNumerator ? { vi: 'đã đồng bộ lên DVCQG', en: 'held by DVCQG' } : { vi: 'chưa đồng bộ lên DVCQG', en: 'not yet at DVCQG' }
     case 'onlineSubmission': return inNumerator ? { vi: 'nộp trực tuyến', en: 'submitted online' } : { vi: 'nộp trực tiếp', en: 'submitted in person' }
@@ -141,6 +165,25 @@ function reasonOf (key: IndicatorKey, f: DossierFacts, judgeAt: number, inNumera
     case 'digitisedResults': return inNumerator ? { vi: 'kết quả đã số hóa', en: 'result digitised' } : { vi: 'kết quả chưa số hóa', en: 'result not digitised' }
     case 'reuse': return inNumerator ? { vi: 'tái sử dụng dữ liệu số hóa', en: 'reused digitised data' } : { vi: 'không tái sử dụng', en: 'no reuse' }
   }
+}
+
+/** A revision's figures without its drill-down lists (every dossier of the period). */
+const figuresOf = (r: IndicatorReport): IndicatorReport => ({ ...r, indicators: r.indicators.map(({ dossiers: _d, ...rest }) => rest) })
+
+/** What changed in a revision, per indicator: the counts, and the first dossiers added or removed on each side. */
+function changesOf (changes: unknown): unknown[] {
+  const SHOWN = 10
+  const list = (xs: unknown): { count: number, first: string[] } => {
+    const a = Array.isArray(xs) ? xs.map(String) : []
+    return { count: a.length, first: a.slice(0, SHOWN) }
+  }
+  return (Array.isArray(changes) ? changes : []).map((c: { indicator?: string, before?: unknown, after?: unknown, numerator?: { added?: unknown, removed?: unknown }, denominator?: { added?: unknown, removed?: unknown } }) => ({
+    indicator: c.indicator,
+    before: c.before,
+    after: c.after,
+    numerator: { added: list(c.numerator?.added), removed: list(c.numerator?.removed) },
+    denominator: { added: list(c.denominator?.added), removed: list(c.denominator?.removed) }
+  }))
 }
 
 /**
@@ -156,16 +199,17 @@ const consoleSummaries: Record<string, string> = {
   'POST /console/api/logout': 'End the console session',
   'GET /console/api/session': 'Who is logged in, and the CSRF token',
   'GET /console/api/overview': 'Per destination: the last hour per minute, queues, breaker, pause; jobs\' last runs',
-  'GET /console/api/dead': 'Dead letters, filtered and paged',
-  'GET /console/api/dead/:id': 'One dead letter: the request as sent (masked), the answer, its attempts',
+  'GET /console/api/dead': 'Dead letters in the order they died, filtered by destination, code and date; paged by cursor (`after`: the previous page\'s `next`)',
+  'GET /console/api/dead/:id': 'One dead letter: the request as sent (masked), the answer, every attempt kept with it',
   'POST /console/api/dead/replay': 'Replay a selection of dead letters (written to the message log with the operator)',
   'POST /console/api/dead/discard': 'Discard a selection of dead letters with a reason (written to the message log)',
   'GET /console/api/dossier/:maHoSo': 'A dossier\'s trail: events, deliveries and attempts, signatures, payments (masked)',
   'GET /console/api/dossier/:maHoSo/evidence': 'A dossier\'s evidence bundle',
-  'GET /console/api/indicators': 'Decision 766 figures of a period, province and agencies',
+  'GET /console/api/indicators': 'Decision 766 figures of a period, province and agencies, beside every revision of the period once closed',
   'GET /console/api/indicators/drill': 'The dossiers behind one figure, each with its reason',
   'GET /console/api/reconcile': 'Differences with DVCQG for a period',
   'POST /console/api/reconcile': 'Repair the differences with DVCQG (written to the message log)',
+  'POST /console/api/reconcile/onestop': 'Compare a one-stop\'s own list of a period\'s dossiers (as it would send to /v1/reconcile/onestop) with what the gateway holds of that member\'s dossiers',
   'GET /console/api/payments': 'Payments awaiting a result, and the day\'s settlement report',
   'GET /console/api/members': 'Members, their rights and certificates (expiry, CRL status)'
 }
@@ -182,6 +226,7 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
   const sessions = new TokenSigner(secret, `${config.auth.issuer}/console`, SESSION_SECONDS)
   const csrfOf = (session: string): string => createHmac('sha256', secret).update('console-csrf\0').update(session).digest('base64url')
   const activity = activityOf(store)
+  const calendar = new WorkingCalendar(config.calendar)
   const dir = join(projectRoot, 'console')
   const vendor: Record<string, string> = {
     'uplot.js': join(projectRoot, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js'),
@@ -290,27 +335,27 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     return { now, destinations, jobs: activity.jobs(), store: store.kind }
   })
 
-  // Dead letters: the oldest DEAD_WINDOW of the destination (or all), filtered and paged here.
+  // Dead letters: one page of the store's index for the filter, in the order they died; `next` continues it.
   app.get('/console/api/dead', { preHandler: operator }, async (req) => {
     const q = req.query as Record<string, string | undefined>
-    const offset = positiveInt(q.offset, 'offset', 0, DEAD_WINDOW)
     const limit = Math.max(1, positiveInt(q.limit, 'limit', 50, 200))
-    const from = dateParam(q.from, 'from')
-    const to = dateParam(q.to, 'to')
-    const filter: Parameters<Store['listDead']>[0] = { limit: DEAD_WINDOW }
+    const filter: DeadFilter = { limit: limit + 1 }
     if (q.destination) filter.destination = q.destination
     if (q.maHoSo) filter.maHoSo = q.maHoSo.trim()
-    const all = await store.listDead(filter)
-    const code = q.code?.trim()
-    const matching = all.filter((d) => (code === undefined || code === '' || d.code === code) && (from === undefined || d.failedAt >= from) && (to === undefined || d.failedAt < to + DAY))
-    const codes = [...new Set(all.map((d) => d.code))].sort()
-    return { total: matching.length, truncated: all.length >= DEAD_WINDOW, offset, limit, codes, entries: maskForConsole(matching.slice(offset, offset + limit)) }
+    if (q.code) filter.code = q.code.trim()
+    const from = vnDayParam(q.from, 'from')
+    const to = vnDayParam(q.to, 'to')
+    if (from !== undefined) filter.from = from
+    // The last day is included.
+    if (to !== undefined) filter.to = to + DAY
+    if (q.after) filter.after = q.after
+    const page = await store.listDead(filter)
+    const entries = page.slice(0, limit)
+    return { limit, codes: Object.keys(deliveryErrors).sort(), next: page.length > limit ? deadCursor(entries.at(-1)!) : null, entries: maskForConsole(entries) }
   })
 
-  const deadOf = async (id: number, maHoSo: string | undefined): Promise<DeadLetter> => {
-    // By dossier when the page knows it (an indexed read); otherwise within the list's window.
-    const list = await store.listDead(maHoSo === undefined || maHoSo === '' ? { limit: DEAD_WINDOW } : { maHoSo, limit: DEAD_WINDOW })
-    const d = list.find((x) => x.id === id)
+  const deadOf = async (id: number): Promise<DeadLetter> => {
+    const d = await store.deadLetter(id)
     if (d === undefined) throw lgspError('LGSP_ERR_DLQ_NOT_FOUND', `No dead-letter entry ${id}.`)
     return d
   }
@@ -337,7 +382,7 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
 
   app.get('/console/api/dead/:id', { preHandler: operator }, async (req) => {
     const id = idOf((req.params as { id: string }).id)
-    const d = await deadOf(id, (req.query as { maHoSo?: string }).maHoSo)
+    const d = await deadOf(id)
     const dossier = await store.getDossier(d.maHoSo)
     const unit = dossier?.deliveries[d.destination]?.find((u) => u.id === d.id) ?? null
     const inbound = dossier?.history.find((h) => h.messageId === d.messageId)
@@ -347,7 +392,7 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     return maskForConsole({
       entry: d,
       unit,
-      attempts: activity.attemptsOf(d.id),
+      attempts: await store.attemptsOf(d.id),
       received: received.map((e) => entryView(e, true)),
       sent: sent.slice(-3).map((e) => entryView(e, true)),
       operatorActions: (await logNear(d.messageId, d.failedAt, Date.now())).filter((e) => e.kind.startsWith('console-')).map((e) => ({ ...entryView(e, true) }))
@@ -412,7 +457,8 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
       updatedAt: view.row.updatedAt,
       record: view.row.record,
       history: view.history,
-      deliveries: Object.fromEntries(Object.entries(view.deliveries).map(([dest, units]) => [dest, units.map((u) => ({ ...u, attemptsSeen: activity.attemptsOf(u.id) }))])),
+      deliveries: Object.fromEntries(await Promise.all(Object.entries(view.deliveries).map(async ([dest, units]) =>
+        [dest, await Promise.all(units.map(async (u) => ({ ...u, attemptsSeen: await store.attemptsOf(u.id) })))]))),
       log: entries.map((e) => entryView(e, false)),
       payment: paid ?? null,
       evidence: deps.signing !== undefined && entries.length > 0
@@ -448,15 +494,15 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     return p
   }
 
-  // A period's figures for every agency (the store sums them: no rows read), beside the latest closed revision.
+  // A period's figures for every agency (the store sums them: no rows read), beside every revision of the period once closed.
   app.get('/console/api/indicators', { preHandler: operator }, async (req) => {
     const s = stats()
     const period = periodOf((req.query as { period?: string }).period)
     const rows = []
     for (const a of agencies()) {
       const current = await s.report(a.code, period, false)
-      const rev = await store.latestRevision(a.code, period)
-      rows.push({ ...a, current, revision: rev === undefined ? null : { revision: rev.revision, createdAt: rev.createdAt, report: rev.report, changes: rev.changes } })
+      const revisions = (await store.revisions(a.code, period)).map((r) => ({ revision: r.revision, createdAt: r.createdAt, report: figuresOf(r.report as IndicatorReport), changes: changesOf(r.changes) }))
+      rows.push({ ...a, current, revisions })
     }
     return { period, indicators: indicatorDefs, agencies: rows }
   })
@@ -476,7 +522,7 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     const part = countIndicators(period, facts).parts[key]
     const num = new Set(part.num.map((f) => f.maHoSo))
     const list = (side === 'numerator' ? part.num : part.den).slice().sort((a, b) => a.maHoSo.localeCompare(b.maHoSo))
-    const dossiers = list.slice(offset, offset + limit).map((f) => ({ maHoSo: f.maHoSo, state: f.state, receivedAt: f.receivedAt, dueAt: f.dueAt, endedAt: f.endedAt, counted: num.has(f.maHoSo), reason: reasonOf(key, f, period.to, num.has(f.maHoSo)) }))
+    const dossiers = list.slice(offset, offset + limit).map((f) => ({ maHoSo: f.maHoSo, state: f.state, receivedAt: f.receivedAt, dueAt: f.dueAt, endedAt: f.endedAt, counted: num.has(f.maHoSo), reason: reasonOf(key, f, period.to, num.has(f.maHoSo), calendar) }))
     return { agency, period: period.label, key, name: indicatorDefs.find((d) => d.key === key)!.name, side, numerator: part.num.length, denominator: part.den.length, total: list.length, offset, limit, dossiers }
   })
 
@@ -494,6 +540,22 @@ export function consoleRoutes (app: FastifyInstance, deps: ConsoleDeps): void {
     const body = JSON.stringify({ action: 'reconcile-repair', agency, period, repaired: report.repaired, by: who(req).id })
     await store.appendLog([{ at: Date.now(), direction: 'in', party: who(req).id, kind: 'console-reconcile', messageId: `reconcile:${agency}:${period}`, contentHash: sha256Hex(body), body, signature: null }])
     req.log.info({ agency, period, repaired: report.repaired, by: who(req).id }, 'reconciliation repaired')
+    return maskForConsole(report)
+  })
+
+  // The one-stop comparison on the operator's behalf: the list a one-stop exported, compared with the dossiers that member sent.
+  // Nothing is written: the gateway cannot repair the one-stop's side; the page says what each difference asks of whom.
+  app.post('/console/api/reconcile/onestop', { preHandler: operator }, async (req) => {
+    const b = (req.body ?? {}) as { member?: unknown, agency?: unknown, period?: unknown, dossiers?: unknown }
+    const member = config.members.find((m) => m.id === b.member && m.messageKinds.includes('dossier'))
+    if (member === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'member is the id of a member that sends dossiers (a one-stop).')
+    if (!Array.isArray(b.dossiers) || b.dossiers.length > 200_000 || !b.dossiers.every((d: { MaHoSo?: unknown, TrangThaiHoSo?: unknown }) =>
+      d !== null && typeof d === 'object' && typeof d.MaHoSo === 'string' && d.MaHoSo.length <= 100 && (typeof d.TrangThaiHoSo === 'number' || (typeof d.TrangThaiHoSo === 'string' && /^\d{1,2}$/.test(d.TrangThaiHoSo))))) {
+      throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'dossiers is a list (at most 200000) of {"MaHoSo", "TrangThaiHoSo"}.')
+    }
+    const agency = typeof b.agency === 'string' && b.agency !== '' ? b.agency : agencies()[0]!.code
+    const report = await stats().reconcileOnestop(member.id, agency, periodOf(b.period), b.dossiers as Array<{ MaHoSo: string, TrangThaiHoSo: number | string }>)
+    req.log.info({ member: member.id, agency, period: report.period, differences: report.differences.length, by: who(req).id }, 'one-stop list compared')
     return maskForConsole(report)
   })
 

@@ -4,7 +4,19 @@
  * refusal of a reused idempotency key.
  */
 import { lgspError, type LgspError } from '../errors.js'
-import type { CallbackAnomaly, Payment, SettlementReport, UnitView } from './types.js'
+import type { CallbackAnomaly, DeadLetter, Payment, SettlementReport, UnitView } from './types.js'
+
+/** Delivery attempts kept per unit: enough to see a pattern, bounded whatever the retry policy. */
+export const ATTEMPTS_KEPT = 20
+
+/** Where the next page of dead letters starts: after this entry (opaque to callers). */
+export const deadCursor = (d: Pick<DeadLetter, 'failedAt' | 'id'>): string => `${d.failedAt}.${d.id}`
+
+/** A cursor read back; an invalid one is refused by the caller. */
+export function parseDeadCursor (cursor: string): { failedAt: number, id: number } | undefined {
+  const m = /^(\d{1,16})\.(\d{1,16})$/.exec(cursor)
+  return m === null ? undefined : { failedAt: Number(m[1]), id: Number(m[2]) }
+}
 
 /** Hnn of an agency code such as 000.00.01.H56 ('' when it has none). */
 export const provinceOf = (agency: string): string => {

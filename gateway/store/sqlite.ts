@@ -18,11 +18,11 @@ import type { DeliveryEffect } from '../../adapters/registry.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
-import { keyReused, provinceOf, settlementReport, unitViews } from './shared.js'
+import { ATTEMPTS_KEPT, keyReused, parseDeadCursor, provinceOf, settlementReport, unitViews } from './shared.js'
 import { restoreSignature, shortenSignature } from './jws-headers.js'
 import { chain, GENESIS, type Checkpoint, type LogAppend, type LogEntry } from '../crypto/message-log.js'
 import type {
-  AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DossierView, FeeLine, NewPayment, OutboxItem,
+  AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DeliveryAttempt, DossierView, FeeLine, NewPayment, OutboxItem,
   LogRange, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store
 } from './types.js'
 
@@ -218,6 +218,30 @@ CREATE TABLE IF NOT EXISTS cursors (
 );
 `
 
+/**
+ * Dead letters and delivery attempts (no schema version of their own: both are added in place).
+ * The partial indexes hold dead units only, so each dead-letter page is one index range
+ * whatever the filter, at no cost to the queue's own writes; a unit's attempts are read by unit.
+ */
+const deadLetterSchema = `
+CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (failed_at, id) WHERE state = 'dead';
+CREATE INDEX IF NOT EXISTS outbox_dead_destination ON outbox (destination, failed_at, id) WHERE state = 'dead';
+CREATE INDEX IF NOT EXISTS outbox_dead_code ON outbox (last_error_code, failed_at, id) WHERE state = 'dead';
+CREATE INDEX IF NOT EXISTS outbox_dead_destination_code ON outbox (destination, last_error_code, failed_at, id) WHERE state = 'dead';
+CREATE INDEX IF NOT EXISTS outbox_dead_dossier ON outbox (ma_ho_so, failed_at, id) WHERE state = 'dead';
+CREATE TABLE IF NOT EXISTS delivery_attempts (
+  unit INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,          -- delivered | retry | dead
+  code TEXT,
+  message TEXT,
+  ms INTEGER NOT NULL,
+  uncertain INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivery_attempts_unit ON delivery_attempts (unit);
+`
+
 interface PaymentRecord {
   reference: string
   ma_ho_so: string
@@ -370,6 +394,7 @@ export class SqliteStore implements Store {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `The database was written by a newer gateway (schema ${version}); upgrade the gateway.`)
     }
     db.exec(schema)
+    db.exec(deadLetterSchema)
     // version 6: each outbox unit names the member its message came from (its message-log policy applies to what is sent).
     if (!(db.pragma('table_info(outbox)') as Array<{ name: string }>).some((c) => c.name === 'sender')) db.exec('ALTER TABLE outbox ADD COLUMN sender TEXT')
     // version 5: the province (Hnn) of each dossier's agency, indexed, so a province-wide query needs no full scan.
@@ -465,6 +490,13 @@ export class SqliteStore implements Store {
       finish: db.prepare(`INSERT INTO deliveries (id, destination, ma_ho_so, message_id, op, attempts, created_at, finished_at, outcome, note)
         SELECT id, destination, ma_ho_so, message_id, op, attempts, created_at, @now, @outcome, @note FROM outbox WHERE id = @id AND state = @from`),
       outboxDel: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      attemptAny: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM delivery_attempts WHERE unit = ? LIMIT 1'),
+      attemptPut: db.prepare(`INSERT INTO delivery_attempts (unit, attempt, at, outcome, code, message, ms, uncertain)
+        VALUES (@unit, @attempt, @at, @outcome, @code, @message, @ms, @uncertain)`),
+      attemptTrim: db.prepare(`DELETE FROM delivery_attempts WHERE unit = @unit AND rowid <=
+        (SELECT rowid FROM delivery_attempts WHERE unit = @unit ORDER BY rowid DESC LIMIT 1 OFFSET @keep)`),
+      attemptsOf: db.prepare<[number], Omit<DeliveryAttempt, 'uncertain'> & { uncertain: number }>(
+        'SELECT attempt, at, outcome, code, message, ms, uncertain FROM delivery_attempts WHERE unit = ? ORDER BY rowid'),
       countDelivered: db.prepare(`INSERT INTO delivery_counts (destination, delivered) SELECT destination, 1 FROM deliveries WHERE id = ?
         ON CONFLICT (destination) DO UPDATE SET delivered = delivered + 1`),
       retry: db.prepare(`UPDATE outbox SET state = 'pending', next_at = @nextAt, last_error_code = @code, last_error = @error, uncertain = @uncertain
@@ -509,6 +541,8 @@ export class SqliteStore implements Store {
       factsSynced: db.prepare('UPDATE dossier_facts SET synced = 1 WHERE ma_ho_so = ?'),
       revisionLatest: db.prepare<[string, string], { agency: string, period: string, revision: number, created_at: number, report: string, changes: string }>(
         'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision DESC LIMIT 1'),
+      revisionsOf: db.prepare<[string, string], { agency: string, period: string, revision: number, created_at: number, report: string, changes: string }>(
+        'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision'),
       revisionPut: db.prepare('INSERT INTO indicator_revisions (agency, period, revision, created_at, report, changes) VALUES (?, ?, ?, ?, ?, ?)'),
       cursorGet: db.prepare<[string], { value: string }>('SELECT value FROM cursors WHERE key = ?'),
       cursorPut: db.prepare('INSERT INTO cursors (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at'),
@@ -644,8 +678,27 @@ export class SqliteStore implements Store {
         }
         // In the same transaction as the completion: both or neither survive a crash.
         if (applied) for (const e of c.effects ?? []) this.#applyEffect(e, now)
+        if (c.attempt !== undefined) this.#keepAttempt(c.id, c.outcome, c.attempt)
       }
     })
+  }
+
+  // ---- dead letters and attempts ----------------------------------------------------------
+
+  /** Keeps one attempt with its unit, inside the completion's write; a success only after failures. */
+  #keepAttempt (unit: number, outcome: DeliveryAttempt['outcome'], a: Completion['attempt'] & object): void {
+    const s = this.#s
+    if (outcome === 'delivered' && s.attemptAny.get(unit) === undefined) return
+    s.attemptPut.run({ unit, attempt: a.attempt, at: a.at, outcome, code: a.code, message: a.message, ms: a.ms, uncertain: a.uncertain ? 1 : 0 })
+    s.attemptTrim.run({ unit, keep: ATTEMPTS_KEPT })
+  }
+
+  async attemptsOf (unit: number): Promise<DeliveryAttempt[]> {
+    return this.#s.attemptsOf.all(unit).map((r) => ({ ...r, uncertain: r.uncertain === 1 }))
+  }
+
+  async deadLetter (id: number): Promise<DeadLetter | undefined> {
+    return (await this.listDead({ id }))[0]
   }
 
   async nextDueAt (destination: string): Promise<number | undefined> {
@@ -680,16 +733,27 @@ export class SqliteStore implements Store {
     return { row: toRow(r), history, deliveries }
   }
 
-  async listDead (filter: DeadFilter): Promise<DeadLetter[]> {
+  /** One index range of the partial dead-letter indexes (deadLetterSchema), whatever the filter. */
+  async listDead (filter: DeadFilter & { id?: number }): Promise<DeadLetter[]> {
     const where = ["o.state = 'dead'"]
-    const args: unknown[] = []
-    if (filter.destination !== undefined) { where.push('o.destination = ?'); args.push(filter.destination) }
-    if (filter.maHoSo !== undefined) { where.push('o.ma_ho_so = ?'); args.push(filter.maHoSo) }
-    if (filter.code !== undefined) { where.push('o.last_error_code = ?'); args.push(filter.code) }
-    args.push(filter.limit ?? 100)
-    const rows = this.#db.prepare<unknown[], OutboxRecord & { blocked: number }>(`
+    const args: Record<string, unknown> = { limit: filter.limit ?? 100 }
+    const add = (sql: string, name: string, value: unknown): void => { if (value !== undefined) { where.push(sql); args[name] = value } }
+    add('o.id = @id', 'id', filter.id)
+    add('o.destination = @destination', 'destination', filter.destination)
+    add('o.ma_ho_so = @maHoSo', 'maHoSo', filter.maHoSo)
+    add('o.last_error_code = @code', 'code', filter.code)
+    add('o.failed_at >= @from', 'from', filter.from)
+    add('o.failed_at < @to', 'to', filter.to)
+    if (filter.after !== undefined) {
+      const c = parseDeadCursor(filter.after)
+      if (c === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'after is not a cursor this list gave.')
+      where.push('(o.failed_at, o.id) > (@afterAt, @afterId)')
+      args.afterAt = c.failedAt
+      args.afterId = c.id
+    }
+    const rows = this.#db.prepare<Record<string, unknown>, OutboxRecord & { blocked: number }>(`
       SELECT o.*, (SELECT COUNT(*) FROM outbox p WHERE p.destination = o.destination AND p.ma_ho_so = o.ma_ho_so AND p.id > o.id) AS blocked
-      FROM outbox o WHERE ${where.join(' AND ')} ORDER BY o.failed_at, o.id LIMIT ?`).all(...args)
+      FROM outbox o WHERE ${where.join(' AND ')} ORDER BY o.failed_at, o.id LIMIT @limit`).all(args)
     return rows.map((o) => ({
       id: o.id,
       destination: o.destination,
@@ -886,6 +950,10 @@ export class SqliteStore implements Store {
   async latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined> {
     const r = this.#s.revisionLatest.get(agency, period)
     return r === undefined ? undefined : { agency: r.agency, period: r.period, revision: r.revision, createdAt: r.created_at, report: JSON.parse(r.report), changes: JSON.parse(r.changes) }
+  }
+
+  async revisions (agency: string, period: string): Promise<IndicatorRevision[]> {
+    return this.#s.revisionsOf.all(agency, period).map((r) => ({ agency: r.agency, period: r.period, revision: r.revision, createdAt: r.created_at, report: JSON.parse(r.report), changes: JSON.parse(r.changes) }))
   }
 
   saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision> {

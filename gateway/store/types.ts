@@ -86,7 +86,32 @@ export type Completion = (
   | { id: number, outcome: 'delivered', note?: string }
   | { id: number, outcome: 'retry', nextAt: number, code: DeliveryErrorCode, error: string, uncertain: boolean }
   | { id: number, outcome: 'dead', code: DeliveryErrorCode, error: string }
-) & { effects?: readonly DeliveryEffect[] }
+) & {
+  /** What the delivery made true (adapters/types.ts DeliveryEffect), applied only with the completion. */
+  effects?: readonly DeliveryEffect[]
+  /**
+   * The attempt, kept with the unit in the same write (its last ATTEMPTS_KEPT): a failure
+   * always, a success only after failures (the happy path writes nothing more).
+   */
+  attempt?: AttemptNote
+}
+
+/** One delivery attempt of a unit, as the store keeps it for operators. */
+export interface DeliveryAttempt {
+  at: number
+  /** The unit's attempt number (it starts again at 1 after a replay). */
+  attempt: number
+  outcome: 'delivered' | 'retry' | 'dead'
+  code: string | null
+  /** The upstream's answer or the transport error, scrubbed of personal data by the worker. */
+  message: string | null
+  ms: number
+  /** The upstream may have acted on it although it failed (a timeout, a lost answer). */
+  uncertain: boolean
+}
+
+/** An attempt as the worker hands it over (its outcome is the completion's). */
+export type AttemptNote = Omit<DeliveryAttempt, 'outcome'>
 
 /** A dead-lettered unit, for operators. */
 export interface DeadLetter {
@@ -143,6 +168,15 @@ export interface DeadFilter {
   maHoSo?: string
   /** The error code the unit died with (e.g. LGSP_ERR_DVCQG_REJECTED). */
   code?: string
+  /** Died at or after this instant (ms). */
+  from?: number
+  /** Died before this instant (ms). */
+  to?: number
+  /**
+   * Only entries after this one in the list's order (failedAt, then id): deadCursor() of the
+   * last entry of the previous page. Each page is one index range on both stores.
+   */
+  after?: string
   limit?: number
 }
 
@@ -295,6 +329,8 @@ export interface IndicatorStore {
   /** Marks dossiers as held by DVCQG (dossier sync). */
   markSynced (maHoSo: readonly string[]): Promise<void>
   latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined>
+  /** Every revision of a closed period, oldest first (empty while it is open). */
+  revisions (agency: string, period: string): Promise<IndicatorRevision[]>
   saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision>
   /** Current ledger rows of these dossiers. */
   dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]>
@@ -340,7 +376,12 @@ export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
   getDossier (maHoSo: string): Promise<DossierView | undefined>
   /** The current state of a dossier, or undefined. */
   dossierState (maHoSo: string): Promise<{ owner: string, state: DossierState } | undefined>
+  /** Dead letters in the order they died (failedAt, then id), filtered and paged through an index. */
   listDead (filter: DeadFilter): Promise<DeadLetter[]>
+  /** One dead letter by its unit id. */
+  deadLetter (id: number): Promise<DeadLetter | undefined>
+  /** The attempts kept for a unit (the last ATTEMPTS_KEPT), oldest first. */
+  attemptsOf (unit: number): Promise<DeliveryAttempt[]>
   /** Puts a dead unit back in the queue (attempts reset); false when there is no such entry. */
   replayDead (id: number, now: number): Promise<boolean>
   /** Drops a dead unit (recorded as discarded) so the dossier's later units can flow. */

@@ -90,3 +90,55 @@ t.test('the static pages are served with a strict content security policy; other
   t.equal((await s.gateway.app.inject({ method: 'GET', url: '/console/..%2Fpackage.json' })).statusCode, 404)
   t.equal((await s.gateway.app.inject({ method: 'GET', url: '/console/.env' })).statusCode, 404)
 })
+
+t.test('dead letters: pages by cursor, filters by code and date, each with every attempt kept in the store', async (t) => {
+  const s = await startStack(t, { configExtra: { delivery: { pollIntervalMs: 50, retry: { baseMs: 10, maxMs: 20, maxAttempts: 2 } } } })
+  s.dvcqg.server.setFaults({ mode: 'error' })
+  const dossiers = [hoso(11), hoso(12), hoso(13)]
+  for (const d of dossiers) t.equal((await s.post('onestop', '/v1/dossiers', d)).statusCode, 202)
+  await waitFor('three dead letters', async () => (await s.gateway.store.listDead({ destination: 'dvcqg' })).length === 3)
+  const cookie = cookieOf(await login(s, members.operator))
+  const get = async (url: string): Promise<any> => {
+    const res = await s.gateway.app.inject({ method: 'GET', url, headers: { cookie } })
+    t.equal(res.statusCode, 200, url)
+    return res.json()
+  }
+  const first = await get('/console/api/dead?destination=dvcqg&limit=2')
+  t.equal(first.entries.length, 2)
+  t.type(first.next, 'string')
+  const second = await get(`/console/api/dead?destination=dvcqg&limit=2&after=${encodeURIComponent(first.next)}`)
+  t.equal(second.entries.length, 1)
+  t.equal(second.next, null, 'the last page says so')
+  t.same([...first.entries, ...second.entries].map((d: any) => d.maHoSo).sort(), dossiers.map((d) => d.MaHoSo).sort(), 'every dead letter once')
+  const code = first.entries[0].code as string
+  t.ok(first.codes.includes(code), 'the code filter offers the delivery codes')
+  t.equal((await get(`/console/api/dead?code=${code}`)).entries.length, 3)
+  t.equal((await get('/console/api/dead?code=LGSP_ERR_DVCQG_REJECTED')).entries.length, 0)
+  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10)
+  const yesterday = new Date(Date.now() + 7 * 3600_000 - 86_400_000).toISOString().slice(0, 10)
+  t.equal((await get(`/console/api/dead?from=${today}&to=${today}`)).entries.length, 3, 'today (Vietnam days), both ends included')
+  t.equal((await get(`/console/api/dead?to=${yesterday}`)).entries.length, 0)
+  t.equal((await s.gateway.app.inject({ method: 'GET', url: '/console/api/dead?after=bogus', headers: { cookie } })).statusCode, 400)
+
+  const one = await get(`/console/api/dead/${first.entries[0].id}`)
+  t.match(one.entry, { id: first.entries[0].id, code })
+  t.equal(one.attempts.length, 2, 'every attempt, read from the store')
+  t.match(one.attempts, [{ attempt: 1, outcome: 'retry', code }, { attempt: 2, outcome: 'dead', code }])
+  t.ok(one.attempts.every((a: any) => typeof a.ms === 'number' && typeof a.uncertain === 'boolean' && typeof a.message === 'string'))
+  const trail = await get(`/console/api/dossier/${first.entries[0].maHoSo}`)
+  t.equal(trail.deliveries.dvcqg[0].attemptsSeen.length, 2, 'the dossier trail shows them too')
+  t.equal((await s.gateway.app.inject({ method: 'GET', url: '/console/api/dead/999999', headers: { cookie } })).statusCode, 404)
+})
+
+t.test('late by working days: weekends, holidays (Tết) and make-up days count as the calendar says', async (t) => {
+  const { workingDaysLate } = await import('../../gateway/routes/console.js')
+  const { WorkingCalendar } = await import('../../gateway/ledger/dates.js')
+  const vn = (day: string, time = '10:00'): number => Date.parse(`${day}T${time}:00+07:00`)
+  // Tết 2024: 8–14 February off; Saturday 17 February a make-up working day.
+  const calendar = new WorkingCalendar({ weekend: [0, 6], holidays: ['2024-02-08', '2024-02-09', '2024-02-12', '2024-02-13', '2024-02-14'], workingDays: ['2024-02-17'] })
+  t.equal(workingDaysLate(calendar, vn('2024-02-07', '17:00'), vn('2024-02-16')), 2, 'nine calendar days, two working days')
+  t.equal(workingDaysLate(calendar, vn('2024-02-07', '17:00'), vn('2024-02-17')), 3, 'the make-up Saturday counts')
+  t.equal(workingDaysLate(calendar, vn('2024-02-07', '08:00'), vn('2024-02-07', '17:00')), 0, 'the same day')
+  t.equal(workingDaysLate(calendar, vn('2024-02-02'), vn('2024-02-05')), 1, 'Friday to Monday: one working day')
+  t.equal(workingDaysLate(calendar, vn('2024-02-26'), vn('2024-03-01', '00:00')), 3, 'judged at a period\'s end (midnight): the next day does not count')
+})

@@ -5,7 +5,8 @@
 import type { Test } from 'tap'
 import { lgspError } from '../../gateway/errors.js'
 import { planDossiers } from '../../gateway/ledger/plan.js'
-import type { AcceptInput, FactsDeriver, Store } from '../../gateway/store/types.js'
+import type { AcceptInput, DeadLetter, FactsDeriver, Store } from '../../gateway/store/types.js'
+import { deadCursor } from '../../gateway/store/shared.js'
 import { agencyOf, countIndicators } from '../../gateway/ledger/indicators.js'
 import { GENESIS, sha256Hex, verifyLog } from '../../gateway/crypto/message-log.js'
 import { hoso } from '../helpers.js'
@@ -283,5 +284,95 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.equal(after[0]!.prevHash, log[3]!.hash, 'the chain goes on after a restart')
     await t.rejects(reopened.accept({ ...acceptOf(64), plan: () => { throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND') } }))
     t.equal((await reopened.logTip()).seq, 5, 'a refused accept logs nothing')
+  })
+
+  t.test(`${name}: each attempt is kept with its unit in the completion's write, the last 20, and a success only after failures`, async (t) => {
+    const store = await factory.open(t)
+    await store.accept(acceptOf(70))
+    await store.accept(acceptOf(71))
+    const note = (n: number, code: string | null, uncertain = false) => ({ at: now + n, attempt: n, code, message: code === null ? null : `answer ${n}`, ms: 10 + n, uncertain })
+    const claimed = await store.claim('dvcqg', 10, now)
+    const failing = claimed.find((i) => i.maHoSo === hoso(70).MaHoSo)!
+    const fine = claimed.find((i) => i.maHoSo === hoso(71).MaHoSo)!
+    await store.complete([
+      { id: failing.id, outcome: 'retry', nextAt: now, code: 'LGSP_ERR_UPSTREAM_TIMEOUT', error: 'timeout', uncertain: true, attempt: note(1, 'LGSP_ERR_UPSTREAM_TIMEOUT', true) },
+      { id: fine.id, outcome: 'delivered', attempt: note(1, null) }
+    ])
+    t.same(await store.attemptsOf(fine.id), [], 'a first-time success writes no attempt')
+    for (let n = 2; n <= 22; n++) {
+      const [again] = await store.claim('dvcqg', 10, now)
+      t.equal(again?.id, failing.id)
+      await store.complete([n < 22
+        ? { id: failing.id, outcome: 'retry', nextAt: now, code: 'LGSP_ERR_UPSTREAM_UNAVAILABLE', error: 'down', uncertain: false, attempt: note(n, 'LGSP_ERR_UPSTREAM_UNAVAILABLE') }
+        : { id: failing.id, outcome: 'dead', code: 'LGSP_ERR_DVCQG_REJECTED', error: 'no', attempt: note(n, 'LGSP_ERR_DVCQG_REJECTED') }])
+    }
+    const kept = await store.attemptsOf(failing.id)
+    t.equal(kept.length, 20, 'bounded per unit')
+    t.same(kept.map((a) => a.attempt), Array.from({ length: 20 }, (_, i) => i + 3), 'the last ones, oldest first')
+    t.same(kept.at(-1), { at: now + 22, attempt: 22, outcome: 'dead', code: 'LGSP_ERR_DVCQG_REJECTED', message: 'answer 22', ms: 32, uncertain: false })
+    t.match(kept[0], { outcome: 'retry', code: 'LGSP_ERR_UPSTREAM_UNAVAILABLE' })
+    t.match(await store.deadLetter(failing.id), { id: failing.id, code: 'LGSP_ERR_DVCQG_REJECTED', error: 'no' })
+    t.equal(await store.deadLetter(fine.id), undefined, 'only dead units')
+    t.equal(await store.replayDead(failing.id, now), true)
+    const [replayed] = await store.claim('dvcqg', 10, now)
+    await store.complete([{ id: replayed!.id, outcome: 'delivered', attempt: note(1, null) }])
+    t.match((await store.attemptsOf(failing.id)).at(-1), { attempt: 1, outcome: 'delivered', code: null }, 'the success after the failures is kept')
+    t.equal((await store.attemptsOf(failing.id)).length, 20)
+  })
+
+  t.test(`${name}: dead letters page by cursor in the order they died, filtered by destination, code and date, ties included`, async (t) => {
+    const store = await factory.open(t)
+    const codes = ['LGSP_ERR_DVCQG_REJECTED', 'LGSP_ERR_UPSTREAM_REJECTED'] as const
+    for (let n = 80; n < 89; n++) await store.accept(acceptOf(n, { destinations: ['dvcqg', 'onestop'] }))
+    for (const d of ['dvcqg', 'onestop']) {
+      const claimed = await store.claim(d, 20, now)
+      t.equal(claimed.length, 9)
+      // Three per completion: units that die in one write share their failedAt (ties across pages).
+      for (let i = 0; i < claimed.length; i += 3) {
+        await store.complete(claimed.slice(i, i + 3).map((u, j) => ({ id: u.id, outcome: 'dead' as const, code: codes[(i + j) % 2]!, error: 'no' })))
+      }
+    }
+    const pages = async (filter: Parameters<Store['listDead']>[0], limit: number): Promise<number[]> => {
+      const out: number[] = []
+      let after: string | undefined
+      for (let guard = 0; guard < 50; guard++) {
+        const page = await store.listDead({ ...filter, limit, ...after === undefined ? {} : { after } })
+        out.push(...page.map((d) => d.id))
+        if (page.length < limit) return out
+        after = deadCursor(page.at(-1)!)
+      }
+      throw new Error('paging did not end')
+    }
+    const all = await store.listDead({ limit: 100 })
+    t.equal(all.length, 18)
+    const ordered = [...all].sort((a, b) => a.failedAt - b.failedAt || a.id - b.id)
+    t.same(all.map((d) => d.id), ordered.map((d) => d.id), 'oldest first, then by id')
+    for (const limit of [1, 2, 4, 7]) t.same(await pages({}, limit), all.map((d) => d.id), `pages of ${limit} cover the list once, in order`)
+    const pick = (f: (d: DeadLetter) => boolean): number[] => all.filter(f).map((d) => d.id)
+    t.same(await pages({ destination: 'onestop' }, 2), pick((d) => d.destination === 'onestop'))
+    t.same(await pages({ code: codes[1] }, 2), pick((d) => d.code === codes[1]))
+    t.same(await pages({ destination: 'dvcqg', code: codes[0] }, 2), pick((d) => d.destination === 'dvcqg' && d.code === codes[0]))
+    t.same(await pages({ maHoSo: hoso(83).MaHoSo }, 1), pick((d) => d.maHoSo === hoso(83).MaHoSo))
+    const from = all[5]!.failedAt
+    const to = all[14]!.failedAt
+    t.same(await pages({ from, to }, 2), pick((d) => d.failedAt >= from && d.failedAt < to), 'from inclusive, to exclusive')
+    t.same(await pages({ from, code: codes[0] }, 3), pick((d) => d.failedAt >= from && d.code === codes[0]))
+    // Replayed and discarded letters leave the indexes.
+    await store.replayDead(all[0]!.id, now)
+    await store.discardDead(all[1]!.id, now, 'test')
+    t.same(await pages({ code: all[0]!.code }, 2), pick((d) => d.code === all[0]!.code && d.id !== all[0]!.id && d.id !== all[1]!.id))
+    t.same(await pages({ destination: all[1]!.destination }, 2), pick((d) => d.destination === all[1]!.destination && d.id !== all[0]!.id && d.id !== all[1]!.id))
+    await t.rejects(store.listDead({ after: 'nonsense' }), { code: 'LGSP_ERR_REQUEST_BAD_PARAMETER' })
+  })
+
+  t.test(`${name}: a closed period keeps every revision`, async (t) => {
+    const store = await factory.open(t)
+    t.same(await store.revisions('000.00.00.H56', '2024-02'), [])
+    await store.saveRevision({ agency: '000.00.00.H56', period: '2024-02', createdAt: now, report: { total: 1 }, changes: [] })
+    await store.saveRevision({ agency: '000.00.00.H56', period: '2024-02', createdAt: now + 1, report: { total: 2 }, changes: [{ indicator: 'onTime' }] })
+    await store.saveRevision({ agency: '000.00.00.H56', period: '2024-03', createdAt: now + 2, report: { total: 3 }, changes: [] })
+    t.same((await store.revisions('000.00.00.H56', '2024-02')).map((r) => [r.revision, r.createdAt, r.report, r.changes]),
+      [[1, now, { total: 1 }, []], [2, now + 1, { total: 2 }, [{ indicator: 'onTime' }]]])
+    t.equal((await store.latestRevision('000.00.00.H56', '2024-02'))?.revision, 2)
   })
 }

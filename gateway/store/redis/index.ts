@@ -43,9 +43,9 @@ import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
 import type { DossierState } from '../../ledger/state-machine.js'
 import { chain, GENESIS, type Checkpoint, type LogAppend, type LogEntry } from '../../crypto/message-log.js'
 import { restoreSignature, shortenSignature } from '../jws-headers.js'
-import { keyReused, provinceOf, settlementReport, unitViews, type FinishedUnit, type OpenUnit } from '../shared.js'
+import { ATTEMPTS_KEPT, keyReused, parseDeadCursor, provinceOf, settlementReport, unitViews, type FinishedUnit, type OpenUnit } from '../shared.js'
 import type {
-  AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, Completion, DeadFilter, DeadLetter, DossierView, FactsDeriver, IndicatorRevision,
+  AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, Completion, DeadFilter, DeadLetter, DeliveryAttempt, DossierView, FactsDeriver, IndicatorRevision,
   LogRange, NewPayment, OutboxItem, Payment, PaymentOutcome, PaymentResult, PaymentStatus, QueueStats, SettlementReport, Store
 } from '../types.js'
 import * as scripts from './scripts.js'
@@ -254,6 +254,7 @@ export class RedisStore implements Store {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `store.redis.partitions is ${this.#options.partitions}, but namespace "${this.#options.namespace}" was created with ${partitions}; partitions cannot change while the namespace holds data.`)
     }
     await this.#holdInstance()
+    await this.#script('DEAD_BACKFILL', [])
     this.#heartbeat = setInterval(() => { this.#holdInstanceName().catch(() => {}) }, Math.max(50, this.#options.leaseMs / 3))
     this.#heartbeat.unref()
   }
@@ -578,7 +579,7 @@ export class RedisStore implements Store {
 
   async complete (completions: readonly Completion[]): Promise<void> {
     if (completions.length === 0) return
-    await this.#script('COMPLETE', [this.#options.instance, Date.now(), JSON.stringify(completions)])
+    await this.#script('COMPLETE', [this.#options.instance, Date.now(), JSON.stringify(completions), ATTEMPTS_KEPT])
   }
 
   async nextDueAt (destination: string): Promise<number | undefined> {
@@ -597,20 +598,62 @@ export class RedisStore implements Store {
     return u.d === undefined ? undefined : u
   }
 
+  // ---- dead letters and attempts ----------------------------------------------------------
+
+  /**
+   * One page of dead letters in (failedAt, id) order: a range of the sorted set that matches
+   * the filter (scripts.ts DEAD: all, by destination, by code, by both), or, for one dossier,
+   * its own queue of units. Members that died in the same millisecond are read together, so
+   * the order within them is by id, as on SQLite.
+   */
   async listDead (filter: DeadFilter): Promise<DeadLetter[]> {
-    const ids = await this.#cmd(['ZRANGE', this.#key('dead'), 0, -1]) as string[]
-    const out: DeadLetter[] = []
-    for (const id of ids) {
-      if (out.length >= (filter.limit ?? 100)) break
-      const u = await this.#unit(id)
-      if (u === undefined || (filter.destination !== undefined && u.d !== filter.destination) || (filter.maHoSo !== undefined && u.m !== filter.maHoSo) || (filter.code !== undefined && u.ec !== filter.code)) continue
-      const queued = Number(await this.#cmd(['LLEN', this.#key('dq', u.d!, u.m!)]))
-      out.push({
-        id: Number(id), destination: u.d!, maHoSo: u.m!, messageId: u.msg!, op: u.op!, attempts: num(u.n),
-        code: u.ec ?? '', error: u.er ?? '', createdAt: num(u.ca), failedAt: num(u.fa), blocked: Math.max(0, queued - 1)
-      })
+    const limit = filter.limit ?? 100
+    const after = filter.after === undefined ? undefined : parseDeadCursor(filter.after)
+    if (filter.after !== undefined && after === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'after is not a cursor this list gave.')
+    const keep = (d: DeadLetter): boolean => (filter.code === undefined || d.code === filter.code) && (filter.from === undefined || d.failedAt >= filter.from) &&
+      (filter.to === undefined || d.failedAt < filter.to) && (after === undefined || d.failedAt > after.failedAt || (d.failedAt === after.failedAt && d.id > after.id))
+    const order = (a: DeadLetter, b: DeadLetter): number => a.failedAt - b.failedAt || a.id - b.id
+    if (filter.maHoSo !== undefined) {
+      const ids: string[] = []
+      for (const destination of filter.destination === undefined ? await this.#destinations() : [filter.destination]) {
+        ids.push(...await this.#cmd(['LRANGE', this.#key('dq', destination, filter.maHoSo), 0, -1]) as string[])
+      }
+      return (await this.#deadLetters(ids)).filter(keep).sort(order).slice(0, limit)
     }
-    return out
+    const key = filter.destination !== undefined && filter.code !== undefined
+      ? this.#key('deaddc', filter.destination, filter.code)
+      : filter.destination !== undefined ? this.#key('deadd', filter.destination) : filter.code !== undefined ? this.#key('deadc', filter.code) : this.#key('dead')
+    const to = filter.to === undefined ? '+inf' : `(${filter.to}`
+    const resume = after !== undefined && after.failedAt >= (filter.from ?? 0) ? after : undefined
+    const range = async (min: string | number, max: string | number, count?: number): Promise<string[]> =>
+      await this.#cmd(['ZRANGE', key, min, max, 'BYSCORE', ...count === undefined ? [] : ['LIMIT', 0, count], 'WITHSCORES']) as string[]
+    const pairs = (flat: string[]): Array<[string, number]> => flat.flatMap((v, i) => i % 2 === 0 ? [[v, Number(flat[i + 1])] as [string, number]] : [])
+    // The millisecond the cursor stopped in, whole; then the next `limit`, completed to the end of their last millisecond.
+    const head = resume === undefined ? [] : pairs(await range(resume.failedAt, resume.failedAt))
+    let rest = pairs(await range(resume === undefined ? filter.from ?? 0 : `(${resume.failedAt}`, to, limit))
+    const last = rest.at(-1)
+    if (rest.length === limit && last !== undefined) rest = [...rest.filter(([, at]) => at < last[1]), ...pairs(await range(last[1], last[1]))]
+    const ids = [...head, ...rest].filter(([id, at]) => after === undefined || at > after.failedAt || Number(id) > after.id).map(([id]) => id)
+    return (await this.#deadLetters(ids)).filter(keep).sort(order).slice(0, limit)
+  }
+
+  /** The dead letters among these unit ids (read at once; the client pipelines them). */
+  async #deadLetters (ids: readonly string[]): Promise<DeadLetter[]> {
+    const units = await Promise.all(ids.map(async (id) => [id, await this.#unit(id)] as const))
+    const dead = units.filter((u): u is readonly [string, Record<string, string>] => u[1]?.st === 'dead')
+    return await Promise.all(dead.map(async ([id, u]) => ({
+      id: Number(id), destination: u.d!, maHoSo: u.m!, messageId: u.msg!, op: u.op!, attempts: num(u.n),
+      code: u.ec ?? '', error: u.er ?? '', createdAt: num(u.ca), failedAt: num(u.fa),
+      blocked: Math.max(0, Number(await this.#cmd(['LLEN', this.#key('dq', u.d!, u.m!)])) - 1)
+    })))
+  }
+
+  async deadLetter (id: number): Promise<DeadLetter | undefined> {
+    return (await this.#deadLetters([String(id)]))[0]
+  }
+
+  async attemptsOf (unit: number): Promise<DeliveryAttempt[]> {
+    return (await this.#cmd(['LRANGE', this.#key('att', unit), 0, -1]) as string[]).map((a) => JSON.parse(a) as DeliveryAttempt)
   }
 
   async replayDead (id: number, now: number): Promise<boolean> {
@@ -730,6 +773,11 @@ export class RedisStore implements Store {
     const [n, last] = await Promise.all([this.#cmd(['LLEN', key]), this.#cmd(['LINDEX', key, -1])])
     if (last === null) return undefined
     return { ...JSON.parse(last as string) as Omit<IndicatorRevision, 'revision'>, revision: Number(n) }
+  }
+
+  async revisions (agency: string, period: string): Promise<IndicatorRevision[]> {
+    const all = await this.#cmd(['LRANGE', this.#key('rev', agency, period), 0, -1]) as string[]
+    return all.map((r, i) => ({ ...JSON.parse(r) as Omit<IndicatorRevision, 'revision'>, revision: i + 1 }))
   }
 
   async saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision> {

@@ -40,6 +40,23 @@ local function finish (id, outcome, note, now)
 end
 `
 
+/** Dead letters' indexes (every dead unit, by destination, by code, by both; score: when it died) and attempts. */
+const DEAD = `
+local function deadIndex (add, id, dest, code, at)
+  for _, k in ipairs({ 'dead', 'deadd:' .. dest, 'deadc:' .. code, 'deaddc:' .. dest .. ':' .. code }) do
+    if add then redis.call('ZADD', P .. k, at, id) else redis.call('ZREM', P .. k, id) end
+  end
+end
+-- One attempt kept with its unit (the last 'keep'); a success only after failures.
+local function keepAttempt (id, outcome, a, keep)
+  local k = P .. 'att:' .. id
+  if outcome == 'delivered' and redis.call('EXISTS', k) == 0 then return end
+  a.outcome = outcome
+  redis.call('RPUSH', k, cjson.encode(a))
+  redis.call('LTRIM', k, -keep, -1)
+end
+`
+
 /**
  * Commits a batch of accepts and log appends in order, stopping at the first that cannot
  * go in: {done} or {done, reason, detail} with reason tip | replay | version.
@@ -181,13 +198,13 @@ return out
 `
 
 /**
- * Records delivery outcomes and their effects. A unit whose entry another consumer has
- * reclaimed meanwhile is left alone with its effects (fencing): that consumer delivers it
- * again, as uncertain, and brings the effects itself. Returns how many applied.
- * ARGV: prefix, consumer, now, completions (JSON).
+ * Records delivery outcomes, their effects, and each attempt with its unit. A unit whose entry
+ * another consumer has reclaimed meanwhile is left alone with its effects (fencing): that
+ * consumer delivers it again, as uncertain, and brings the effects itself. Returns how many applied.
+ * ARGV: prefix, consumer, now, completions (JSON), attempts kept per unit.
  */
-export const COMPLETE = `${PRELUDE}
-local me, now = ARGV[2], tonumber(ARGV[3])
+export const COMPLETE = `${PRELUDE}${DEAD}
+local me, now, keep = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 local applied = 0
 for _, c in ipairs(cjson.decode(ARGV[4])) do
   local u = P .. 'u:' .. c.id
@@ -210,13 +227,14 @@ for _, c in ipairs(cjson.decode(ARGV[4])) do
       else
         redis.call('HSET', u, 'st', 'dead', 'ec', c.code, 'er', c.error, 'fa', now, 'e', '')
         redis.call('HINCRBY', stats, 'dead', 1)
-        redis.call('ZADD', P .. 'dead', now, c.id)
+        deadIndex(true, c.id, dest, c.code, now)
       end
       -- What the delivery made true (adapters/types.ts DeliveryEffect), in this same script.
       for _, e in ipairs(c.effects or {}) do
         if e.kind == 'dossier-synced' then redis.call('SADD', P .. 'synced', e.maHoSo)
         elseif e.kind == 'cursor' then redis.call('HSET', P .. 'cursors', e.key, e.value) end
       end
+      if type(c.attempt) == 'table' then keepAttempt(c.id, c.outcome, c.attempt, keep) end
       applied = applied + 1
     end
   end
@@ -225,12 +243,12 @@ return applied
 `
 
 /** Puts a dead unit back in the queue. ARGV: prefix, id, now. */
-export const REPLAY = `${PRELUDE}
+export const REPLAY = `${PRELUDE}${DEAD}
 local u = P .. 'u:' .. ARGV[2]
-local f = redis.call('HMGET', u, 'd', 'p', 'm', 'st')
+local f = redis.call('HMGET', u, 'd', 'p', 'm', 'st', 'ec')
 if f[4] ~= 'dead' then return 0 end
 redis.call('HSET', u, 'st', 'pending', 'n', 0, 'nx', ARGV[3], 'fa', '')
-redis.call('ZREM', P .. 'dead', ARGV[2])
+deadIndex(false, ARGV[2], f[1], f[5] or '')
 redis.call('HINCRBY', P .. 'stats:' .. f[1], 'dead', -1)
 redis.call('HINCRBY', P .. 'stats:' .. f[1], 'pending', 1)
 push(f[1], f[2], f[3])
@@ -238,11 +256,11 @@ return 1
 `
 
 /** Drops a dead unit so its dossier's later units flow. ARGV: prefix, id, now, reason. */
-export const DISCARD = `${PRELUDE}
+export const DISCARD = `${PRELUDE}${DEAD}
 local u = P .. 'u:' .. ARGV[2]
-local f = redis.call('HMGET', u, 'd', 'st')
+local f = redis.call('HMGET', u, 'd', 'st', 'ec')
 if f[2] ~= 'dead' then return 0 end
-redis.call('ZREM', P .. 'dead', ARGV[2])
+deadIndex(false, ARGV[2], f[1], f[3] or '')
 redis.call('HINCRBY', P .. 'stats:' .. f[1], 'dead', -1)
 finish(ARGV[2], 'discarded', ARGV[4], tonumber(ARGV[3]))
 return 1
@@ -306,6 +324,20 @@ local owner = redis.call('GET', key)
 if owner and owner ~= ARGV[3] then return 0 end
 redis.call('SET', key, ARGV[3], 'PX', ARGV[4])
 return 1
+`
+
+/**
+ * Indexes the dead units an older gateway left (it kept only the 'dead' set), once per
+ * namespace. ARGV: prefix.
+ */
+export const DEAD_BACKFILL = `${PRELUDE}${DEAD}
+if redis.call('HSETNX', P .. 'meta', 'deadidx', 1) == 0 then return 0 end
+local all = redis.call('ZRANGE', P .. 'dead', 0, -1, 'WITHSCORES')
+for i = 1, #all, 2 do
+  local f = redis.call('HMGET', P .. 'u:' .. all[i], 'd', 'ec')
+  if f[1] then deadIndex(true, all[i], f[1], f[2] or '', all[i + 1]) end
+end
+return #all / 2
 `
 
 /** Gives a lease back if it is ours. ARGV: prefix, name, owner. */
