@@ -372,7 +372,7 @@ export class SqliteStore implements Store {
   readonly #headers = new Set<string>()
   #scheduled = false
   #closed = false
-  #s!: ReturnType<SqliteStore['prepare']>
+  #statements!: ReturnType<SqliteStore['prepare']>
 
   constructor (options: SqliteStoreOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true })
@@ -409,7 +409,7 @@ export class SqliteStore implements Store {
       CREATE INDEX IF NOT EXISTS dossier_facts_province ON dossier_facts (province, received_at, ended_at, ${counted});
       CREATE INDEX IF NOT EXISTS dossier_facts_province_ended ON dossier_facts (province, ended_at, received_at, ${counted});
       CREATE INDEX IF NOT EXISTS dossier_facts_province_open ON dossier_facts (province, received_at, ${counted}) WHERE ended_at IS NULL;`)
-    this.#s = this.prepare()
+    this.#statements = this.prepare()
     if (version < 6 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined)) this.#migrateMessages()
     db.pragma(`user_version = ${SCHEMA_VERSION}`)
     // Units claimed when the process died may or may not have reached the destination.
@@ -431,11 +431,11 @@ export class SqliteStore implements Store {
   /** Appends to the log; call inside a write transaction. */
   #appendLog (items: readonly LogAppend[]): LogEntry[] {
     if (!this.#tipRead) {
-      this.#tip = this.#s.logTip.get() ?? { seq: 0, hash: GENESIS }
+      this.#tip = this.#statements.logTip.get() ?? { seq: 0, hash: GENESIS }
       this.#tipRead = true
     }
     const entries = chain(this.#tip, items)
-    for (const e of entries) this.#s.logPut.run(e.seq, e.at, e.direction, e.party, e.kind, e.messageId, e.contentHash, e.body, this.#storedSignature(e.signature), e.prevHash, e.hash)
+    for (const e of entries) this.#statements.logPut.run(e.seq, e.at, e.direction, e.party, e.kind, e.messageId, e.contentHash, e.body, this.#storedSignature(e.signature), e.prevHash, e.hash)
     if (entries.length > 0) this.#tip = { seq: entries[entries.length - 1]!.seq, hash: entries[entries.length - 1]!.hash }
     return entries
   }
@@ -445,7 +445,7 @@ export class SqliteStore implements Store {
     const { stored, header } = shortenSignature(signature)
     if (header !== undefined && !this.#headers.has(header.text)) {
       // Inside the transaction: if it rolls back, the next use inserts the header again.
-      this.#s.headerPut.run(header.hash, header.text)
+      this.#statements.headerPut.run(header.hash, header.text)
       if (this.#headers.size >= 1024) this.#headers.clear()
       this.#headers.add(header.text)
     }
@@ -602,7 +602,7 @@ export class SqliteStore implements Store {
 
   accept (input: AcceptInput): Promise<AcceptResult> {
     return this.#write((): AcceptResult => {
-      const s = this.#s
+      const s = this.#statements
       const matchHash = input.idempotencyHash ?? input.contentHash
       const seen = s.idemGet.get(input.idempotencyKey)
       if (seen !== undefined) {
@@ -640,9 +640,9 @@ export class SqliteStore implements Store {
 
   claim (destination: string, limit: number, now: number): Promise<OutboxItem[]> {
     return this.#write(() => {
-      const rows = this.#s.claimable.all({ d: destination, now, limit })
+      const rows = this.#statements.claimable.all({ d: destination, now, limit })
       return rows.map((r): OutboxItem => {
-        this.#s.markInflight.run(r.id)
+        this.#statements.markInflight.run(r.id)
         return {
           id: r.id,
           destination: r.destination,
@@ -662,7 +662,7 @@ export class SqliteStore implements Store {
   complete (completions: readonly Completion[]): Promise<void> {
     const now = Date.now()
     return this.#write(() => {
-      const s = this.#s
+      const s = this.#statements
       for (const c of completions) {
         let applied: boolean
         if (c.outcome === 'delivered') {
@@ -687,14 +687,14 @@ export class SqliteStore implements Store {
 
   /** Keeps one attempt with its unit, inside the completion's write; a success only after failures. */
   #keepAttempt (unit: number, outcome: DeliveryAttempt['outcome'], a: Completion['attempt'] & object): void {
-    const s = this.#s
+    const s = this.#statements
     if (outcome === 'delivered' && s.attemptAny.get(unit) === undefined) return
     s.attemptPut.run({ unit, attempt: a.attempt, at: a.at, outcome, code: a.code, message: a.message, ms: a.ms, uncertain: a.uncertain ? 1 : 0 })
     s.attemptTrim.run({ unit, keep: ATTEMPTS_KEPT })
   }
 
   async attemptsOf (unit: number): Promise<DeliveryAttempt[]> {
-    return this.#s.attemptsOf.all(unit).map((r) => ({ ...r, uncertain: r.uncertain === 1 }))
+    return this.#statements.attemptsOf.all(unit).map((r) => ({ ...r, uncertain: r.uncertain === 1 }))
   }
 
   async deadLetter (id: number): Promise<DeadLetter | undefined> {
@@ -702,16 +702,16 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt (destination: string): Promise<number | undefined> {
-    return this.#s.nextDue.get(destination)?.next ?? undefined
+    return this.#statements.nextDue.get(destination)?.next ?? undefined
   }
 
   async dossierState (maHoSo: string): Promise<{ owner: string, state: DossierState } | undefined> {
-    const r = this.#s.dossierState.get(maHoSo)
+    const r = this.#statements.dossierState.get(maHoSo)
     return r === undefined ? undefined : { owner: r.owner, state: r.state as DossierState }
   }
 
   async getDossier (maHoSo: string): Promise<DossierView | undefined> {
-    const s = this.#s
+    const s = this.#statements
     const r = s.dossierGet.get(maHoSo)
     if (r === undefined) return undefined
     const history: DossierEvent[] = s.eventsOf.all(maHoSo).map((e) => ({
@@ -770,14 +770,14 @@ export class SqliteStore implements Store {
   }
 
   replayDead (id: number, now: number): Promise<boolean> {
-    return this.#write(() => this.#s.replay.run(now, id).changes === 1)
+    return this.#write(() => this.#statements.replay.run(now, id).changes === 1)
   }
 
   discardDead (id: number, now: number, reason: string): Promise<boolean> {
     return this.#write(() => {
-      const moved = this.#s.finish.run({ id, now, outcome: 'discarded', note: reason, from: 'dead' })
+      const moved = this.#statements.finish.run({ id, now, outcome: 'discarded', note: reason, from: 'dead' })
       if (moved.changes !== 1) return false
-      this.#s.outboxDel.run(id)
+      this.#statements.outboxDel.run(id)
       return true
     })
   }
@@ -793,87 +793,87 @@ export class SqliteStore implements Store {
       }
       return q
     }
-    for (const r of this.#s.stats.all()) {
+    for (const r of this.#statements.stats.all()) {
       const q = get(r.destination)
       if (r.state === 'pending' || r.state === 'inflight' || r.state === 'dead') q[r.state] = r.n
       q.oldestAgeMs = Math.max(q.oldestAgeMs, now - r.oldest)
     }
-    for (const r of this.#s.delivered.all()) get(r.destination).delivered = r.delivered
+    for (const r of this.#statements.delivered.all()) get(r.destination).delivered = r.delivered
     return [...by.values()].sort((a, b) => a.destination.localeCompare(b.destination))
   }
 
   createPayment (p: NewPayment): Promise<{ created: boolean, payment: Payment }> {
     return this.#write(() => {
-      const seen = this.#s.payByKey.get(p.idempotencyKey)
+      const seen = this.#statements.payByKey.get(p.idempotencyKey)
       if (seen !== undefined) {
         if (seen.content_hash !== p.contentHash) throw keyReused('payment request')
         return { created: false, payment: toPayment(seen) }
       }
-      this.#s.payPut.run({ ...p, fees: JSON.stringify(p.fees) })
-      return { created: true, payment: toPayment(this.#s.payGet.get(p.reference)!) }
+      this.#statements.payPut.run({ ...p, fees: JSON.stringify(p.fees) })
+      return { created: true, payment: toPayment(this.#statements.payGet.get(p.reference)!) }
     })
   }
 
   setPaymentInit (reference: string, result: { url: string } | { error: string }, at: number): Promise<void> {
     return this.#write(() => {
-      this.#s.payInit.run({ reference, at, status: 'url' in result ? 'pending' : 'init_failed', url: 'url' in result ? result.url : null })
+      this.#statements.payInit.run({ reference, at, status: 'url' in result ? 'pending' : 'init_failed', url: 'url' in result ? result.url : null })
     })
   }
 
   async getPayment (reference: string): Promise<Payment | undefined> {
-    const r = this.#s.payGet.get(reference)
+    const r = this.#statements.payGet.get(reference)
     return r === undefined ? undefined : toPayment(r)
   }
 
   async paidPaymentOf (maHoSo: string): Promise<Payment | undefined> {
-    const r = this.#s.payPaidOf.get(maHoSo)
+    const r = this.#statements.payPaidOf.get(maHoSo)
     return r === undefined ? undefined : toPayment(r)
   }
 
   applyPaymentResult (r: PaymentResult): Promise<{ outcome: PaymentOutcome, payment: Payment }> {
     return this.#write(() => {
-      const before = this.#s.payGet.get(r.reference)
+      const before = this.#statements.payGet.get(r.reference)
       if (before === undefined) throw lgspError('LGSP_ERR_PAYMENT_NOT_FOUND')
       // A success is final: neither a later failure nor a second success changes it.
       const next: PaymentStatus | undefined = before.status === 'paid' ? undefined : r.success ? 'paid' : before.status === 'failed' ? undefined : 'failed'
       if (next === undefined) return { outcome: 'unchanged' as const, payment: toPayment(before) }
-      this.#s.payResult.run({ reference: r.reference, status: next, transactionCode: r.transactionCode, bank: r.bank, resultAt: r.resultAt, source: r.source, at: r.at })
-      return { outcome: next, payment: toPayment(this.#s.payGet.get(r.reference)!) }
+      this.#statements.payResult.run({ reference: r.reference, status: next, transactionCode: r.transactionCode, bank: r.bank, resultAt: r.resultAt, source: r.source, at: r.at })
+      return { outcome: next, payment: toPayment(this.#statements.payGet.get(r.reference)!) }
     })
   }
 
   async callbackReply (key: string): Promise<unknown> {
-    const r = this.#s.cbGet.get(key)
+    const r = this.#statements.cbGet.get(key)
     return r === undefined ? undefined : JSON.parse(r.reply)
   }
 
   saveCallbackReply (key: string, reference: string, reply: unknown, at: number): Promise<void> {
-    return this.#write(() => { this.#s.cbPut.run(key, reference, JSON.stringify(reply), at) })
+    return this.#write(() => { this.#statements.cbPut.run(key, reference, JSON.stringify(reply), at) })
   }
 
   recordAnomaly (a: CallbackAnomaly): Promise<void> {
-    return this.#write(() => { this.#s.anomalyPut.run({ ...a }) })
+    return this.#write(() => { this.#statements.anomalyPut.run({ ...a }) })
   }
 
   async duePayments (before: number, limit: number): Promise<Payment[]> {
-    return this.#s.payDue.all(before, before, limit).map(toPayment)
+    return this.#statements.payDue.all(before, before, limit).map(toPayment)
   }
 
   markQueried (reference: string, at: number): Promise<void> {
-    return this.#write(() => { this.#s.payQueried.run(at, reference) })
+    return this.#write(() => { this.#statements.payQueried.run(at, reference) })
   }
 
   async paymentsAwaitingEffect (limit: number): Promise<Payment[]> {
-    return this.#s.payAwaiting.all(limit).map(toPayment)
+    return this.#statements.payAwaiting.all(limit).map(toPayment)
   }
 
   setPaymentEffect (reference: string, messageId: string): Promise<void> {
-    return this.#write(() => { this.#s.payEffect.run(messageId, reference) })
+    return this.#write(() => { this.#statements.payEffect.run(messageId, reference) })
   }
 
   async settlement (from: number, to: number): Promise<SettlementReport> {
-    const payments = this.#s.payInRange.all(from, to).map(toPayment)
-    const anomalies: CallbackAnomaly[] = this.#s.anomaliesInRange.all(from, to).map((a) => ({
+    const payments = this.#statements.payInRange.all(from, to).map(toPayment)
+    const anomalies: CallbackAnomaly[] = this.#statements.anomaliesInRange.all(from, to).map((a) => ({
       kind: a.kind, key: a.key, reference: a.reference, transactionCode: a.transaction_code, amount: a.amount,
       resultCode: a.result_code, detail: a.detail, receivedAt: a.received_at
     }))
@@ -881,7 +881,7 @@ export class SqliteStore implements Store {
   }
 
   async awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]> {
-    return this.#s.awaiting.all(destination, op, kind, limit).map((r) => r.ma_ho_so)
+    return this.#statements.awaiting.all(destination, op, kind, limit).map((r) => r.ma_ho_so)
   }
 
   /**
@@ -939,45 +939,45 @@ export class SqliteStore implements Store {
 
   /** One delivery effect (adapters/types.ts DeliveryEffect), inside the caller's transaction. */
   #applyEffect (e: DeliveryEffect, now: number): void {
-    if (e.kind === 'dossier-synced') this.#s.factsSynced.run(e.maHoSo)
-    else this.#s.cursorPut.run(e.key, e.value, now)
+    if (e.kind === 'dossier-synced') this.#statements.factsSynced.run(e.maHoSo)
+    else this.#statements.cursorPut.run(e.key, e.value, now)
   }
 
   markSynced (maHoSo: readonly string[]): Promise<void> {
-    return this.#write(() => { for (const id of maHoSo) this.#s.factsSynced.run(id) })
+    return this.#write(() => { for (const id of maHoSo) this.#statements.factsSynced.run(id) })
   }
 
   async latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined> {
-    const r = this.#s.revisionLatest.get(agency, period)
+    const r = this.#statements.revisionLatest.get(agency, period)
     return r === undefined ? undefined : { agency: r.agency, period: r.period, revision: r.revision, createdAt: r.created_at, report: JSON.parse(r.report), changes: JSON.parse(r.changes) }
   }
 
   async revisions (agency: string, period: string): Promise<IndicatorRevision[]> {
-    return this.#s.revisionsOf.all(agency, period).map((r) => ({ agency: r.agency, period: r.period, revision: r.revision, createdAt: r.created_at, report: JSON.parse(r.report), changes: JSON.parse(r.changes) }))
+    return this.#statements.revisionsOf.all(agency, period).map((r) => ({ agency: r.agency, period: r.period, revision: r.revision, createdAt: r.created_at, report: JSON.parse(r.report), changes: JSON.parse(r.changes) }))
   }
 
   saveRevision (r: Omit<IndicatorRevision, 'revision'>): Promise<IndicatorRevision> {
     return this.#write(() => {
-      const revision = (this.#s.revisionLatest.get(r.agency, r.period)?.revision ?? 0) + 1
-      this.#s.revisionPut.run(r.agency, r.period, revision, r.createdAt, JSON.stringify(r.report), JSON.stringify(r.changes))
+      const revision = (this.#statements.revisionLatest.get(r.agency, r.period)?.revision ?? 0) + 1
+      this.#statements.revisionPut.run(r.agency, r.period, revision, r.createdAt, JSON.stringify(r.report), JSON.stringify(r.changes))
       return { ...r, revision }
     })
   }
 
   async dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]> {
-    return maHoSo.map((id) => this.#s.dossierGet.get(id)).filter((r): r is DossierRecord => r !== undefined).map(toRow)
+    return maHoSo.map((id) => this.#statements.dossierGet.get(id)).filter((r): r is DossierRecord => r !== undefined).map(toRow)
   }
 
   async getCursor (key: string): Promise<string | undefined> {
-    return this.#s.cursorGet.get(key)?.value
+    return this.#statements.cursorGet.get(key)?.value
   }
 
   setCursor (key: string, value: string): Promise<void> {
-    return this.#write(() => { this.#s.cursorPut.run(key, value, Date.now()) })
+    return this.#write(() => { this.#statements.cursorPut.run(key, value, Date.now()) })
   }
 
   purgeIdempotency (olderThan: number): Promise<number> {
-    return this.#write(() => this.#s.idemPurge.run(olderThan).changes)
+    return this.#write(() => this.#statements.idemPurge.run(olderThan).changes)
   }
 
   appendLog (items: readonly LogAppend[]): Promise<LogEntry[]> {
@@ -986,23 +986,23 @@ export class SqliteStore implements Store {
 
   async logTip (): Promise<{ seq: number, hash: string }> {
     // The committed tip: a write still queued has not advanced it.
-    return this.#s.logTip.get() ?? { seq: 0, hash: GENESIS }
+    return this.#statements.logTip.get() ?? { seq: 0, hash: GENESIS }
   }
 
   async readLog (range: LogRange): Promise<LogEntry[]> {
-    const header = (hash: string): string | undefined => this.#s.headerGet.get(hash)?.header
-    if (range.messageId !== undefined) return this.#s.logOfMessage.all(range.messageId).map((r) => toLogEntry(r, header))
-    return this.#s.logRange.all({
+    const header = (hash: string): string | undefined => this.#statements.headerGet.get(hash)?.header
+    if (range.messageId !== undefined) return this.#statements.logOfMessage.all(range.messageId).map((r) => toLogEntry(r, header))
+    return this.#statements.logRange.all({
       fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? Number.MAX_SAFE_INTEGER, fromAt: range.fromAt ?? 0, toAt: range.toAt ?? Number.MAX_SAFE_INTEGER
     }).map((r) => toLogEntry(r, header))
   }
 
   saveCheckpoint (c: Checkpoint): Promise<void> {
-    return this.#write(() => { this.#s.checkpointPut.run(c.seq, c.hash, c.at, c.signature) })
+    return this.#write(() => { this.#statements.checkpointPut.run(c.seq, c.hash, c.at, c.signature) })
   }
 
   async checkpoints (fromSeq: number, toSeq: number): Promise<Checkpoint[]> {
-    return this.#s.checkpointRange.all(fromSeq, toSeq)
+    return this.#statements.checkpointRange.all(fromSeq, toSeq)
   }
 
   async ping (): Promise<boolean> {
