@@ -125,6 +125,9 @@ t.test('an operator runs the province from the console', async (t) => {
   // 2024-02 is closed (revision 1); a dossier of February arrives late, and reading the figures revises it (revision 2).
   t.equal((await s.post('operator', '/v1/indicators/close', { agency: '000.00.00.H56', period: '2024-02' })).statusCode, 200)
   t.equal((await s.post('onestop', '/v1/dossiers', hoso(3))).statusCode, 202)
+  // Reads never write: the GET shows the pending change, closing again publishes revision 2.
+  t.match((await s.get('operator', '/v1/indicators?agency=000.00.00.H56&period=2024-02')).json(), { closed: true, revision: 1 })
+  t.equal((await s.post('operator', '/v1/indicators/close', { agency: '000.00.00.H56', period: '2024-02' })).statusCode, 200)
   t.match((await s.get('operator', '/v1/indicators?agency=000.00.00.H56&period=2024-02')).json(), { closed: true, revision: 2 })
 
   // The period's indicators beside both revisions; a figure leads to the dossiers behind it, and on to one of them.
