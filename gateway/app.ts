@@ -146,7 +146,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   if (config.facade.enabled) facadeRoutes(app, config, { ...intake, members, signer })
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
-  if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
+  if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics, { config, learnt: () => deps.catalogue.agencies, store: deps.store })
   taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
   consoleRoutes(app, { config, store: deps.store, members, delivery: deps.delivery, statistics: deps.statistics, payments: deps.payments, signing: deps.signing })
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))

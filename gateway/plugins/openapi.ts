@@ -435,14 +435,14 @@ export const routeDocs = {
     summary: 'Decision 766 figures (current, or the latest revision of a closed period)',
     querystring: agencyPeriod,
     security: bearer,
-    response: { 200: json(doc('Indicators'), 'The figures.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
+    response: { 200: json(doc('Indicators'), 'The figures.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
   closePeriod: {
     tags: ['statistics'],
     summary: 'Close a period (its figures become revision 1)',
     body: agencyPeriod,
     security: bearer,
-    response: { 200: json(doc('Indicators'), 'The closed figures.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
+    response: { 200: json(doc('Indicators'), 'The closed figures.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
   reconcileOnestop: {
     tags: ['statistics'],
