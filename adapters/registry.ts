@@ -12,7 +12,7 @@ import { devSigningIdentity } from '../certs/dev-identity.js'
 import type { Adapter, AdapterOptions } from './types.js'
 
 export type { Adapter, AdapterOptions, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
-export { outboundTrace, traceparentFor, type OutboundTrace } from './http.js'
+export { outboundTrace, traceIdOf, traceparentFor, type OutboundTrace } from './http.js'
 
 /**
  * The tax adapter's signing identity: the destination's own PEM files, else the gateway's
