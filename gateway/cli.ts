@@ -103,6 +103,7 @@ function configure (cmd: Cmd): Cmd {
   return cmd
     .configureHelp(helpConfiguration)
     .helpCommand(false)
+    .helpOption('-h, --help', 'show this help')
     .showSuggestionAfterError(true)
     // Help printed because a command is missing (`lgsp dlq`) goes to stdout with the usage; errors are
     // rewritten and printed by main.
