@@ -123,7 +123,7 @@ function valuesOf (cmd: Cmd): Record<string, string | boolean | undefined> {
   return values
 }
 
-/** The program: commands from the table above; their modules load only when one runs. */
+/** The program: the commands of gateway/cli/commands.ts; their modules load only when one runs. */
 function program (): Cmd {
   const root = configure(new Cmd('lgsp'))
     .description(`lgsp ${version()}: the provincial integration gateway (LGSP) and its operator commands`)
