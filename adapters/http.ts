@@ -28,15 +28,27 @@ export interface OutboundTrace {
 /** Outbound HTTP of a delivery carries the attempt's trace headers without every adapter passing them on. */
 export const outboundTrace = new AsyncLocalStorage<OutboundTrace>()
 
+/** W3C traceparent, version 00 (https://www.w3.org/TR/trace-context/#traceparent-header); all-zero ids are invalid. */
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
+
+/** The trace id of a valid incoming traceparent header, else undefined. */
+export function traceIdOf (header: string | string[] | undefined): string | undefined {
+  const m = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null
+  if (m === null || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined
+  return m[1]
+}
+
 /**
  * A W3C traceparent (https://www.w3.org/TR/trace-context/#traceparent-header) for a delivery
- * attempt of a message: the trace id is the message id's 128 bits (a UUIDv7 is exactly a trace
- * id; other ids are hashed), the span id new for each attempt, sampled.
+ * attempt of a message: the trace id of the request that brought the message when it carried
+ * one (`traceId`), else the message id's 128 bits (a UUIDv7 is exactly a trace id; other ids
+ * are hashed); the span id new for each attempt, sampled.
  */
-export function traceparentFor (messageId: string): string {
+export function traceparentFor (messageId: string, traceId?: string): string {
+  if (traceId !== undefined && /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId)) return `00-${traceId}-${randomBytes(8).toString('hex')}-01`
   const hex = messageId.replace(/-/g, '').toLowerCase()
-  const traceId = /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : createHash('sha256').update(messageId).digest('hex').slice(0, 32)
-  return `00-${traceId}-${randomBytes(8).toString('hex')}-01`
+  const id = /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : createHash('sha256').update(messageId).digest('hex').slice(0, 32)
+  return `00-${id}-${randomBytes(8).toString('hex')}-01`
 }
 
 /** The path part of a destination URL without its trailing slash: what request paths are appended to. */

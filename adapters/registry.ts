@@ -11,7 +11,7 @@ import type { Adapter } from './types.js'
 export type { Adapter, AdapterOptions, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryEffect, DeliveryResult, DeliveryUnit, PaymentNotice, UnitPlan } from './types.js'
 export type { Accepted, Component, ComponentConfig, GatewaySettings, Producer, ProducerContext, RegistryOptions, Schedule } from './component.js'
 export { allComponents, componentOf, isBuiltIn, registerComponent } from './components.js'
-export { outboundTrace, traceparentFor, type OutboundTrace } from './http.js'
+export { outboundTrace, traceIdOf, traceparentFor, type OutboundTrace } from './http.js'
 
 /** Adapters for every configured destination. */
 export class AdapterRegistry {

@@ -96,6 +96,8 @@ export class SimServer {
   #host = '127.0.0.1'
   /** Requests that carried the gateway's signature (X-Lgsp-Signature), as received: what a receiver keeps to check it (the last 10,000). */
   readonly signed: Array<{ path: string, raw: string, signature: string, proof: string | undefined }> = []
+  /** W3C traceparent headers received, with the path (the last 1,000): whose trace a delivery continued. */
+  readonly traces: Array<{ path: string, traceparent: string }> = []
   /** Requests seen, and how many were hit by each effect. */
   readonly counters: Record<Effect | 'requests', number> = { requests: 0, pass: 0, error: 0, hang: 0, slow: 0, drop: 0 }
 
@@ -143,6 +145,11 @@ export class SimServer {
       const proof = req.headers['x-lgsp-signature-proof']
       this.signed.push({ path: url.pathname, raw, signature, proof: typeof proof === 'string' ? proof : undefined })
       if (this.signed.length > 10_000) this.signed.shift()
+    }
+    const traceparent = req.headers.traceparent
+    if (typeof traceparent === 'string') {
+      this.traces.push({ path: url.pathname, traceparent })
+      if (this.traces.length > 1000) this.traces.shift()
     }
     const send = (r: SimReply): void => {
       if (res.destroyed) return

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import formbody from '@fastify/formbody'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import type { AdapterRegistry } from '../adapters/registry.js'
+import { traceIdOf, type AdapterRegistry } from '../adapters/registry.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import { TokenSigner } from './crypto/token.js'
 import type { Delivery } from './delivery/index.js'
@@ -52,15 +52,8 @@ export interface AppDeps {
 
 /** An incoming X-Request-Id the gateway adopts as the request id: 1 to 128 visible ASCII characters (anything else gets a new id). */
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/
-/** W3C traceparent, version 00 (https://www.w3.org/TR/trace-context/#traceparent-header); all-zero ids are invalid. */
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
-
-/** The trace id of a valid incoming traceparent header, else undefined. */
-export function traceIdOf (header: string | string[] | undefined): string | undefined {
-  const m = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null
-  if (m === null || /^0+$/.test(m[1]!) || /^0+$/.test(m[2]!)) return undefined
-  return m[1]
-}
+/** The trace id of a valid incoming traceparent header (adapters/http.ts: the delivery carries it on). */
+export { traceIdOf }
 
 /** The request id: the caller's X-Request-Id when it is safe to log and echo, else a new UUIDv7. */
 function requestIdOf (req: IncomingMessage): string {
@@ -147,7 +140,7 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   if (config.facade.enabled) facadeRoutes(app, config, { ...intake, members, signer })
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
-  if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics)
+  if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics, { config, learnt: () => deps.catalogue.agencies, store: deps.store })
   taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
   consoleRoutes(app, { config, store: deps.store, members, delivery: deps.delivery, statistics: deps.statistics, payments: deps.payments, signing: deps.signing })
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))

@@ -121,6 +121,7 @@ export const taxErrors = {
 /** Indicators and reconciliation. */
 export const indicatorErrors = {
   LGSP_ERR_INDICATORS_AGENCY: def(400, 'Missing or unknown agency', 'Give agency=<MaDonVi>, e.g. 000.00.00.H56 for the whole province.'),
+  LGSP_ERR_INDICATORS_UNKNOWN_AGENCY: def(404, 'Unknown agency', 'The agency code is not in the config\'s agencies, in DVCQG\'s agency list or in the ledger: check the MaDonVi, or add the agency to agencies in the config.'),
   LGSP_ERR_RECONCILE_NO_DVCQG: def(503, 'No DVCQG destination to reconcile with', 'Configure the DVCQG destination named in reconcile.destination.')
 } as const
 

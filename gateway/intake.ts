@@ -50,6 +50,8 @@ export interface IntakeRequest {
   destinations?: string[]
   /** The member's verified detached JWS over `raw` (kept in the message log). */
   signature?: string
+  /** The trace id of the request's W3C traceparent: the deliveries continue its trace. */
+  traceId?: string
 }
 
 export interface IntakeResult {
@@ -171,7 +173,7 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
   const planned = plan(messageId, now)
   const result = await metrics.commit('accept', async () => deps.store.accept({
     messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.member.logBodies ? req.raw : null,
-    signature: req.signature ?? null, maHoSo, reply, plan: (current) => { const p = planned(current); units = p.outbox; return p }
+    signature: req.signature ?? null, ...(req.traceId === undefined ? {} : { traceId: req.traceId }), maHoSo, reply, plan: (current) => { const p = planned(current); units = p.outbox; return p }
   }))
   if (!result.replayed) {
     deps.notify(destinations)

@@ -214,6 +214,15 @@ export async function waitFor (what: string, check: () => boolean | Promise<bool
   }
 }
 
+/**
+ * Waits until no unit is pending (retries included) or in flight at any destination: every
+ * delivery the test's messages caused has happened or dead-lettered, so "exactly once" and
+ * "nothing was delivered" can be checked without sleeping.
+ */
+export async function waitForQueuesDrained (s: { gateway: Gateway }, timeoutMs?: number): Promise<void> {
+  await waitFor('every queue drained', async () => (await s.gateway.store.queueStats()).every((q) => q.pending + q.inflight === 0), timeoutMs)
+}
+
 /** A citizen ID used to prove personal data never reaches the logs. */
 export const CITIZEN_ID = '079203001234'
 

@@ -1,9 +1,13 @@
 /** `lgsp payments settle`, `lgsp indicators`, `lgsp reconcile`: the daily tasks on the store. */
 import { AdapterRegistry } from '../../adapters/registry.js'
+import type { GatewayConfig } from '../../schemas/types.js'
+import { Catalogue } from '../catalogue.js'
+import { catalogueSyncSettings, defaultSnapshotPath } from '../catalogue-sync.js'
 import { loadConfig } from '../config.js'
 import { lgspError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import { Payments } from '../payments.js'
+import { checkAgency } from '../routes/statistics.js'
 import { Statistics } from '../statistics.js'
 import type { Context } from './context.js'
 import { withStore } from './store.js'
@@ -30,6 +34,13 @@ export async function paymentsSettle ({ file, values, out }: Context): Promise<n
   return 0
 }
 
+/** DVCQG's agency list as the gateway's catalogue sync last saved it (none without a snapshot). */
+function learntAgencies (config: GatewayConfig): ReadonlyArray<{ MaDonVi: string }> {
+  const catalogue = Catalogue.load(config.catalogue.path)
+  catalogue.loadSnapshot(catalogueSyncSettings(config)?.snapshotPath ?? config.catalogueSync.snapshotPath ?? defaultSnapshotPath(config))
+  return catalogue.agencies
+}
+
 async function statistics ({ file, values, out }: Context, what: 'indicators' | 'reconcile'): Promise<number> {
   const config = loadConfig(file)
   if (typeof values.agency !== 'string') throw lgspError('LGSP_ERR_INDICATORS_AGENCY')
@@ -40,7 +51,10 @@ async function statistics ({ file, values, out }: Context, what: 'indicators' | 
     const adapters = await AdapterRegistry.create(config.destinations)
     const stats = new Statistics(store, adapters, config, () => {}, createLogger('warn'))
     try {
-      if (what === 'indicators') return await stats.indicators(agency, period, values.drill === true)
+      if (what === 'indicators') {
+        await checkAgency(agency, stats, { config, learnt: () => learntAgencies(config), store })
+        return await stats.indicators(agency, period, values.drill === true)
+      }
       out.progress(`comparing the ledger of ${agency} for ${period} with DVCQG (TraCuuHoSo)${values.repair === true ? ', repairing' : ' (dry run)'}`)
       const r = await stats.reconcile(agency, period, values.repair === true)
       out.progress('done')

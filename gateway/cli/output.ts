@@ -1,7 +1,8 @@
 /**
  * What the `lgsp` commands print: a readable table or key/value list by default, JSON with
  * `--json` (for scripts), times as ISO 8601 in both, and progress lines on stderr so that
- * stdout stays clean for a pipe.
+ * stdout stays clean for a pipe. Progress is shown when stderr is a terminal or `--progress`
+ * asks for it (a cron job's mail or a CI log gets only the result).
  */
 
 /** Keys whose numeric values are epoch milliseconds (store rows: createdAt, failedAt, …). */
@@ -66,8 +67,19 @@ export interface Output {
   progress: (text: string) => void
 }
 
-export function output (command: string, json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+export interface OutputOptions {
+  /** Write progress lines (--progress, or stderr is a terminal). */
+  progress?: boolean
+  stdout?: NodeJS.WritableStream
+  stderr?: NodeJS.WritableStream
+}
+
+export function output (command: string, json: boolean, options: OutputOptions = {}): Output {
+  const { stdout = process.stdout, stderr = process.stderr } = options
   const began = Date.now()
+  const progress = (text: string): void => {
+    if (options.progress === true) stderr.write(`lgsp ${command}: ${text} (${((Date.now() - began) / 1000).toFixed(1)} s)\n`)
+  }
   return {
     json,
     result: (v) => {
@@ -75,6 +87,6 @@ export function output (command: string, json: boolean, stdout: NodeJS.WritableS
       stdout.write(`${json ? JSON.stringify(x, null, 2) : human(x)}\n`)
     },
     say: (text) => { if (!json) stdout.write(`${text}\n`) },
-    progress: (text) => { stderr.write(`lgsp ${command}: ${text} (${((Date.now() - began) / 1000).toFixed(1)} s)\n`) }
+    progress
   }
 }

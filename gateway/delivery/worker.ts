@@ -307,7 +307,8 @@ export class DestinationWorker {
 
   async #deliver (item: OutboxItem): Promise<void> {
     const started = performance.now()
-    const traceparent = traceparentFor(item.messageId)
+    // The trace of the request that brought the message when it carried one; a new span per attempt.
+    const traceparent = traceparentFor(item.messageId, item.traceId)
     let result = await this.#attempt(item, traceparent)
     if (!result.ok && result.resync === true) result = await this.#resync(item, result, traceparent)
     const elapsed = performance.now() - started
@@ -318,7 +319,7 @@ export class DestinationWorker {
       this.#breaker.onSuccess()
       this.#delivered++
       completion = { id: item.id, outcome: 'delivered', ...(result.note === undefined ? {} : { note: result.note }) }
-      this.#log.debug({ unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, traceparent, ms }, 'delivered')
+      this.#log.debug({ unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, traceparent, traceId: traceparent.split('-')[1], ms }, 'delivered')
       // A unit that went through while paused was the probe: the credentials work again.
       if (this.#paused !== undefined) this.resume('probe')
     } else if (result.pause !== undefined) {
@@ -334,7 +335,7 @@ export class DestinationWorker {
       if (isRetryable(result.code)) this.#breaker.onFailure(now)
       else this.#breaker.onSuccess()
       completion = onFailure(item.id, item.attempts, result, this.#settings.retry, now)
-      const fields = { unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, code: result.code, reason: result.message, uncertain: result.uncertain, traceparent, ms }
+      const fields = { unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, code: result.code, reason: result.message, uncertain: result.uncertain, traceparent, traceId: traceparent.split('-')[1], ms }
       // Error level: a dead letter needs a person (fix the cause, then replay or discard it).
       if (completion.outcome === 'dead') this.#log.error(fields, 'dead-lettered')
       else if (completion.outcome === 'retry') this.#log.info({ ...fields, retryInMs: completion.nextAt - now }, 'delivery failed, will retry')

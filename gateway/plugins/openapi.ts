@@ -436,7 +436,7 @@ export const routeDocs = {
     description: 'A read only: for a closed period it answers the latest revision and, when a late event has moved the figures since, the pending `changes` (unsaved). POST /v1/indicators/close stores them as the next revision.',
     querystring: agencyPeriod,
     security: bearer,
-    response: { 200: json(doc('Indicators'), 'The figures.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
+    response: { 200: json(doc('Indicators'), 'The figures.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
   closePeriod: {
     tags: ['statistics'],
@@ -444,7 +444,7 @@ export const routeDocs = {
     description: 'On an open period the figures become revision 1. On a closed one ("revise") the figures become revision n+1 with the `changes` against revision n when they moved since, else revision n is answered unchanged.',
     body: agencyPeriod,
     security: bearer,
-    response: { 200: json(doc('Indicators'), 'The closed figures.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
+    response: { 200: json(doc('Indicators'), 'The closed figures.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
   reconcileOnestop: {
     tags: ['statistics'],

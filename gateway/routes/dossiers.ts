@@ -3,6 +3,7 @@
  * of a dossier.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { traceIdOf } from '../../adapters/http.js'
 import { lgspError } from '../errors.js'
 import { acceptDossiers, acceptProgress, type IntakeDeps, type IntakeResult, type IntakeRequest } from '../intake.js'
 import { formatDvcqgDate } from '../ledger/dates.js'
@@ -27,6 +28,8 @@ function intakeRequest (req: FastifyRequest): IntakeRequest {
   if (q.destinations !== undefined && typeof q.destinations !== 'string') throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'Give destinations once, comma-separated.')
   const r: IntakeRequest = { member: memberOf(req), body: req.body, raw: req.rawBody }
   if (req.signature !== undefined) r.signature = req.signature
+  const traceId = traceIdOf(req.headers.traceparent)
+  if (traceId !== undefined) r.traceId = traceId
   if (header !== undefined) {
     if (typeof header !== 'string') throw lgspError('LGSP_ERR_IDEMPOTENCY_KEY_INVALID')
     r.idempotencyKey = header

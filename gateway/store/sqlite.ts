@@ -295,6 +295,8 @@ interface OutboxRecord {
   sender: string | null
   op: string
   payload: string
+  /** The incoming request's trace id (null when it carried no traceparent). */
+  trace_id: string | null
   state: 'pending' | 'inflight' | 'dead'
   attempts: number
   uncertain: number
@@ -397,6 +399,8 @@ export class SqliteStore implements Store {
     db.exec(deadLetterSchema)
     // version 6: each outbox unit names the member its message came from (its message-log policy applies to what is sent).
     if (!(db.pragma('table_info(outbox)') as Array<{ name: string }>).some((c) => c.name === 'sender')) db.exec('ALTER TABLE outbox ADD COLUMN sender TEXT')
+    // The incoming request's W3C trace id, continued by the unit's deliveries (nullable: older gateways ignore it).
+    if (!(db.pragma('table_info(outbox)') as Array<{ name: string }>).some((c) => c.name === 'trace_id')) db.exec('ALTER TABLE outbox ADD COLUMN trace_id TEXT')
     // version 5: the province (Hnn) of each dossier's agency, indexed, so a province-wide query needs no full scan.
     if (!(db.pragma('table_info(dossier_facts)') as Array<{ name: string }>).some((c) => c.name === 'province')) {
       db.exec(`ALTER TABLE dossier_facts ADD COLUMN province TEXT NOT NULL DEFAULT '';
@@ -479,8 +483,8 @@ export class SqliteStore implements Store {
         VALUES (@maHoSo, @messageId, @kind, @at, @receivedAt, @fromState, @toState, @applied, @sender)`),
       eventsOf: db.prepare<[string], { ma_ho_so: string, message_id: string, kind: 'dossier' | 'progress', at: number, received_at: number, from_state: number | null, to_state: number, applied: number, sender: string }>(
         'SELECT * FROM dossier_events WHERE ma_ho_so = ? ORDER BY id'),
-      outboxPut: db.prepare(`INSERT INTO outbox (destination, ma_ho_so, message_id, op, payload, state, next_at, created_at, sender)
-        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`),
+      outboxPut: db.prepare(`INSERT INTO outbox (destination, ma_ho_so, message_id, op, payload, state, next_at, created_at, sender, trace_id)
+        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`),
       claimable: db.prepare<{ d: string, now: number, limit: number }, OutboxRecord>(`
         SELECT o.* FROM outbox o
         WHERE o.destination = @d AND o.state = 'pending' AND o.next_at <= @now
@@ -631,7 +635,7 @@ export class SqliteStore implements Store {
         }
       }
       for (const o of outbox) {
-        s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt, input.sender)
+        s.outboxPut.run(o.destination, o.maHoSo, input.messageId, o.op, JSON.stringify(o.payload), input.receivedAt, input.receivedAt, input.sender, input.traceId ?? null)
       }
       s.idemPut.run(input.idempotencyKey, matchHash, JSON.stringify(reply), input.receivedAt)
       return { replayed: false, reply }
@@ -653,7 +657,8 @@ export class SqliteStore implements Store {
           payload: JSON.parse(r.payload),
           attempts: r.attempts + 1,
           uncertain: r.uncertain === 1,
-          createdAt: r.created_at
+          createdAt: r.created_at,
+          ...(r.trace_id === null ? {} : { traceId: r.trace_id })
         }
       })
     })

@@ -55,6 +55,8 @@ export interface AcceptInput {
   body: string | null
   /** The member's detached JWS over the body, when the request was signed (kept in the message log). */
   signature?: string | null
+  /** The trace id of the request's W3C traceparent, kept with the outbox units for their deliveries. */
+  traceId?: string
   /** Dossiers the message touches; their current rows are handed to `plan`. */
   maHoSo: string[]
   reply: AcceptReply
@@ -75,6 +77,8 @@ export type AcceptResult =
 export interface OutboxItem extends DeliveryUnit {
   destination: string
   createdAt: number
+  /** The trace id of the request that brought the message, when it carried a traceparent. */
+  traceId?: string
 }
 
 /**

@@ -6,7 +6,7 @@ import { TaxSimulator } from '../../adapters/tax/simulator.js'
 import { parseXmlSafely } from '../../adapters/xml/index.js'
 import { devSigningIdentity } from '../../certs/dev-identity.js'
 import { verifyXmlEnveloped } from '../../gateway/crypto/xml-signature.js'
-import { hoso, startStack, tempDir, toolAccepts, waitFor, type Stack } from '../helpers.js'
+import { hoso, startStack, tempDir, toolAccepts, waitFor, waitForQueuesDrained, type Stack } from '../helpers.js'
 
 const LAND = '1.004227.000.00.00.H56'
 const land = (n: number): ReturnType<typeof hoso> => hoso(n, { MaTTHC: LAND, TenTTHC: 'Đăng ký, cấp giấy chứng nhận quyền sử dụng đất lần đầu', TrichYeuHoSo: 'Thửa đất số 125, tờ bản đồ 18' })
@@ -90,7 +90,9 @@ t.test('a land dossier goes to tax; its notice comes back to the one-stop as sta
   t.same(res.json().destinations, ['dvcqg', 'tax'], 'routed by procedure')
   await waitFor('at the tax service', () => tax.held.has(record.MaHoSo))
   t.match(tax.held.get(record.MaHoSo)!.submission, { maHoSo: record.MaHoSo, maTTHC: LAND, nguoiNop: record.ChuHoSo, trichYeu: 'Thửa đất số 125, tờ bản đồ 18' })
-  await new Promise((resolve) => setTimeout(resolve, 150))
+  // A poll of the tax service runs and finds no notice: nothing reaches the one-stop.
+  await s.gateway.producers.all.find((p): p is TaxNoticePoller => p instanceof TaxNoticePoller)!.pollOnce()
+  await waitForQueuesDrained(s)
   t.equal((s.onestop.events.get(record.MaHoSo) ?? []).length, 0, 'no notice yet')
 
   tax.issueNotice(notice(record.MaHoSo))
@@ -117,7 +119,8 @@ t.test('with the tax service overloaded, every dossier reaches it once and the o
   for (const r of [...lands, ...others]) t.equal((await s.post('onestop', '/v1/dossiers', r)).statusCode, 202)
   await waitFor('the others reach DVCQG meanwhile', () => others.every((r) => s.dvcqg.dossiers.has(r.MaHoSo)))
   t.ok(lands.some((r) => !tax.held.has(r.MaHoSo)) || tax.counters.error + tax.counters.hang > 0, 'the tax service was struggling')
-  await new Promise((resolve) => setTimeout(resolve, 1500))
+  // Overloaded for a while: some submissions faulted (and are retried) before it recovers.
+  await waitFor('the tax service faulted some requests', () => tax.counters.error + tax.counters.hang + tax.counters.slow + tax.counters.drop >= 5 || lands.every((r) => tax.held.has(r.MaHoSo)))
   tax.setFaults({ mode: 'none' })
   t.teardown(async () => {
     if (t.passing()) return

@@ -37,10 +37,11 @@ t.test('queues everything while DVCQG is down and delivers it once it is back', 
   const port = s.dvcqg.server.port
   await s.dvcqg.stop()
   const ids = await postMany(s, 1, 40)
-  await new Promise((resolve) => setTimeout(resolve, 600))
+  type Down = { destination: string, pending: number, inflight: number, worker: { breaker: string } }
+  const whileDown = async (): Promise<Down> => ((await s.get('operator', '/v1/admin/queues')).json() as Down[]).find((q) => q.destination === 'dvcqg')!
+  await waitFor('the circuit opened', async () => (await whileDown()).worker.breaker !== 'closed')
   t.equal(s.dvcqg.dossiers.size, 0, 'nothing could be delivered')
-  const queues = (await s.get('operator', '/v1/admin/queues')).json() as Array<{ destination: string, pending: number, inflight: number, worker: { breaker: string } }>
-  const dvcqg = queues.find((q) => q.destination === 'dvcqg')!
+  const dvcqg = await whileDown()
   // A half-open probe may hold one unit in flight at this moment.
   t.equal(dvcqg.pending + dvcqg.inflight, 40 * 2, 'one dossier unit and one progress unit per dossier wait')
   t.not(dvcqg.worker.breaker, 'closed', 'the circuit opened while DVCQG was down')
@@ -155,8 +156,12 @@ t.test('a discarded dead letter lets the dossier\'s later units flow', async (t)
   const [entry] = ((await s.get('operator', '/v1/admin/dlq')).json() as { entries: Array<{ id: number }> }).entries
   restore(s, id)
   await s.post('onestop', `/v1/dossiers/${id}/progress`, progress(id, 20, 9, 'Xong'))
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // A dossier accepted after it is delivered: the worker has claimed past the held unit, which it could not take.
+  const later = hoso(401)
+  await s.post('onestop', '/v1/dossiers', later)
+  await waitFor('a later dossier delivered', () => s.dvcqg.dossiers.has(later.MaHoSo))
   t.equal(s.dvcqg.dossiers.get(id)!.progress.length, 0, 'held back behind the dead letter')
+  t.same(((await s.get('onestop', `/v1/dossiers/${id}`)).json() as Record<string, any>).deliveries.dvcqg.units.map((u: any) => u.state), ['delivered', 'dead', 'blocked'], 'never claimed')
   t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, {})).json().code, 'LGSP_ERR_DLQ_REASON_REQUIRED', 'a discard says why')
   t.equal((await s.post('operator', `/v1/admin/dlq/${entry!.id}/discard`, { reason: 'entry sent twice by the one-stop' })).statusCode, 200)
   await waitFor('later unit delivered', () => s.dvcqg.dossiers.get(id)?.progress.length === 1)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { TokenSigner } from '../../gateway/crypto/token.js'
-import { at, hoso, members, progress, startStack } from '../helpers.js'
+import { at, hoso, members, progress, startStack, waitFor, waitForQueuesDrained } from '../helpers.js'
 
 /** One failure case: a request fixture and the expected status and code. */
 interface Case {
@@ -71,7 +71,8 @@ const cases: Case[] = [
 t.test('every client mistake gets its 4xx problem+json and changes nothing', async (t) => {
   const s = await startStack(t)
   t.equal((await s.post('onestop', url, known)).statusCode, 202)
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await waitFor('the known dossier delivered', () => s.dvcqg.dossiers.has(known.MaHoSo))
+  await waitForQueuesDrained(s)
   const before = { calls: { ...s.dvcqg.calls }, view: (await s.get('onestop', `/v1/dossiers/${known.MaHoSo}`)).body }
 
   for (const c of cases) {
@@ -98,8 +99,8 @@ t.test('every client mistake gets its 4xx problem+json and changes nothing', asy
     t.match(p, { type: String, title: String, status: c.status, detail: String, requestId: String }, `${c.name}: RFC 9457 members`)
   }
 
-  // Nothing was stored or delivered by any of them.
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // Nothing was stored or delivered by any of them: anything queued would be delivered before the queues drain.
+  await waitForQueuesDrained(s)
   t.same(s.dvcqg.calls, before.calls, 'no delivery')
   t.equal((await s.get('onestop', `/v1/dossiers/${known.MaHoSo}`)).body, before.view, 'the known dossier is unchanged')
   t.equal((await s.get('onestop', `/v1/dossiers/${fresh.MaHoSo}`)).statusCode, 404, 'no refused dossier was stored')

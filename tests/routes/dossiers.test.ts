@@ -1,5 +1,5 @@
 import t from 'tap'
-import { at, hoso, progress, startStack, waitFor } from '../helpers.js'
+import { at, hoso, progress, startStack, waitFor, waitForQueuesDrained } from '../helpers.js'
 
 t.test('a dossier and its progress posted by the one-stop arrive at DVCQG with DVCQG fields, in order', async (t) => {
   const s = await startStack(t)
@@ -77,7 +77,8 @@ t.test('a repeat with the same Idempotency-Key gets the first reply and no secon
   t.same(withoutSignature(again.json()), withoutSignature(first.json()))
   t.equal(again.headers['idempotent-replayed'], 'true')
   await waitFor('delivered', () => s.dvcqg.dossiers.has(record.MaHoSo))
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // A second delivery would have been queued by the repeat: once the queues drain it would have happened.
+  await waitForQueuesDrained(s)
   t.equal(s.dvcqg.calls.DongBoHoSoMC, 1)
   const view = (await s.get('onestop', `/v1/dossiers/${record.MaHoSo}`)).json() as Record<string, any>
   t.equal(view.history.length, 1, 'one ledger entry')
@@ -93,7 +94,7 @@ t.test('without a key, the same sender, dossier and content is the same message'
   const [a, b] = await Promise.all([s.post('onestop', '/v1/dossiers', record), s.post('onestop', '/v1/dossiers', record)])
   t.same(withoutSignature(a.json()), withoutSignature(b.json()), 'concurrent repeats get one answer')
   await waitFor('delivered', () => s.dvcqg.dossiers.has(record.MaHoSo))
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await waitForQueuesDrained(s)
   t.equal(s.dvcqg.calls.DongBoHoSoMC, 1)
 })
 

@@ -96,6 +96,20 @@ export function storeContract (t: Test, name: string, factory: StoreFactory): vo
     t.same(await store.claim('onestop', 10, now), [], 'other destinations have their own queues')
   })
 
+  t.test(`${name}: the trace id of the request that brought a message stays with its units, retries and restarts included`, async (t) => {
+    let store = await factory.open(t)
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    await store.accept({ ...acceptOf(15, { destinations: ['dvcqg', 'onestop'] }), traceId })
+    await store.accept(acceptOf(16))
+    const claimed = await store.claim('dvcqg', 10, now)
+    t.same(claimed.map((i) => [i.maHoSo, i.traceId]).sort(), [[hoso(15).MaHoSo, traceId], [hoso(16).MaHoSo, undefined]], 'a request without a traceparent has none')
+    const traced = claimed.find((i) => i.traceId !== undefined)!
+    await store.complete([{ id: traced.id, outcome: 'retry', nextAt: now, code: 'LGSP_ERR_UPSTREAM_UNAVAILABLE', error: 'down', uncertain: false }])
+    t.equal((await store.claim('dvcqg', 10, now))[0]?.traceId, traceId, 'kept across a retry')
+    store = await factory.reopen(t, store)
+    t.equal((await store.claim('onestop', 10, now))[0]?.traceId, traceId, 'on every destination\'s unit, and after a restart')
+  })
+
   t.test(`${name}: a retried unit waits for its time and keeps the dossier's later units behind it`, async (t) => {
     const store = await factory.open(t)
     await store.accept(acceptOf(20, { units: 2 }))

@@ -114,7 +114,9 @@ t.test('a job that must run once: only the lease holder runs it, and another tak
   pa.start()
   await waitFor('a runs', () => runs.a > 0)
   pb.start()
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // Both timers tick every 20 ms: while the holder runs five more passes, the other tries as often.
+  const started = runs.a
+  await waitFor('the holder runs five more passes', () => runs.a >= started + 5)
   t.ok(runs.a >= 5, `the holder runs every pass (${runs.a})`)
   t.equal(runs.b, 0, 'the other instance does not')
   await pa.stop()

@@ -431,7 +431,7 @@ export class RedisStore implements Store {
           rows: plan.change.rows.map((r) => [r.maHoSo, String(r.version), JSON.stringify(r)]),
           events: plan.change.events.map((e) => [e.maHoSo, JSON.stringify(e)]),
           facts: factRows,
-          units: plan.outbox.map((o) => [o.destination, String(partitionOf(o.maHoSo, this.#options.partitions)), o.maHoSo, input.messageId, input.sender, o.op, JSON.stringify(o.payload)])
+          units: plan.outbox.map((o) => [o.destination, String(partitionOf(o.maHoSo, this.#options.partitions)), o.maHoSo, input.messageId, input.sender, o.op, JSON.stringify(o.payload), input.traceId ?? ''])
         }
         result = { replayed: false, reply }
       } else {
@@ -572,7 +572,8 @@ export class RedisStore implements Store {
         payload: JSON.parse(u.pl!),
         attempts: num(u.n),
         uncertain: u.un === '1',
-        createdAt: num(u.ca)
+        createdAt: num(u.ca),
+        ...(u.tr === undefined || u.tr === '' ? {} : { traceId: u.tr })
       }
     })
   }

@@ -92,7 +92,7 @@ for i, op in ipairs(ops) do
       local dest, part, m = u[1], u[2], u[3]
       local id = redis.call('INCR', P .. 'seq:u')
       redis.call('HSET', P .. 'u:' .. id, 'd', dest, 'p', part, 'm', m, 'msg', u[4], 'snd', u[5], 'op', u[6], 'pl', u[7],
-        'st', 'pending', 'n', 0, 'un', 0, 'nx', op.at, 'ca', op.at)
+        'st', 'pending', 'n', 0, 'un', 0, 'nx', op.at, 'ca', op.at, 'tr', u[8] or '')
       redis.call('SADD', P .. 'dests', dest)
       redis.call('HINCRBY', P .. 'stats:' .. dest, 'pending', 1)
       redis.call('ZADD', P .. 'open:' .. dest, op.at, id)
