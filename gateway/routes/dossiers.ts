@@ -3,7 +3,7 @@
  * of a dossier.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { traceIdOf } from '../../adapters/http.js'
+import { traceIdOf } from '../../adapters/registry.js'
 import { lgspError } from '../errors.js'
 import { acceptDossiers, acceptProgress, type IntakeDeps, type IntakeResult, type IntakeRequest } from '../intake.js'
 import { formatDvcqgDate } from '../ledger/dates.js'
