@@ -9,19 +9,12 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { projectRoot } from '../gateway/paths.js'
 import { commands, globalOptions } from '../gateway/cli/commands.js'
+import { lgspBare } from './helpers.js'
 
 const run = promisify(execFile)
 const cli = join(projectRoot, 'dist', 'gateway', 'cli.js')
 
-async function lgsp (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, LGSP_CONFIG: '/nonexistent/lgsp.config.json' } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const lgsp = lgspBare
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { projectRoot } from '../gateway/paths.js'
-import { hoso, progress, startStack, testConfigDocument, waitFor, type Stack } from './helpers.js'
+import { hoso, lgspBare, progress, startStack, testConfigDocument, waitFor, type Stack } from './helpers.js'
 import { poisonProgress } from './delivery/poison.js'
 
 const run = promisify(execFile)
@@ -71,16 +71,8 @@ t.test('lgsp indicators and lgsp reconcile read the running gateway\'s store', a
   await waitFor('re-sent by the running gateway', () => s.dvcqg.dossiers.has(record.MaHoSo))
 })
 
-/** Runs `lgsp` without a store; resolves with the exit code and both streams. */
-async function bare (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, LGSP_CONFIG: '/nonexistent/lgsp.config.json' } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+/** Runs `lgsp` without a store. */
+const bare = lgspBare
 
 const everyCommand = ['start', 'demo', 'queues', 'dlq list', 'dlq replay', 'dlq discard', 'payments settle', 'indicators', 'reconcile', 'members hash-secret',
   'certs init', 'certs issue', 'certs revoke', 'certs import', 'certs trust', 'verify', 'log verify', 'log export', 'log show']

@@ -18,6 +18,7 @@ import { formatDvcqgDate } from '../gateway/ledger/dates.js'
 import { startGateway, type Gateway } from '../gateway/server.js'
 import type { GatewayConfig, HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { Pki } from '../certs/pki.js'
+import { projectRoot as projectRootDir } from '../gateway/paths.js'
 
 export const members = {
   onestop: { id: 'onestop-test', secret: 'onestop-test-secret' },
@@ -259,4 +260,15 @@ export function hoso (n: number, overrides: Partial<HoSo> = {}): HoSo {
 /** One progress entry. */
 export function progress (maHoSo: string, minutes: number, status: QuaTrinhXuLy['TrangThai'], text = 'Chuyển xử lý'): QuaTrinhXuLy {
   return { MaHoSo: maHoSo, NguoiXuLy: 'Trần Văn Cường', ChucDanh: 'Chuyên viên', ThoiDiemXuLy: at(minutes), PhongBanXuLy: 'Phòng Quản lý phương tiện', NoiDungXuLy: text, TrangThai: status }
+}
+
+/** Runs the built `lgsp` CLI with no config to be found; resolves with the exit code and both streams. */
+export async function lgspBare (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(projectRootDir, 'dist', 'gateway', 'cli.js'), ...args], { env: { ...process.env, LGSP_CONFIG: '/nonexistent/lgsp.config.json' } })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number, stdout: string, stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
 }
