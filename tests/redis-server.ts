@@ -100,7 +100,8 @@ export class RedisTopology {
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...this.servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' })
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`)
-    await cliUntil('the cluster ok', this.servers[0]!.port, ['cluster', 'info'], (out) => out.includes('cluster_state:ok'))
+    // Every node must see the cluster whole: one that has not yet answers CLUSTERDOWN.
+    for (const s of this.servers) await cliUntil('the cluster ok', s.port, ['cluster', 'info'], (out) => out.includes('cluster_state:ok'))
     return this.servers.map((s) => s.url)
   }
 

@@ -17,9 +17,9 @@ const testOptions = (overrides: Partial<RedisStoreOptions> & Pick<RedisStoreOpti
 async function openRedisStore (t: Test, overrides: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
   const options = testOptions({ ...await testRedis(t), ...overrides })
   const store = new RedisStore(options)
+  t.teardown(() => store.close())
   await store.init()
   settings.set(store, options)
-  t.teardown(() => store.close())
   return store
 }
 
@@ -30,8 +30,8 @@ const factory = (where: Partial<RedisStoreOptions> = {}): StoreFactory => ({
     const options = settings.get(store)!
     await store.close()
     const again = new RedisStore(options)
-    await again.init()
     t.teardown(() => again.close())
+    await again.init()
     return again
   }
 })

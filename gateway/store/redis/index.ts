@@ -247,6 +247,17 @@ export class RedisStore implements Store {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `The store is Redis at ${this.target}, which cannot be reached: ${(err as Error).message}. Start Redis, or fix store.redis (LGSP_REDIS_URL).`)
     }
     this.#up = true
+    try {
+      await this.#prepareNamespace()
+    } catch (err) {
+      // A store that failed to start holds no connection: its client would otherwise reconnect forever.
+      await this.close()
+      throw err
+    }
+  }
+
+  /** Checks the namespace's partitions, takes this instance's name and indexes old dead letters. */
+  async #prepareNamespace (): Promise<void> {
     const meta = this.#key('meta')
     await this.#cmd(['HSETNX', meta, 'partitions', this.#options.partitions])
     const partitions = Number(await this.#cmd(['HGET', meta, 'partitions']))
