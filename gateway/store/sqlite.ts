@@ -681,8 +681,10 @@ export class SqliteStore implements Store {
         } else {
           applied = s.dead.run({ id: c.id, code: c.code, error: c.error, now }).changes === 1
         }
-        // In the same transaction as the completion: both or neither survive a crash.
-        if (applied) for (const e of c.effects ?? []) this.#applyEffect(e, now)
+        // In the same transaction as the completion, and only with it (as the Redis COMPLETE script):
+        // both or neither survive a crash.
+        if (!applied) continue
+        for (const e of c.effects ?? []) this.#applyEffect(e, now)
         if (c.attempt !== undefined) this.#keepAttempt(c.id, c.outcome, c.attempt)
       }
     })
