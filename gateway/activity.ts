@@ -25,14 +25,12 @@ interface Bucket {
 }
 
 /** One delivery attempt as the worker saw it. */
+/** A finished delivery attempt, as the last hour's figures count it (the unit's own record is the store's: Store.attemptsOf). */
 export interface Attempt {
   at: number
-  attempt: number
   outcome: 'delivered' | 'retry' | 'dead'
   ms: number
   code?: string
-  /** The upstream's answer or the transport error (already scrubbed of personal data by the caller's masking). */
-  message?: string
 }
 
 /** A periodic job's last pass. */
@@ -83,8 +81,8 @@ export class Activity {
     for (const d of destinations) this.#bucket(d, now).accepted++
   }
 
-  /** One delivery attempt finished (the unit's own record is the store's: Store.attemptsOf). */
-  attempt (destination: string, _unit: number, a: Attempt): void {
+  /** One delivery attempt finished. */
+  attempt (destination: string, a: Attempt): void {
     const b = this.#bucket(destination, a.at)
     if (a.outcome === 'delivered') b.delivered++
     else b.failed++

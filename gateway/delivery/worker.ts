@@ -309,6 +309,7 @@ export class DestinationWorker {
     const started = performance.now()
     // The trace of the request that brought the message when it carried one; a new span per attempt.
     const traceparent = traceparentFor(item.messageId, item.traceId)
+    const traceId = traceparent.split('-')[1]
     let result = await this.#attempt(item, traceparent)
     if (!result.ok && result.resync === true) result = await this.#resync(item, result, traceparent)
     const elapsed = performance.now() - started
@@ -319,7 +320,7 @@ export class DestinationWorker {
       this.#breaker.onSuccess()
       this.#delivered++
       completion = { id: item.id, outcome: 'delivered', ...(result.note === undefined ? {} : { note: result.note }) }
-      this.#log.debug({ unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, traceparent, traceId: traceparent.split('-')[1], ms }, 'delivered')
+      this.#log.debug({ unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, traceparent, traceId, ms }, 'delivered')
       // A unit that went through while paused was the probe: the credentials work again.
       if (this.#paused !== undefined) this.resume('probe')
     } else if (result.pause !== undefined) {
@@ -335,7 +336,7 @@ export class DestinationWorker {
       if (isRetryable(result.code)) this.#breaker.onFailure(now)
       else this.#breaker.onSuccess()
       completion = onFailure(item.id, item.attempts, result, this.#settings.retry, now)
-      const fields = { unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, code: result.code, reason: result.message, uncertain: result.uncertain, traceparent, traceId: traceparent.split('-')[1], ms }
+      const fields = { unit: item.id, messageId: item.messageId, op: item.op, maHoSo: item.maHoSo, attempts: item.attempts, code: result.code, reason: result.message, uncertain: result.uncertain, traceparent, traceId, ms }
       // Error level: a dead letter needs a person (fix the cause, then replay or discard it).
       if (completion.outcome === 'dead') this.#log.error(fields, 'dead-lettered')
       else if (completion.outcome === 'retry') this.#log.info({ ...fields, retryInMs: completion.nextAt - now }, 'delivery failed, will retry')
@@ -344,8 +345,8 @@ export class DestinationWorker {
     // Kept with the unit in the same write (the console's dead letters show every attempt).
     completion.attempt = { at: now, attempt: item.attempts, code: result.ok ? null : result.code, message: result.ok ? null : scrub(result.message, 2000), ms, uncertain: !result.ok && result.uncertain }
     metrics.delivery(this.destination, completion.outcome, result.ok ? undefined : result.code, elapsed / 1000)
-    // The console's last hour and a dead letter's attempts (gateway/activity.ts).
-    activityOf(this.#store).attempt(this.destination, item.id, { at: now, attempt: item.attempts, outcome: completion.outcome, ms, ...(result.ok ? {} : { code: result.code, message: scrub(result.message) }) })
+    // The console's last hour (gateway/activity.ts).
+    activityOf(this.#store).attempt(this.destination, { at: now, outcome: completion.outcome, ms, ...(result.ok ? {} : { code: result.code }) })
     try {
       // The completion and the delivery's effects (e.g. "the national portal holds this dossier") in one write.
       await metrics.commit('complete', async () => this.#store.complete([completion]))
