@@ -135,11 +135,14 @@ const keyOf = (pointer: string): string => pointer.split('/').slice(1)
   .reduce((a, p) => /^\d+$/.test(p) ? `${a}[${p}]` : a === '' ? p : `${a}.${p}`, '')
 
 let configSchema: Json | undefined
-/** The schema object an ajv schemaPath (`#/properties/http/additionalProperties`) points into. */
-function schemaAt (schemaPath: string): Json | undefined {
+/**
+ * The schema object an ajv schemaPath (`#/properties/http/additionalProperties`) points into,
+ * in `root` (a component's own section schema) or else the config file's schema.
+ */
+function schemaAt (schemaPath: string, root?: Json): Json | undefined {
   if (!schemaPath.startsWith('#/')) return undefined
   configSchema ??= JSON.parse(readFileSync(`${schemaDir}/config.schema.json`, 'utf8')) as Json
-  let node: unknown = configSchema
+  let node: unknown = root ?? configSchema
   for (const p of schemaPath.slice(2).split('/').slice(0, -1)) {
     if (node === null || typeof node !== 'object') return undefined
     node = (node as Json)[p.replace(/~1/g, '/').replace(/~0/g, '~')]
@@ -165,8 +168,9 @@ const shown = (v: unknown): string => {
 /**
  * One line per schema problem, naming the key (`http.port`), what is allowed (keys, values)
  * and the environment variable that sets it, if any (and whether it was that variable).
+ * `root`: the schema the errors' schemaPaths point into, when not the config file's.
  */
-export function describeConfigErrors (errors: readonly ErrorObject[], doc: Json, env: NodeJS.ProcessEnv): string[] {
+export function describeConfigErrors (errors: readonly ErrorObject[], doc: Json, env: NodeJS.ProcessEnv, root?: Json): string[] {
   const lines = new Set<string>()
   const valueAt = (pointer: string): unknown => pointer.split('/').slice(1).reduce<unknown>((v, p) => v !== null && typeof v === 'object' ? (v as Json)[p] : undefined, doc)
   // Conditional and one-of wrappers repeat what the branches say.
@@ -176,7 +180,7 @@ export function describeConfigErrors (errors: readonly ErrorObject[], doc: Json,
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty
       key = key === '' ? extra : `${key}.${extra}`
-      const allowed = Object.keys((schemaAt(e.schemaPath)?.properties as Json | undefined) ?? {})
+      const allowed = Object.keys((schemaAt(e.schemaPath, root)?.properties as Json | undefined) ?? {})
       const close = allowed.filter((a) => distance(extra, a) <= Math.max(2, Math.floor(extra.length / 4)))
       text = `unknown key${close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : ''}${allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : ''}`
     } else if (e.keyword === 'required') {
@@ -188,7 +192,7 @@ export function describeConfigErrors (errors: readonly ErrorObject[], doc: Json,
     } else if (e.keyword === 'const') {
       text = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, not ${shown(valueAt(e.instancePath))}`
     } else if (e.keyword === 'discriminator') {
-      const allowed = ((schemaAt(`${e.schemaPath}/x`)?.oneOf as Json[] | undefined) ?? [])
+      const allowed = ((schemaAt(`${e.schemaPath}/x`, root)?.oneOf as Json[] | undefined) ?? [])
         .map((b) => ((b.properties as Json | undefined)?.adapter as Json | undefined)?.const).filter((v) => v !== undefined)
       text = `${e.message ?? 'is invalid'}${allowed.length > 0 ? `: one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : ''}`
     } else {
@@ -217,17 +221,15 @@ function takeComponentSections (doc: Json): Array<[string, Json]> {
 
 const compiledSections = new WeakMap<object, ReturnType<typeof compileSchema>>()
 
-/** A component's own section against its own schema (defaults filled in), as config problem lines. */
-function checkComponentSection (name: string, section: Json): string[] {
+/** A component's own section against its own schema (defaults filled in), described like the file's own errors. */
+function checkComponentSection (name: string, section: Json, env: NodeJS.ProcessEnv): string[] {
   const schema = componentOf(section.adapter as string)!.configSchema
   let validate = compiledSections.get(schema)
   if (validate === undefined) compiledSections.set(schema, validate = compileSchema(schema))
   if (validate(section)) return []
-  return (validate.errors ?? []).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? `/${(e.params as { additionalProperty: string }).additionalProperty}` : e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : ''
-    const key = `destinations.${name}${`${e.instancePath}${extra}`.replaceAll('/', '.')}`
-    return `${key}: ${e.keyword === 'additionalProperties' ? 'unknown key' : e.keyword === 'required' ? 'required' : e.message ?? 'is invalid'}`
-  })
+  // Placed where the section sits in the file, so that keys and environment variables come out whole.
+  const errors = (validate.errors ?? []).map((e) => ({ ...e, instancePath: `/destinations/${name}${e.instancePath}` }))
+  return describeConfigErrors(errors, { destinations: { [name]: section } }, env, schema)
 }
 
 /** Validates a config document (already parsed) with the environment applied. */
@@ -238,7 +240,7 @@ export function resolveConfig (doc: unknown, env: NodeJS.ProcessEnv = process.en
   const merged = applyEnv(doc as Json, env)
   // Sections of components that are not built in are checked with their own schema, the rest with the file's.
   const own = takeComponentSections(merged)
-  const ownProblems = own.flatMap(([name, section]) => checkComponentSection(name, section))
+  const ownProblems = own.flatMap(([name, section]) => checkComponentSection(name, section, env))
   if (!validators.config(merged) || ownProblems.length > 0) {
     const lines = [...describeConfigErrors(validators.config.errors ?? [], merged, env), ...ownProblems]
     throw lgspError('LGSP_ERR_CONFIG_INVALID', `Invalid configuration (docs/config.md lists every key):\n  ${lines.join('\n  ')}`)
