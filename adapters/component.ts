@@ -19,7 +19,7 @@ import type { Logger } from '../gateway/logger.js'
 import type { DossierState } from '../gateway/ledger/state-machine.js'
 import type { HoSo, Member } from '../schemas/types.js'
 import type { XmlParserPool } from './xml/index.js'
-import type { Adapter, AdapterOptions, DeliveryEffect } from './types.js'
+import type { Adapter, AdapterOptions, DeliveryEffect, Notice } from './types.js'
 
 /** Options the registry hands every component's adapter. */
 export interface RegistryOptions extends AdapterOptions {
@@ -62,8 +62,8 @@ export interface ProducerContext {
   acceptDossiers (member: Member, records: unknown, idempotencyKey: string): Promise<Accepted>
   /** Accepts progress entries of one dossier as `member` (like POST /v1/dossiers/{MaHoSo}/progress). */
   acceptProgress (member: Member, maHoSo: string, entries: unknown, idempotencyKey: string): Promise<Accepted>
-  /** Accepts a tax notice (status 6 with its lines) as `member`. */
-  acceptTaxNotice (member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<Accepted>
+  /** Accepts a notice of one of the component's own kinds (a status with fee lines) as `member`. */
+  acceptNotice (member: Member, notice: Notice): Promise<Accepted>
   /** Current ledger rows of these dossiers. */
   dossierRows (maHoSo: readonly string[]): Promise<LedgerRow[]>
   /** Dossiers delivered to `destination` with `op` that have no event of `kind` yet. */

@@ -15,10 +15,42 @@ export type CanonicalMessage =
    * get the record again after them.
    */
   | { kind: 'progress', messageId: string, sender: string, maHoSo: string, entries: QuaTrinhXuLy[], record?: HoSo }
-  /** A tax notice: `entry` is the status-6 progress entry, `rows` the notice's lines as the tax service sent them. */
-  | { kind: 'tax-notice', messageId: string, sender: string, record: HoSo, entry: QuaTrinhXuLy, rows: Array<Record<string, string | number>> }
+  /**
+   * A component's notice (the tax service's tax notice, …): `type` is the component's own
+   * message kind (one of its `produces`), `entry` the progress entry it amounts to (its
+   * TrangThai is the dossier's new status), `body` the notice's lines as the system sent them.
+   */
+  | { kind: 'notice', type: string, messageId: string, sender: string, record: HoSo, entry: QuaTrinhXuLy, body: Record<string, unknown> }
   /** A confirmed payment: `record` is the dossier with DuocThanhToanTrucTuyen and the paid fees. */
   | { kind: 'payment', messageId: string, sender: string, record: HoSo, payment: PaymentNotice }
+
+/** A fee line a notice sets on the dossier (DanhSachLePhi; LoaiPhiLePhi names its kind, e.g. "Thuế"). */
+export interface NoticeFee {
+  TenPhiLePhi: string
+  MaPhiLePhi: string
+  Gia: number
+  LoaiPhiLePhi: string
+}
+
+/**
+ * A notice a component brings in (the tax service's tax notice, …): it moves one dossier to
+ * a status and sets fee lines. The core accepts it like any message (idempotency, access,
+ * the ledger, every destination) without knowing which system sent it.
+ */
+export interface Notice {
+  /** The component's own message kind (one of its `produces`): names the event, the log entry and access rules. */
+  kind: string
+  maHoSo: string
+  /** The progress entry it amounts to: its TrangThai is the dossier's new status, its ThoiDiemXuLy the event time. */
+  entry: QuaTrinhXuLy
+  fees: NoticeFee[]
+  /** The notice's lines as the system sent them, carried to destinations (the one-stop's event data). */
+  body: Record<string, unknown>
+  /** The document as received, for the message log. */
+  raw: string
+  /** What makes two arrivals the same notice: the idempotency key is its hash. */
+  identity: string
+}
 
 /** What destinations are told of a confirmed payment (PayGov's field names). */
 export interface PaymentNotice {

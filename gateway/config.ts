@@ -12,7 +12,7 @@ import { schemaDir } from './paths.js'
 import { prerequisites } from './startup.js'
 import { compileSchema, validators } from './validation.js'
 import type { ComponentConfig } from '../adapters/component.js'
-import { componentOf, isBuiltIn } from '../adapters/components.js'
+import { allComponents, componentOf, isBuiltIn } from '../adapters/components.js'
 
 export type { GatewayConfig } from '../schemas/types.js'
 
@@ -93,6 +93,11 @@ function checkSemantics (c: GatewayConfig): string[] {
     if (d === undefined) continue
     problems.push(...(componentOf(d.adapter)?.checkConfig?.(name, d as unknown as ComponentConfig, { profile: c.profile, members: c.members }) ?? []))
   }
+  // Message kinds are the core's and whatever a component produces (the tax component's tax-notice, …).
+  const kinds = new Set(['dossier', 'progress', ...allComponents().flatMap((x) => x.produces)])
+  c.access.rules.forEach((r, i) => {
+    for (const k of r.kinds) if (!kinds.has(k)) problems.push(`access.rules[${i}].kinds: "${k}" is not a message kind (${[...kinds].join(', ')})`)
+  })
   for (const d of c.payments?.destinations ?? []) {
     if (!destinations.includes(d)) problems.push(`payments.destinations: "${d}" is not in destinations (${destinations.join(', ')})`)
   }

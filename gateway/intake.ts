@@ -5,13 +5,13 @@
  */
 import { activityOf } from './activity.js'
 import { createHash } from 'node:crypto'
-import type { AdapterRegistry, CanonicalMessage } from '../adapters/registry.js'
+import type { AdapterRegistry, CanonicalMessage, Notice } from '../adapters/registry.js'
 import type { Catalogue } from './catalogue.js'
 import type { HoSo, QuaTrinhXuLy } from '../schemas/types.js'
 import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { parseDvcqgDate } from './ledger/dates.js'
-import { inProcessingOrder, planDossiers, planProgress, planTaxNotice, recordStatusTime, type TaxAmount } from './ledger/plan.js'
+import { inProcessingOrder, planDossiers, planNotice, planProgress, recordStatusTime } from './ledger/plan.js'
 import { toState } from './ledger/state-machine.js'
 import { normaliseBody, normaliseDossier, normaliseProgress } from './normalise.js'
 import { countWarnings, MAX_REPLY_WARNINGS, warning, type Warning, type WarningCode } from './warnings.js'
@@ -263,33 +263,26 @@ async function progress (deps: IntakeDeps, req: IntakeRequest, maHoSo: string): 
 }
 
 /**
- * A tax notice for a dossier, fetched from the tax service by the notice poller: the raw
- * notice goes into the message log; the dossier moves to 6 with the amounts as fee lines.
+ * A component's notice (a tax notice, …) for one dossier, from its poller or push route: the
+ * raw document goes into the message log; the dossier moves to the entry's status with the
+ * notice's fee lines; every destination gets the entry.
  */
-export async function acceptTaxNotice (deps: IntakeDeps, member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<IntakeResult> {
-  return metrics.intake('tax-notice', member.id, async () => taxNotice(deps, member, maHoSo, rows, raw))
+export async function acceptNotice (deps: IntakeDeps, member: Member, notice: Notice): Promise<IntakeResult> {
+  return metrics.intake(notice.kind, member.id, async () => noticeOf(deps, member, notice))
 }
 
-async function taxNotice (deps: IntakeDeps, member: Member, maHoSo: string, rows: ReadonlyArray<{ SO_QUYET_DINH: string, NGAY_QUYET_DINH: string, TEN_TIEUMUC: string, SO_TIEN: number }>, raw: string): Promise<IntakeResult> {
+async function noticeOf (deps: IntakeDeps, member: Member, notice: Notice): Promise<IntakeResult> {
   requireKind(member, 'progress')
+  const { maHoSo, entry } = notice
   const destinations = resolveDestinations(member, undefined).filter((d) => deps.adapters.get(d)?.sourceMember !== member.id)
-  const amounts: TaxAmount[] = rows.map((r) => ({ TenPhiLePhi: r.TEN_TIEUMUC, MaPhiLePhi: r.SO_QUYET_DINH, Gia: r.SO_TIEN }))
-  const total = amounts.reduce((a, x) => a + x.Gia, 0)
-  const decisions = [...new Set(rows.map((r) => r.SO_QUYET_DINH))].join(', ')
-  // Hashed: decision numbers may hold spaces or non-ASCII, which an idempotency key may not.
-  return accept(deps, { member, body: rows, raw, idempotencyKey: `tax-notice:${sha256(`${maHoSo}\n${decisions}`)}` }, 'tax-notice', [maHoSo], destinations, (messageId, now) => (current) => {
+  // Hashed: a notice's identity (decision numbers, …) may hold spaces or non-ASCII, which an idempotency key may not.
+  return accept(deps, { member, body: notice.body, raw: notice.raw, idempotencyKey: `${notice.kind}:${sha256(notice.identity)}` }, notice.kind, [maHoSo], destinations, (messageId, now) => (current) => {
     const known = current.get(maHoSo)
-    if (known !== undefined) checkWrite(deps.access, member.id, 'tax-notice', { maHoSo, maTTHC: known.maTTHC, creator: known.owner })
-    const at = now
-    const change = planTaxNotice(current, maHoSo, amounts, at, { sender: member.id, messageId, now })
-    const entry: QuaTrinhXuLy = {
-      MaHoSo: maHoSo,
-      ThoiDiemXuLy: formatDvcqgDate(at),
-      TrangThai: 6,
-      NoiDungXuLy: `Thông báo thuế ${decisions}: ${amounts.map((a) => `${a.TenPhiLePhi} ${a.Gia.toLocaleString('vi-VN')} đồng`).join('; ')}; tổng ${total.toLocaleString('vi-VN')} đồng`.slice(0, 4000),
-      PhongBanXuLy: 'Cơ quan thuế'
-    }
+    if (known !== undefined) checkWrite(deps.access, member.id, notice.kind, { maHoSo, maTTHC: known.maTTHC, creator: known.owner })
+    // Event time: the entry's ThoiDiemXuLy.
+    const at = parseDvcqgDate(entry.ThoiDiemXuLy) ?? now
+    const change = planNotice(current, maHoSo, { kind: notice.kind, toState: toState(entry.TrangThai), fees: notice.fees }, at, { sender: member.id, messageId, now })
     const record = change.rows[0]!.record
-    return { change, outbox: unitsFor(deps.adapters, destinations, maHoSo, { kind: 'tax-notice', messageId, sender: member.id, record, entry, rows: rows.map((r) => ({ ...r })) }) }
+    return { change, outbox: unitsFor(deps.adapters, destinations, maHoSo, { kind: 'notice', type: notice.kind, messageId, sender: member.id, record, entry, body: notice.body }) }
   })
 }

@@ -7,7 +7,7 @@
 import type { Accepted, AdapterRegistry, ComponentConfig, Producer, ProducerContext } from '../adapters/registry.js'
 import { XmlParserPool } from '../adapters/xml/index.js'
 import type { GatewayConfig } from '../schemas/types.js'
-import { acceptDossiers, acceptProgress, acceptTaxNotice, type IntakeDeps, type IntakeResult } from './intake.js'
+import { acceptDossiers, acceptNotice, acceptProgress, type IntakeDeps, type IntakeResult } from './intake.js'
 import type { Logger } from './logger.js'
 import type { Members } from './members.js'
 import { Periodic } from './periodic.js'
@@ -34,7 +34,7 @@ export class Producers {
       member: (id) => members.get(id),
       acceptDossiers: async (member, records, idempotencyKey) => accepted(await acceptDossiers(intake, { member, body: records, raw: JSON.stringify(records), idempotencyKey })),
       acceptProgress: async (member, maHoSo, entries, idempotencyKey) => accepted(await acceptProgress(intake, { member, body: entries, raw: JSON.stringify(entries), idempotencyKey }, maHoSo)),
-      acceptTaxNotice: async (member, maHoSo, rows, raw) => accepted(await acceptTaxNotice(intake, member, maHoSo, rows, raw)),
+      acceptNotice: async (member, notice) => accepted(await acceptNotice(intake, member, notice)),
       dossierRows: (maHoSo) => intake.store.dossierRows(maHoSo),
       awaitingEvent: (destination, op, kind, limit) => intake.store.awaitingEvent(destination, op, kind, limit),
       getCursor: (key) => intake.store.getCursor(key),

@@ -1162,11 +1162,11 @@ export interface AccessRule {
    */
   member: string
   /**
-   * What it may post: dossier (a HoSo record updating the dossier, or creating one under another agency's code), progress (QuaTrinhXuLy entries, tax receipts), tax-notice. Payments are started by the dossier's creator only.
+   * What it may post: dossier (a HoSo record updating the dossier, or creating one under another agency's code), progress (QuaTrinhXuLy entries, tax receipts), or a notice kind a component produces (tax-notice from the tax component). Payments are started by the dossier's creator only.
    *
    * @minItems 1
    */
-  kinds: ['dossier' | 'progress' | 'tax-notice', ...('dossier' | 'progress' | 'tax-notice')[]]
+  kinds: [string, ...string[]]
   /**
    * Dossiers of these procedures (MaTTHC).
    *

@@ -59,6 +59,12 @@ t.test('invalid configurations are refused with a message that says what to fix'
   fails(t, poller, /needs messageKinds "dossier" and "progress"/)
   poller.destinations.gplx.poll.member = 'nobody'
   fails(t, poller, /"nobody" is not a member/)
+  // Message kinds are open: the core's and those a component produces (tax-notice is the tax component's).
+  const kinds = doc()
+  kinds.access.rules = [{ member: 'onestop-test', kinds: ['progress', 'tax-notice'], allDossiers: true }]
+  t.same(resolveConfig(kinds, {}).access.rules[0]!.kinds, ['progress', 'tax-notice'], 'a component\'s kind is a kind')
+  kinds.access.rules[0].kinds = ['tax-notise']
+  fails(t, kinds, /access\.rules\[0\]\.kinds: "tax-notise" is not a message kind \(dossier, progress, .*tax-notice/)
 })
 
 t.test('the dev profile makes a token key; production never does', async (t) => {

@@ -61,7 +61,7 @@ export class DvcqgAdapter implements Adapter {
       const payload: DossierPayload = { record: toWireHoSo(message.record), isUpdating: message.kind === 'payment' || message.existed }
       return [{ op: 'dossier', payload }]
     }
-    const entries = message.kind === 'tax-notice' ? [message.entry] : message.entries
+    const entries = message.kind === 'notice' ? [message.entry] : message.entries
     const plans = chunk(entries, this.#cfg.progressChunk)
       .map((part): UnitPlan => ({ op: 'progress', payload: { entries: part.map(toWireProgress) } satisfies ProgressPayload }))
     const last = entries.at(-1)

@@ -11,7 +11,7 @@ export const component: Component<DvcqgDestination> = {
   name: 'dvcqg',
   description: 'The national public service portal (DVCQG): receives every dossier, its progress and its status; serves the procedure catalogue.',
   configSchema: { $ref: 'config.schema.json#/$defs/DvcqgDestination' },
-  consumes: ['dossier', 'progress', 'payment', 'tax-notice'],
+  consumes: ['dossier', 'progress', 'payment', 'notice'],
   produces: [],
   effects: ['dossier-synced'],
   create: async (destination, config, options) => new (await import('./adapter.js')).DvcqgAdapter(destination, config, options),

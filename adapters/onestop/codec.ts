@@ -9,7 +9,8 @@ import type { CanonicalMessage } from '../types.js'
 export interface WebhookEvent {
   /** Unique per delivery unit: messageId and the unit's index. */
   eventId: string
-  type: 'dossier' | 'progress' | 'payment' | 'tax-notice'
+  /** dossier, progress, payment, or a notice's own kind (tax-notice, …). */
+  type: string
   MaHoSo: string
   messageId: string
   /** The member the message came from. */
@@ -21,9 +22,9 @@ export function toEvents (message: CanonicalMessage): WebhookEvent[] {
   if (message.kind === 'dossier') {
     return [{ eventId: `${message.messageId}:0`, type: 'dossier', MaHoSo: message.record.MaHoSo, messageId: message.messageId, sender: message.sender, data: message.record }]
   }
-  if (message.kind === 'tax-notice') {
-    const total = message.rows.reduce((a, r) => a + Number(r.SO_TIEN), 0)
-    return [{ eventId: `${message.messageId}:0`, type: 'tax-notice', MaHoSo: message.record.MaHoSo, messageId: message.messageId, sender: message.sender, data: { TrangThai: 6, rows: message.rows, total, entry: message.entry } }]
+  if (message.kind === 'notice') {
+    // The notice's own kind is the event type (tax-notice, …); its lines as the system sent them.
+    return [{ eventId: `${message.messageId}:0`, type: message.type, MaHoSo: message.record.MaHoSo, messageId: message.messageId, sender: message.sender, data: { TrangThai: message.entry.TrangThai, ...message.body, entry: message.entry } }]
   }
   if (message.kind === 'payment') {
     return [{ eventId: `${message.messageId}:0`, type: 'payment', MaHoSo: message.record.MaHoSo, messageId: message.messageId, sender: message.sender, data: message.payment }]

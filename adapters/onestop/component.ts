@@ -11,7 +11,7 @@ export const component: Component<OnestopDestination> = {
   name: 'onestop',
   description: 'A provincial one-stop system\'s webhook: statuses, progress, tax notices and payments produced elsewhere, one event per unit.',
   configSchema: { $ref: 'config.schema.json#/$defs/OnestopDestination' },
-  consumes: ['dossier', 'progress', 'payment', 'tax-notice'],
+  consumes: ['dossier', 'progress', 'payment', 'notice'],
   produces: [],
   effects: [],
   create: async (destination, config, options) => new (await import('./adapter.js')).OnestopAdapter(destination, config, options),

@@ -18,8 +18,9 @@
  * part are refused too: the đồng has no minor unit, so "1500000.50" is a misread field.
  */
 import { lgspError } from '../../gateway/errors.js'
-import { isDvcqgDate } from '../../gateway/ledger/dates.js'
-import type { HoSo } from '../../schemas/types.js'
+import { formatDvcqgDate, isDvcqgDate } from '../../gateway/ledger/dates.js'
+import type { HoSo, QuaTrinhXuLy } from '../../schemas/types.js'
+import type { Notice } from '../types.js'
 
 /** One line of a tax notice, as the gateway keeps it. */
 export interface TaxNoticeRow {
@@ -172,6 +173,37 @@ export function noticeGroups (doc: Record<string, unknown>): TaxNoticeGroup[] {
 /** The lines of a parsed notice for one dossier (the SOAP poller's question), or undefined when it has none. */
 export function noticeRows (doc: Record<string, unknown>, maHoSo: string): TaxNoticeRow[] | undefined {
   return noticeGroups(doc).find((g) => g.maHoSo === maHoSo)?.rows
+}
+
+/** The tax component's message kind: a notice of amounts to pay. */
+export const TAX_NOTICE = 'tax-notice'
+
+/**
+ * One dossier's tax notice as the gateway accepts it: the dossier moves to 6 "yêu cầu thực
+ * hiện nghĩa vụ tài chính", each line becomes a fee line (LoaiPhiLePhi "Thuế") the one-stop
+ * may later ask to pay, and the progress entry says what was decided. The same dossier and
+ * decision numbers are the same notice, however it arrives (poll or push).
+ */
+export function taxNotice (maHoSo: string, rows: readonly TaxNoticeRow[], raw: string, at: number): Notice {
+  const total = rows.reduce((a, r) => a + r.SO_TIEN, 0)
+  const decisions = [...new Set(rows.map((r) => r.SO_QUYET_DINH))].join(', ')
+  const vnd = (n: number): string => `${n.toLocaleString('vi-VN')} đồng`
+  const entry: QuaTrinhXuLy = {
+    MaHoSo: maHoSo,
+    ThoiDiemXuLy: formatDvcqgDate(at),
+    TrangThai: 6,
+    NoiDungXuLy: `Thông báo thuế ${decisions}: ${rows.map((r) => `${r.TEN_TIEUMUC} ${vnd(r.SO_TIEN)}`).join('; ')}; tổng ${vnd(total)}`.slice(0, 4000),
+    PhongBanXuLy: 'Cơ quan thuế'
+  }
+  return {
+    kind: TAX_NOTICE,
+    maHoSo,
+    entry,
+    fees: rows.map((r) => ({ TenPhiLePhi: r.TEN_TIEUMUC, MaPhiLePhi: r.SO_QUYET_DINH, Gia: r.SO_TIEN, LoaiPhiLePhi: 'Thuế' })),
+    body: { rows: rows.map((r) => ({ ...r })), total },
+    raw,
+    identity: `${maHoSo}\n${decisions}`
+  }
 }
 
 /** A receipt push body (`ImportChungTuThueFromDVCQG`), checked. */

@@ -6,6 +6,7 @@
 import type { TaxDestination } from '../../schemas/types.js'
 import { checkProducerMember, type Component } from '../component.js'
 import type { TaxAdapter } from './adapter.js'
+import { TAX_NOTICE } from './codec.js'
 
 /**
  * The tax service (SOAP, WS-Security): dossiers whose procedure names `tax` are submitted
@@ -18,7 +19,7 @@ export const component: Component<TaxDestination> = {
   description: 'The tax service (SOAP with WS-Security): dossiers of procedures that name it are submitted; its notices come back as status 6 with the amounts.',
   configSchema: { $ref: 'config.schema.json#/$defs/TaxDestination' },
   consumes: ['dossier'],
-  produces: ['tax-notice'],
+  produces: [TAX_NOTICE],
   effects: [],
   async create (destination, config, options) {
     const [{ readFileSync }, { devSigningIdentity }, { TaxAdapter }] = await Promise.all([import('node:fs'), import('../../certs/dev-identity.js'), import('./adapter.js')])

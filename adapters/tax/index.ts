@@ -5,7 +5,7 @@
  * folder's codec), or, with `notices.poll`, fetched by this folder's notice poller (poller.ts, `notice`).
  */
 export { TaxAdapter } from './adapter.js'
-export { field, noticeFromPush, noticeGroups, noticePushBody, noticeRows, noticeXml, parseAmount, parseNoticeDate, receiptFromPush, type TaxNoticeGroup, type TaxNoticeRow, type TaxReceipt } from './codec.js'
+export { field, noticeFromPush, noticeGroups, noticePushBody, noticeRows, noticeXml, parseAmount, parseNoticeDate, receiptFromPush, TAX_NOTICE, taxNotice, type TaxNoticeGroup, type TaxNoticeRow, type TaxReceipt } from './codec.js'
 export { WSDL_PATH } from './client.js'
 export { TaxNoticePoller } from './poller.js'
 export { component } from './component.js'

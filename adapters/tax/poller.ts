@@ -4,6 +4,7 @@
 import { refusable, type ProducerContext, type Schedule } from '../component.js'
 import type { Logger } from '../../gateway/logger.js'
 import type { TaxAdapter } from './adapter.js'
+import { TAX_NOTICE, taxNotice } from './codec.js'
 
 /**
  * Optional (`notices.poll`, off by default: in practice DVCQG pushes notices, see
@@ -35,7 +36,7 @@ export class TaxNoticePoller {
     const member = this.#context.member(this.#adapter.noticeMember)
     if (member === undefined) return 0
     let accepted = 0
-    for (const maHoSo of await this.#context.awaitingEvent(this.#adapter.destination, 'submit', 'tax-notice', 50)) {
+    for (const maHoSo of await this.#context.awaitingEvent(this.#adapter.destination, 'submit', TAX_NOTICE, 50)) {
       const n = await this.#adapter.notice(maHoSo)
       if (!n.ok) {
         this.#log.warn({ code: n.code, maHoSo }, 'LayThongBaoThue failed')
@@ -51,7 +52,7 @@ export class TaxNoticePoller {
           this.#log.warn({ maHoSo }, 'tax notice without usable rows for this dossier')
           return
         }
-        await this.#context.acceptTaxNotice(member, maHoSo, rows, xml)
+        await this.#context.acceptNotice(member, taxNotice(maHoSo, rows, xml, Date.now()))
         applied = true
       })
       if (applied) accepted++

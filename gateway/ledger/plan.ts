@@ -4,6 +4,7 @@
  * LgspError (illegal transition, unknown dossier). Each store runs it inside its own atomic
  * section, so a check and the write that depends on it can never be split.
  */
+import type { NoticeFee } from '../../adapters/types.js'
 import type { HoSo, QuaTrinhXuLy } from '../../schemas/types.js'
 import { lgspError } from '../errors.js'
 import { parseDvcqgDate } from './dates.js'
@@ -34,7 +35,8 @@ export interface DossierRow {
 export interface DossierEvent {
   maHoSo: string
   messageId: string
-  kind: 'dossier' | 'progress' | 'payment' | 'tax-notice'
+  /** dossier, progress, payment, or a component's notice kind (tax-notice, …). */
+  kind: string
   /** Event time: ThoiDiemXuLy for progress; for a HoSo record the date of its status (recordStatusTime), else its arrival. */
   at: number
   receivedAt: number
@@ -287,31 +289,25 @@ export function planPayment (current: ReadonlyMap<string, DossierRow>, maHoSo: s
   return { rows: [row], events: [event], existed: [true] }
 }
 
-/** One amount of a tax notice, as a fee line of the dossier. */
-export interface TaxAmount {
-  TenPhiLePhi: string
-  MaPhiLePhi: string
-  Gia: number
-}
-
 /**
- * A tax notice: the dossier moves to 6 "yêu cầu thực hiện nghĩa vụ tài chính" and the
- * amounts become fee lines (LoaiPhiLePhi "Thuế"), which the one-stop may later ask to pay.
+ * A component's notice (the tax service's tax notice, …): the dossier moves to `toState`
+ * and the fee lines replace the dossier's lines of the same code and name. `kind` is the
+ * component's own message kind: it names the event in the dossier's history.
  */
-export function planTaxNotice (current: ReadonlyMap<string, DossierRow>, maHoSo: string, amounts: readonly TaxAmount[], at: number, ctx: PlanContext): LedgerChange {
+export function planNotice (current: ReadonlyMap<string, DossierRow>, maHoSo: string, notice: { kind: string, toState: DossierState, fees: readonly NoticeFee[] }, at: number, ctx: PlanContext): LedgerChange {
   const before = current.get(maHoSo)
   if (before === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Dossier ${maHoSo} is not known to the gateway.`, { maHoSo })
-  assertMove(maHoSo, before.state, 6)
-  const lines = amounts.map((a) => ({ ...a, LoaiPhiLePhi: 'Thuế' }))
+  assertMove(maHoSo, before.state, notice.toState)
+  const lines = notice.fees.map((f) => ({ ...f }))
   const kept = (before.record.DanhSachLePhi ?? []).filter((f) => !lines.some((l) => l.MaPhiLePhi === f.MaPhiLePhi && l.TenPhiLePhi === f.TenPhiLePhi))
   const row: DossierRow = {
     ...before,
-    state: 6,
+    state: notice.toState,
     lastEventAt: Math.max(before.lastEventAt ?? 0, at),
-    record: { ...before.record, TrangThaiHoSo: 6, DanhSachLePhi: [...kept, ...lines] },
+    record: { ...before.record, TrangThaiHoSo: notice.toState, DanhSachLePhi: [...kept, ...lines] },
     version: before.version + 1,
     updatedAt: ctx.now
   }
-  const event: DossierEvent = { maHoSo, messageId: ctx.messageId, kind: 'tax-notice', at, receivedAt: ctx.now, fromState: before.state, toState: 6, applied: true, sender: ctx.sender }
+  const event: DossierEvent = { maHoSo, messageId: ctx.messageId, kind: notice.kind, at, receivedAt: ctx.now, fromState: before.state, toState: notice.toState, applied: true, sender: ctx.sender }
   return { rows: [row], events: [event], existed: [true] }
 }

@@ -89,7 +89,7 @@ const replySchemas = {
       messageId: text,
       receivedAt: isoTime,
       sender: text,
-      kind: { enum: ['dossier', 'progress', 'tax-notice', 'payment', 'repair'] },
+      kind: { type: 'string', description: 'dossier, progress, payment, repair, or a component\'s notice kind (tax-notice, …).' },
       contentSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       destinations: { type: 'array', items: text }
     }, ['type', 'messageId', 'receivedAt', 'sender', 'kind', 'contentSha256', 'destinations']),

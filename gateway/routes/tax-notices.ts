@@ -17,12 +17,12 @@
  * (201); refusals are problem+json carrying `succeeded: false` and `message` as well.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { field, noticeFromPush, noticeGroups, receiptFromPush } from '../../adapters/tax/index.js'
+import { field, noticeFromPush, noticeGroups, receiptFromPush, taxNotice } from '../../adapters/tax/index.js'
 import { parseXmlSafely, POOL_THRESHOLD, XmlParserPool } from '../../adapters/xml/index.js'
 import type { GatewayConfig, QuaTrinhXuLy } from '../../schemas/types.js'
 import { SIGNATURE_HEADER, type InboundVerifier } from '../crypto/inbound.js'
 import { LgspError, lgspError } from '../errors.js'
-import { acceptProgress, acceptTaxNotice, sha256, type IntakeDeps, type IntakeResult } from '../intake.js'
+import { acceptNotice, acceptProgress, sha256, type IntakeDeps, type IntakeResult } from '../intake.js'
 import { formatDvcqgDate } from '../ledger/dates.js'
 import type { Member, Members } from '../members.js'
 import type { Authenticate } from '../plugins/auth.js'
@@ -111,7 +111,7 @@ export function taxNoticeRoutes (app: FastifyInstance, auth: Authenticate, deps:
     for (const g of groups) if (await deps.store.dossierState(g.maHoSo) === undefined) unknown.push(g.maHoSo)
     if (unknown.length > 0) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Tax notice for dossiers the gateway does not know: ${unknown.join(', ')}.`, { maHoSo: unknown })
     const results: Array<{ maHoSo: string, result: IntakeResult }> = []
-    for (const g of groups) results.push({ maHoSo: g.maHoSo, result: await acceptTaxNotice(deps, member, g.maHoSo, g.rows, xml) })
+    for (const g of groups) results.push({ maHoSo: g.maHoSo, result: await acceptNotice(deps, member, taxNotice(g.maHoSo, g.rows, xml, Date.now())) })
     if (results.every((r) => r.result.replayed)) reply.header('idempotent-replayed', 'true')
     reply.code(201)
     return imported(`Import 'Thông báo thuế' thành công với mã hồ sơ: ${groups.map((g) => g.maHoSo).join(', ')}`, results)

@@ -11,7 +11,8 @@ import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
 import type { AttemptCounter } from '../members.js'
 
-export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
+/** dossier, progress, payment: the core's; any other is a component's own (its `produces`, e.g. tax-notice). */
+export type MessageKind = 'dossier' | 'progress' | 'payment' | (string & {})
 
 /** One delivery unit for one destination, cut by the destination's adapter at accept time. */
 export interface OutboxInsert {

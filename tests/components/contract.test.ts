@@ -34,9 +34,6 @@ t.test('the gateway process never imports a simulator: only the demo and the tes
   for (const c of builtIns) t.ok(demo.includes(`adapters/${c.simulator!.replace(/\.js$/, '.ts')}`), `${c.name}: the demo loads its simulator`)
 })
 
-// gateway/producers.ts still offers the tax notice intake by name (acceptTaxNotice): the
-// tax-notice kind is the tax component's, and moves there when message kinds are declared by
-// components instead of listed in the core.
 t.test('reading the config loads the components\' manifests only, never an adapter or client', async (t) => {
   const graph = await madge(join(projectRoot, 'gateway', 'config.ts'), runtimeGraph)
   const reachable = Object.keys(graph.obj())

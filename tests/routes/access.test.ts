@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { mayWrite, agencyOwner, type AccessConfig } from '../../gateway/access.js'
-import { acceptTaxNotice } from '../../gateway/intake.js'
+import { taxNotice } from '../../adapters/tax/index.js'
+import { acceptNotice } from '../../gateway/intake.js'
 import { LgspError } from '../../gateway/errors.js'
 import { hoso, members, progress, startStack, testAccess, testMemberList, type Stack } from '../helpers.js'
 import { testRedis } from '../redis-server.js'
@@ -132,12 +133,12 @@ for (const store of ['sqlite', 'redis'] as const) {
     const record = hoso(9000 + (store === 'redis' ? 1 : 0), { MaTTHC: BIRTH })
     t.equal((await write(s, 'v1', 'onestop', 'dossier', record)).status, 202)
     const deps = { store: s.gateway.store, adapters: s.gateway.adapters, catalogue: s.gateway.catalogue, access: s.config.access, notify: () => {} }
-    const rows = [{ SO_QUYET_DINH: '1/TB', NGAY_QUYET_DINH: '20240205', TEN_TIEUMUC: 'Lệ phí trước bạ', SO_TIEN: 1000 }]
+    const notice = taxNotice(record.MaHoSo, [{ MA_HSO: record.MaHoSo, MA_SO_THUE: '', SO_QUYET_DINH: '1/TB', NGAY_QUYET_DINH: '20240205000000', TEN_TIEUMUC: 'Lệ phí trước bạ', SO_TIEN: 1000 }], '<DATA/>', Date.now())
     const outsider = s.config.members.find((m) => m.id === OTHER.id)!
-    await t.rejects(acceptTaxNotice(deps, { ...outsider, messageKinds: ['progress'] }, record.MaHoSo, rows, '<DATA/>'), { code: 'LGSP_ERR_AUTH_DOSSIER_FORBIDDEN' }, 'a member without a grant cannot post a tax notice')
+    await t.rejects(acceptNotice(deps, { ...outsider, messageKinds: ['progress'] }, notice), { code: 'LGSP_ERR_AUTH_DOSSIER_FORBIDDEN' }, 'a member without a grant cannot post a tax notice')
     t.equal((await s.gateway.store.getDossier(record.MaHoSo))?.row.state, 2, 'nothing changed')
     const vertical = s.config.members.find((m) => m.id === members.vertical.id)!
-    const ok = await acceptTaxNotice(deps, vertical, record.MaHoSo, rows, '<DATA/>').catch((err: unknown) => err)
+    const ok = await acceptNotice(deps, vertical, notice).catch((err: unknown) => err)
     t.notOk(ok instanceof LgspError, 'a member granted tax-notice on every dossier posts one')
     t.equal((await s.gateway.store.getDossier(record.MaHoSo))?.row.state, 6)
   })
