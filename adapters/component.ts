@@ -14,7 +14,8 @@
  * - its producers, started after the gateway listens and stopped before it closes;
  * - its simulator, a separate module only the demo and the tests load.
  */
-import { LgspError } from '../gateway/errors.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { LgspError, type ErrorCode } from '../gateway/errors.js'
 import type { Logger } from '../gateway/logger.js'
 import type { DossierState } from '../gateway/ledger/state-machine.js'
 import type { HoSo, Member } from '../schemas/types.js'
@@ -60,8 +61,11 @@ export interface ProducerContext {
   member (id: string): Member | undefined
   /** Accepts HoSo records as `member` (like POST /v1/dossiers). */
   acceptDossiers (member: Member, records: unknown, idempotencyKey: string): Promise<Accepted>
-  /** Accepts progress entries of one dossier as `member` (like POST /v1/dossiers/{MaHoSo}/progress). */
-  acceptProgress (member: Member, maHoSo: string, entries: unknown, idempotencyKey: string): Promise<Accepted>
+  /**
+   * Accepts progress entries of one dossier as `member` (like POST /v1/dossiers/{MaHoSo}/progress);
+   * `raw` is what the message log keeps (the entries as JSON when absent).
+   */
+  acceptProgress (member: Member, maHoSo: string, entries: unknown, idempotencyKey: string, raw?: string): Promise<Accepted>
   /** Accepts a notice of one of the component's own kinds (a status with fee lines) as `member`. */
   acceptNotice (member: Member, notice: Notice): Promise<Accepted>
   /** Current ledger rows of these dossiers. */
@@ -77,6 +81,34 @@ export interface ProducerContext {
   schedule (name: string, intervalMs: number, run: () => Promise<unknown>, log: Logger): Schedule
   /** The hardened XML parser (a worker pool for large documents), shared by the components. */
   xml (): XmlParserPool
+}
+
+/** Helpers for a route's OpenAPI schema (`schema` in the route options), so a component's routes are documented like the core's. */
+export interface RouteDocs {
+  /** Problem responses grouped by HTTP status, each listing the codes the route can answer. */
+  problems (codes: readonly ErrorCode[]): Record<string, unknown>
+  /** A JSON response. */
+  json (schema: unknown, description: string): Record<string, unknown>
+  /** Codes any request can meet (malformed or oversized body, server failing or closing). */
+  readonly base: readonly ErrorCode[]
+  /** Codes of bearer authentication (tokens, members that must sign). */
+  readonly auth: readonly ErrorCode[]
+}
+
+/**
+ * What a component's own HTTP routes may do (the tax service's notices pushed by DVCQG, …):
+ * everything a producer may, plus authenticating the caller as a member.
+ */
+export interface RouteContext extends ProducerContext {
+  /** The member of a request with a bearer token (its detached signature checked when it must sign); a problem otherwise. */
+  bearerMember (req: FastifyRequest, reply: FastifyReply): Promise<Member>
+  /**
+   * The member among `ids` whose client secret is `secret` (a key in the body, as DVCQG's
+   * pushers send), its signature checked when it must sign; undefined when none matches. A
+   * disabled member is a problem, never a fall-through to the next.
+   */
+  secretMember (req: FastifyRequest, ids: readonly string[], secret: string): Promise<Member | undefined>
+  readonly docs: RouteDocs
 }
 
 /** A scheduled job a producer owns. */
@@ -130,6 +162,11 @@ export interface Component<Config extends { adapter: string } = ComponentConfig>
   checkConfig? (destination: string, config: Config, gateway: GatewaySettings): string[]
   /** Its producers for one destination (none when absent). */
   producers? (adapter: Adapter, config: Config, context: ProducerContext): Promise<Producer[]>
+  /**
+   * Its own HTTP routes (pushes from the system, …), registered once when some destination
+   * uses the component, with every such destination's section.
+   */
+  routes? (app: FastifyInstance, destinations: ReadonlyArray<{ name: string, config: Config }>, context: RouteContext): Promise<void>
   /** The module of its simulator, relative to adapters/ (the demo and the tests load it; the gateway never does). */
   readonly simulator?: string
 }

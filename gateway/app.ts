@@ -20,13 +20,13 @@ import { openapiPlugin } from './plugins/openapi.js'
 import { adminRoutes } from './routes/admin.js'
 import { consoleRoutes } from './routes/console.js'
 import { dossierRoutes } from './routes/dossiers.js'
+import { componentRoutes } from './component-routes.js'
 import { facadeRoutes } from './routes/dvcqg-facade.js'
 import { healthRoutes } from './routes/health.js'
 import { paymentRoutes } from './routes/payments.js'
 import type { Payments } from './payments.js'
 import type { Statistics } from './statistics.js'
 import { statisticsRoutes } from './routes/statistics.js'
-import { taxNoticeRoutes } from './routes/tax-notices.js'
 import { tokenRoutes } from './routes/token.js'
 import type { Store } from './store/types.js'
 import { uuidv7 } from './ids.js'
@@ -141,7 +141,8 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
   adminRoutes(app, auth, deps.store, deps.delivery, tally)
   if (deps.payments !== undefined) paymentRoutes(app, auth, deps.payments)
   if (deps.statistics !== undefined) statisticsRoutes(app, auth, deps.statistics, { config, learnt: () => deps.catalogue.agencies, store: deps.store })
-  taxNoticeRoutes(app, auth, { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, members, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) }, config)
+  // The components' own routes (the tax service's notices pushed by DVCQG, …).
+  await componentRoutes(app, config, deps.adapters, { intake: { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify }, members, auth, log: deps.logger, ...(deps.signing === undefined ? {} : { verifier: deps.signing.verifier }) })
   consoleRoutes(app, { config, store: deps.store, members, delivery: deps.delivery, statistics: deps.statistics, payments: deps.payments, signing: deps.signing })
   healthRoutes(app, deps.store, deps.delivery, deps.closing ?? (() => false))
   metricsRoutes(app, config, deps.store, deps.delivery)

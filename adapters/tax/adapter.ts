@@ -1,7 +1,7 @@
 /**
  * The tax adapter (SOAP). Delivery: dossiers whose procedure names `tax` are submitted with
  * NopHoSo; an attempt that may have gone through is checked with TraCuuHoSo before it is
- * sent again. Notices come back pushed by DVCQG (routes/tax-notices.ts reads them with this
+ * sent again. Notices come back pushed by DVCQG (routes.ts, the component's routes, reads them with this
  * folder's codec), or, with `notices.poll`, fetched by this folder's notice poller (poller.ts, `notice`).
  */
 import { signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'

@@ -32,6 +32,7 @@ export const component: Component<TaxDestination> = {
     ...(gateway.profile === 'production' && config.signing === undefined ? [`destinations.${destination}.signing: required in production (keyPath and certPath of the WS-Security identity)`] : []),
     ...checkProducerMember(`destinations.${destination}.notices.member`, config.notices.member, ['progress'], 'to bring tax notices in', gateway)
   ],
+  routes: async (app, destinations, context) => { await (await import('./routes.js')).taxPushRoutes(app, destinations, context) },
   producers: async (adapter, config, context) => [new (await import('./poller.js')).TaxNoticePoller(adapter as TaxAdapter, config.notices, context)],
   simulator: 'tax/simulator.js'
 }

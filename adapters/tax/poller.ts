@@ -8,7 +8,7 @@ import { TAX_NOTICE, taxNotice } from './codec.js'
 
 /**
  * Optional (`notices.poll`, off by default: in practice DVCQG pushes notices, see
- * gateway/routes/tax-notices.ts): asks the tax service for the notice of every dossier submitted
+ * routes.ts): asks the tax service for the notice of every dossier submitted
  * to it that has none yet (LayThongBaoThue). A notice is parsed with the hardened XML parser (in the worker pool
  * when large) and accepted as a tax-notice message: status 6 with the amounts, to the
  * notice member's destinations (the one-stop, DVCQG). A malformed or hostile notice is

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance, FastifySchema } from 'fastify'
+import type { RouteDocs } from '../../adapters/component.js'
 import type { GatewayConfig } from '../../schemas/types.js'
 import { errorTable, type ErrorCode } from '../errors.js'
 import { projectRoot, schemaDir } from '../paths.js'
@@ -211,7 +212,6 @@ const replySchemas = {
     MaXacThuc: text,
     code: { enum: errorCodes, description: 'lgsp\'s code when refused.' }
   }, ['MaLoi', 'MoTaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD', 'MaXacThuc'], { title: 'PaygovReply', description: 'The reply PayGov\'s IPN expects.' }),
-  TaxImport: object({ succeeded: { type: 'boolean' }, failed: { type: 'boolean' }, message: text, data: { type: 'null' }, messages: { type: 'array' } }, ['succeeded', 'failed', 'message'], { title: 'TaxImport', description: 'The province-side importer\'s reply shape.' }),
   Health: object({ status: text }, ['status'], { title: 'Health' })
 } as const
 
@@ -284,6 +284,9 @@ const agencyPeriod = object({
 const reasonBody = (required: boolean): Record<string, unknown> => object({ reason: { type: 'string', minLength: 1, maxLength: 500 } }, required ? ['reason'] : [])
 /** Which dead letters a bulk action takes (at least one filter) and why. */
 const selectionBody = object({ destination: text, code: text, maHoSo: text, reason: { type: 'string', minLength: 1, maxLength: 500 } }, ['reason'])
+
+/** What a component's routes document themselves with (adapters/component.ts RouteDocs). */
+export const componentRouteDocs: RouteDocs = { problems, json, base: BASE, auth: AUTH }
 
 /** The route schemas, one per route: `schema: routeDocs.<name>` in the route options. */
 export const routeDocs = {
@@ -459,26 +462,6 @@ export const routeDocs = {
     body: object({ ...(agencyPeriod.properties as object), repair: { type: 'boolean' } }, ['agency', 'period']),
     security: bearer,
     response: { 200: json({ type: 'object' }, 'The comparison.'), ...problems([...BASE, ...ADMIN, 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER', 'LGSP_ERR_RECONCILE_NO_DVCQG']) }
-  },
-  taxNotice: {
-    tags: ['tax'],
-    summary: 'DVCQG pushes a tax notice (ImportThongBaoThueFromDVCQG)',
-    description: 'Body {SecurityKey, Service, Ngay, IsUpdating, Data: {FileThongBaoThue: <notice XML, base64>}}; the pusher is a tax destination\'s notices.member (bearer token or SecurityKey).',
-    body: { type: 'object' },
-    response: {
-      201: json(doc('TaxImport'), 'Imported.'),
-      ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_INVALID_CLIENT', 'LGSP_ERR_AUTH_KIND_FORBIDDEN', 'LGSP_ERR_DOSSIER_NOT_FOUND', 'LGSP_ERR_TAX_NOTICE_ENCODING', 'LGSP_ERR_TAX_NOTICE_INVALID',
-        'LGSP_ERR_XML_TOO_LARGE', 'LGSP_ERR_XML_DOCTYPE', 'LGSP_ERR_XML_TOO_DEEP', 'LGSP_ERR_XML_TOO_MANY_ATTRIBUTES', 'LGSP_ERR_XML_ATTRIBUTE_TOO_LONG', 'LGSP_ERR_XML_MALFORMED', 'LGSP_ERR_XML_NAMESPACE', 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION'])
-    }
-  },
-  taxReceipt: {
-    tags: ['tax'],
-    summary: 'DVCQG pushes a tax receipt (ImportChungTuThueFromDVCQG)',
-    body: { type: 'object' },
-    response: {
-      201: json(doc('TaxImport'), 'Recorded as a progress entry.'),
-      ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_INVALID_CLIENT', 'LGSP_ERR_AUTH_KIND_FORBIDDEN', 'LGSP_ERR_DOSSIER_NOT_FOUND', 'LGSP_ERR_TAX_NOTICE_INVALID', 'LGSP_ERR_IDEMPOTENCY_KEY_REUSED'])
-    }
   },
   facade: {
     tags: ['dvcqg-facade'],

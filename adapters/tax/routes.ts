@@ -1,6 +1,7 @@
 /**
- * Tax notices and receipts as DVCQG pushes them to the province (the service names of
- * the province-side importer, so DVCQG's configuration changes only its base URL):
+ * The tax component's routes: tax notices and receipts as DVCQG pushes them to the province
+ * (the service names of the province-side importer, so DVCQG's configuration changes only
+ * its base URL):
  *
  * - `POST /v1/tax/ImportThongBaoThueFromDVCQG` `{SecurityKey, Service, Ngay, IsUpdating,
  *   Data: {FileThongBaoThue: <notice XML, base64>}}`: the XML goes through the hardened
@@ -16,70 +17,78 @@
  * `SecurityKey`. Replies keep the importer's shape, `{succeeded, failed, message, data}`
  * (201); refusals are problem+json carrying `succeeded: false` and `message` as well.
  */
+import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { field, noticeFromPush, noticeGroups, receiptFromPush, taxNotice } from '../../adapters/tax/index.js'
-import { parseXmlSafely, POOL_THRESHOLD, XmlParserPool } from '../../adapters/xml/index.js'
-import type { GatewayConfig, QuaTrinhXuLy } from '../../schemas/types.js'
-import { SIGNATURE_HEADER, type InboundVerifier } from '../crypto/inbound.js'
-import { LgspError, lgspError } from '../errors.js'
-import { acceptNotice, acceptProgress, sha256, type IntakeDeps, type IntakeResult } from '../intake.js'
-import { formatDvcqgDate } from '../ledger/dates.js'
-import type { Member, Members } from '../members.js'
-import type { Authenticate } from '../plugins/auth.js'
-import { routeDocs } from '../plugins/openapi.js'
+import { LgspError, lgspError } from '../../gateway/errors.js'
+import { formatDvcqgDate } from '../../gateway/ledger/dates.js'
+import type { Member, QuaTrinhXuLy, TaxDestination } from '../../schemas/types.js'
+import type { Accepted, LedgerRow, RouteContext } from '../component.js'
+import { field, noticeFromPush, noticeGroups, receiptFromPush, taxNotice } from './codec.js'
 
-export interface TaxNoticeDeps extends IntakeDeps {
-  members: Members
-  verifier?: InboundVerifier
-}
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 /** The members that may push tax notices: every tax destination's `notices.member` with `push` on. */
-export function taxPushMembers (config: GatewayConfig): string[] {
-  const ids = Object.values(config.destinations).flatMap((d) => d?.adapter === 'tax' && d.notices.push !== false ? [d.notices.member] : [])
-  return [...new Set(ids)]
+export function taxPushMembers (destinations: ReadonlyArray<{ config: TaxDestination }>): string[] {
+  return [...new Set(destinations.flatMap((d) => d.config.notices.push !== false ? [d.config.notices.member] : []))]
 }
 
 /** The importer's reply shape, with the gateway's message ids. */
-function imported (message: string, results: Array<{ maHoSo: string, result: IntakeResult }>): Record<string, unknown> {
+function imported (message: string, results: Array<{ maHoSo: string, result: Accepted }>): Record<string, unknown> {
   return {
     succeeded: true,
     failed: false,
     message,
     data: null,
-    messages: results.map((r) => ({ MaHoSo: r.maHoSo, messageId: r.result.reply.messageId, replayed: r.result.replayed }))
+    messages: results.map((r) => ({ MaHoSo: r.maHoSo, messageId: r.result.messageId, replayed: r.result.replayed }))
   }
 }
 
+/** The importer's reply (201), as documented. */
+const TaxImport = {
+  type: 'object',
+  title: 'TaxImport',
+  description: 'The province-side importer\'s reply shape.',
+  required: ['succeeded', 'failed', 'message'],
+  properties: { succeeded: { type: 'boolean' }, failed: { type: 'boolean' }, message: { type: 'string' }, data: { type: 'null' }, messages: { type: 'array' } }
+}
+
 /** Registers the push routes when some tax destination takes pushes. */
-export function taxNoticeRoutes (app: FastifyInstance, auth: Authenticate, deps: TaxNoticeDeps, config: GatewayConfig): void {
-  const pushMembers = taxPushMembers(config)
+export async function taxPushRoutes (app: FastifyInstance, destinations: ReadonlyArray<{ name: string, config: TaxDestination }>, context: RouteContext): Promise<void> {
+  const pushMembers = taxPushMembers(destinations)
   if (pushMembers.length === 0) return
-  let pool: XmlParserPool | undefined
-  app.addHook('onClose', async () => { await pool?.close() })
+  const { docs } = context
+  const xmlErrors = ['LGSP_ERR_XML_TOO_LARGE', 'LGSP_ERR_XML_DOCTYPE', 'LGSP_ERR_XML_TOO_DEEP', 'LGSP_ERR_XML_TOO_MANY_ATTRIBUTES', 'LGSP_ERR_XML_ATTRIBUTE_TOO_LONG', 'LGSP_ERR_XML_MALFORMED', 'LGSP_ERR_XML_NAMESPACE'] as const
+  const noticeDocs = {
+    tags: ['tax'],
+    summary: 'DVCQG pushes a tax notice (ImportThongBaoThueFromDVCQG)',
+    description: 'Body {SecurityKey, Service, Ngay, IsUpdating, Data: {FileThongBaoThue: <notice XML, base64>}}; the pusher is a tax destination\'s notices.member (bearer token or SecurityKey).',
+    body: { type: 'object' },
+    response: {
+      201: docs.json(TaxImport, 'Imported.'),
+      ...docs.problems([...docs.base, ...docs.auth, 'LGSP_ERR_AUTH_INVALID_CLIENT', 'LGSP_ERR_AUTH_KIND_FORBIDDEN', 'LGSP_ERR_DOSSIER_NOT_FOUND', 'LGSP_ERR_TAX_NOTICE_ENCODING', 'LGSP_ERR_TAX_NOTICE_INVALID', ...xmlErrors, 'LGSP_ERR_DOSSIER_ILLEGAL_TRANSITION'])
+    }
+  }
+  const receiptDocs = {
+    tags: ['tax'],
+    summary: 'DVCQG pushes a tax receipt (ImportChungTuThueFromDVCQG)',
+    body: { type: 'object' },
+    response: {
+      201: docs.json(TaxImport, 'Recorded as a progress entry.'),
+      ...docs.problems([...docs.base, ...docs.auth, 'LGSP_ERR_AUTH_INVALID_CLIENT', 'LGSP_ERR_AUTH_KIND_FORBIDDEN', 'LGSP_ERR_DOSSIER_NOT_FOUND', 'LGSP_ERR_TAX_NOTICE_INVALID', 'LGSP_ERR_IDEMPOTENCY_KEY_REUSED'])
+    }
+  }
 
   /** The pushing member: by bearer token, or by SecurityKey (its client secret). */
   const pusher = async (req: FastifyRequest, reply: FastifyReply): Promise<Member> => {
     let member: Member
     if (req.headers.authorization !== undefined) {
-      await auth(req, reply)
-      member = req.member!
+      member = await context.bearerMember(req, reply)
     } else {
       const key = field(req.body, 'SecurityKey')
       if (typeof key !== 'string' || key === '') throw lgspError('LGSP_ERR_AUTH_MISSING_TOKEN', 'Send SecurityKey in the body (the pushing member\'s secret) or a bearer token.')
-      let found: Member | undefined
-      for (const id of pushMembers) {
-        try {
-          found = await deps.members.authenticate(id, key, req.ip)
-          break
-        } catch (err) {
-          if ((err as LgspError).code === 'LGSP_ERR_AUTH_MEMBER_DISABLED') throw err
-        }
-      }
+      const found = await context.secretMember(req, pushMembers, key)
       if (found === undefined) throw lgspError('LGSP_ERR_AUTH_INVALID_CLIENT', 'SecurityKey does not match the tax-notice member\'s secret.')
       member = found
-      // Members that must sign still must, whichever way they authenticate.
-      const signature = await deps.verifier?.check(member, req.headers[SIGNATURE_HEADER], req.rawBody ?? '')
-      if (signature !== undefined) req.signature = req.headers[SIGNATURE_HEADER] as string
     }
     if (!pushMembers.includes(member.id)) throw lgspError('LGSP_ERR_AUTH_KIND_FORBIDDEN', `Member ${member.id} is not the notices.member of a tax destination.`)
     return member
@@ -95,46 +104,42 @@ export function taxNoticeRoutes (app: FastifyInstance, auth: Authenticate, deps:
     }
   }
 
-  const parse = async (xml: string): Promise<Record<string, unknown>> => {
-    if (xml.length <= POOL_THRESHOLD) return parseXmlSafely(xml, { root: 'DATA' })
-    pool ??= new XmlParserPool()
-    return pool.parse(xml, { root: 'DATA' })
-  }
+  const stateOf = async (maHoSo: string): Promise<LedgerRow['state'] | undefined> => (await context.dossierRows([maHoSo]))[0]?.state
 
-  app.post('/v1/tax/ImportThongBaoThueFromDVCQG', { schema: routeDocs.taxNotice }, async (req, reply) => asImporter(async () => {
+  app.post('/v1/tax/ImportThongBaoThueFromDVCQG', { schema: noticeDocs }, async (req, reply) => asImporter(async () => {
     if (req.rawBody === undefined) throw lgspError('LGSP_ERR_REQUEST_MEDIA_TYPE')
     const member = await pusher(req, reply)
     const xml = noticeFromPush(req.body)
-    const groups = noticeGroups(await parse(xml))
+    const groups = noticeGroups(await context.xml().parse(xml, { root: 'DATA' }))
     // Every dossier must be known before any is changed (the importer stops at the first unknown one, half done).
     const unknown: string[] = []
-    for (const g of groups) if (await deps.store.dossierState(g.maHoSo) === undefined) unknown.push(g.maHoSo)
+    for (const g of groups) if (await stateOf(g.maHoSo) === undefined) unknown.push(g.maHoSo)
     if (unknown.length > 0) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Tax notice for dossiers the gateway does not know: ${unknown.join(', ')}.`, { maHoSo: unknown })
-    const results: Array<{ maHoSo: string, result: IntakeResult }> = []
-    for (const g of groups) results.push({ maHoSo: g.maHoSo, result: await acceptNotice(deps, member, taxNotice(g.maHoSo, g.rows, xml, Date.now())) })
+    const results: Array<{ maHoSo: string, result: Accepted }> = []
+    for (const g of groups) results.push({ maHoSo: g.maHoSo, result: await context.acceptNotice(member, taxNotice(g.maHoSo, g.rows, xml, Date.now())) })
     if (results.every((r) => r.result.replayed)) reply.header('idempotent-replayed', 'true')
     reply.code(201)
     return imported(`Import 'Thông báo thuế' thành công với mã hồ sơ: ${groups.map((g) => g.maHoSo).join(', ')}`, results)
   }))
 
-  app.post('/v1/tax/ImportChungTuThueFromDVCQG', { schema: routeDocs.taxReceipt }, async (req, reply) => asImporter(async () => {
+  app.post('/v1/tax/ImportChungTuThueFromDVCQG', { schema: receiptDocs }, async (req, reply) => asImporter(async () => {
     if (req.rawBody === undefined) throw lgspError('LGSP_ERR_REQUEST_MEDIA_TYPE')
     const member = await pusher(req, reply)
     const receipt = receiptFromPush(req.body)
-    const current = await deps.store.dossierState(receipt.MaHoSo)
+    const current = await stateOf(receipt.MaHoSo)
     if (current === undefined) throw lgspError('LGSP_ERR_DOSSIER_NOT_FOUND', `Tax receipt for dossier ${receipt.MaHoSo}, which the gateway does not know.`, { maHoSo: receipt.MaHoSo })
     const entry: QuaTrinhXuLy = {
       MaHoSo: receipt.MaHoSo,
       ThoiDiemXuLy: receipt.ThoiGianThanhToan ?? formatDvcqgDate(Date.now()),
       // A receipt is a fact about payment, not a status change: it is recorded in the current status.
-      TrangThai: current.state,
+      TrangThai: current,
       NoiDungXuLy: `Chứng từ thuế${receipt.MaThongBaoThue === '' ? '' : ` (thông báo ${receipt.MaThongBaoThue})`}: ${receipt.paid ? 'đã nộp' : 'chưa nộp'} ${receipt.SoTien.toLocaleString('vi-VN')} đồng${receipt.NoiDungThanhToan === '' ? '' : `, ${receipt.NoiDungThanhToan}`}`.slice(0, 4000),
       PhongBanXuLy: 'Cơ quan thuế'
     }
     // The logged body is the receipt's Data, never the SecurityKey beside it.
     const raw = JSON.stringify(field(req.body, 'Data'))
     const key = `tax-receipt:${sha256(`${receipt.MaHoSo}\n${receipt.MaThongBaoThue}\n${receipt.ThoiGianThanhToan ?? ''}\n${receipt.SoTien}\n${receipt.paid}`)}`
-    const result = await acceptProgress(deps, { member, body: entry, raw, idempotencyKey: key }, receipt.MaHoSo)
+    const result = await context.acceptProgress(member, receipt.MaHoSo, entry, key, raw)
     if (result.replayed) reply.header('idempotent-replayed', 'true')
     reply.code(201)
     return imported(`Import 'Chứng từ thuế' thành công với mã hồ sơ: ${receipt.MaHoSo}`, [{ maHoSo: receipt.MaHoSo, result }])
