@@ -154,6 +154,11 @@ export interface Component<Config extends { adapter: string } = ComponentConfig>
   readonly consumes: readonly string[]
   /** Message kinds its producers bring in. */
   readonly produces: readonly string[]
+  /**
+   * What its adapter offers the core besides delivery: `catalogue`, the national procedure
+   * catalogue (Adapter.catalogue), read by the catalogue-sync job.
+   */
+  readonly capabilities?: ReadonlyArray<'catalogue'>
   /** Effects its deliveries may return, committed with the completion. */
   readonly effects: ReadonlyArray<DeliveryEffect['kind']>
   /** Builds the destination's adapter (loading its modules only now). */

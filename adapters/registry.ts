@@ -8,7 +8,7 @@ import type { ComponentConfig, RegistryOptions } from './component.js'
 import { componentOf, type Component } from './components.js'
 import type { Adapter } from './types.js'
 
-export type { Adapter, AdapterOptions, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryEffect, DeliveryResult, DeliveryUnit, Notice, NoticeFee, PaymentNotice, UnitPlan } from './types.js'
+export type { Adapter, AdapterOptions, CatalogueAgency, CatalogueProcedure, CatalogueSource, OutboundMeta, OutboundSigner, SignContext, CanonicalMessage, DeliveryEffect, DeliveryResult, DeliveryUnit, Notice, NoticeFee, PaymentNotice, UnitPlan } from './types.js'
 export type { Accepted, Component, ComponentConfig, GatewaySettings, Producer, ProducerContext, RegistryOptions, RouteContext, RouteDocs, Schedule } from './component.js'
 export { allComponents, componentOf, isBuiltIn, registerComponent } from './components.js'
 export { outboundTrace, traceIdOf, traceparentFor, type OutboundTrace } from './http.js'

@@ -105,6 +105,34 @@ export type DeliveryEffect =
   /** A value the component keeps for later (the destination's own reference, a poller's resume point): a store cursor. */
   | { kind: 'cursor', key: string, value: string }
 
+/** A procedure of the national catalogue (DVCQG's LayDanhSachTTHC / LayThuTuc, read into these names). */
+export interface CatalogueProcedure {
+  MaTTHC: string
+  TenTTHC: string
+  MaLinhVuc?: string
+  /** Fee-bearing, when the source says. */
+  CoPhiLePhi?: boolean
+  /** Statutory duration in working days, when the source says. */
+  SoNgayGiaiQuyet?: number
+}
+
+/** An agency of the national catalogue (DVCQG's LayDanhMucCoQuan). */
+export interface CatalogueAgency {
+  MaDonVi: string
+  TenDonVi: string
+  CapDonVi?: string
+}
+
+/**
+ * What a destination that publishes the national procedure catalogue offers (a component
+ * that declares the `catalogue` capability): the catalogue-sync job reads it.
+ */
+export interface CatalogueSource {
+  listProcedures (): Promise<{ ok: true, procedures: CatalogueProcedure[] } | Extract<DeliveryResult, { ok: false }>>
+  procedure (maTTHC: string): Promise<{ ok: true, procedure: CatalogueProcedure | undefined } | Extract<DeliveryResult, { ok: false }>>
+  listAgencies (): Promise<{ ok: true, agencies: CatalogueAgency[] } | Extract<DeliveryResult, { ok: false }>>
+}
+
 /** What a delivery attempt came to. */
 export type DeliveryResult =
   | { ok: true, note?: string, effects?: DeliveryEffect[] }
@@ -186,5 +214,7 @@ export interface Adapter {
    * login). Absent, the worker probes with one queued unit.
    */
   probe? (): Promise<DeliveryResult>
+  /** The national procedure catalogue, when the destination publishes it (its component declares the `catalogue` capability). */
+  readonly catalogue?: CatalogueSource
   close (): Promise<void>
 }

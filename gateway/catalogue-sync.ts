@@ -1,14 +1,14 @@
 /**
- * The catalogue-sync job: on a schedule, reads DVCQG's procedure list (LayDanhSachTTHC),
- * asks LayThuTuc for the procedures not yet described in detail (field, fees, statutory
- * duration), reads the agency list (LayDanhMucCoQuan), feeds all of it to the procedure
+ * The catalogue-sync job: on a schedule, reads the procedure list of the destination that
+ * publishes the national catalogue (a component with the `catalogue` capability: DVCQG's
+ * LayDanhSachTTHC), asks for the procedures not yet described in detail (field, fees,
+ * statutory duration; LayThuTuc), reads the agency list (LayDanhMucCoQuan), feeds all of it to the procedure
  * catalogue and writes the snapshot beside the store, so a restart remembers it. On a shared
  * store one instance runs it (job lease `catalogue-sync`); the others re-read the snapshot
  * when it changed (when they share its folder).
  */
 import { dirname, join } from 'node:path'
-import type { AdapterRegistry } from '../adapters/registry.js'
-import type { DvcqgAdapter } from '../adapters/dvcqg/index.js'
+import { allComponents, componentOf, type AdapterRegistry, type CatalogueSource } from '../adapters/registry.js'
 import type { GatewayConfig } from '../schemas/types.js'
 import type { Catalogue, LearntProcedure } from './catalogue.js'
 import { lgspError } from './errors.js'
@@ -18,7 +18,7 @@ import type { Store } from './store/types.js'
 
 /** The job's settings, resolved from `catalogueSync` in the config. */
 export interface CatalogueSyncSettings {
-  /** The DVCQG destination read from. */
+  /** The destination read from (its component publishes the catalogue). */
   destination: string
   intervalMs: number
   /** LayThuTuc calls per pass at most. */
@@ -38,6 +38,7 @@ export interface CatalogueSyncReport {
 }
 
 /** Where the snapshot goes by default: beside the SQLite file (the data folder). */
+// The file name predates the catalogue capability; kept so an upgraded gateway finds its snapshot.
 export const defaultSnapshotPath = (config: GatewayConfig): string => join(dirname(config.store.path), 'catalogue-dvcqg.json')
 
 /**
@@ -47,11 +48,14 @@ export const defaultSnapshotPath = (config: GatewayConfig): string => join(dirna
  */
 export function catalogueSyncSettings (config: GatewayConfig): CatalogueSyncSettings | undefined {
   const c = config.catalogueSync
-  const dvcqg = Object.entries(config.destinations).filter(([, d]) => d?.adapter === 'dvcqg').map(([name]) => name)
   if (!c.enabled) return undefined
-  const destination = c.destination ?? dvcqg[0]
-  if (destination === undefined || config.destinations[destination]?.adapter !== 'dvcqg') {
-    throw lgspError('LGSP_ERR_CONFIG_INVALID', `catalogueSync.destination: "${destination ?? ''}" is not a destination with adapter dvcqg (${dvcqg.join(', ') || 'none configured'}); name one or set catalogueSync.enabled to false.`)
+  const publishes = (name: string): boolean => componentOf(config.destinations[name]?.adapter ?? '')?.capabilities?.includes('catalogue') === true
+  const candidates = Object.keys(config.destinations).filter(publishes)
+  const destination = c.destination ?? candidates[0]
+  if (destination === undefined || !publishes(destination)) {
+    const adapters = allComponents().filter((x) => x.capabilities?.includes('catalogue') === true).map((x) => `adapter ${x.name}`).join(', ')
+    const which = candidates.map((n) => `${n} (adapter ${config.destinations[n]!.adapter})`).join(', ') || `none configured; components that do: ${adapters}`
+    throw lgspError('LGSP_ERR_CONFIG_INVALID', `catalogueSync.destination: "${destination ?? ''}" is not a destination that publishes the procedure catalogue (${which}); name one or set catalogueSync.enabled to false.`)
   }
   return { destination, intervalMs: c.intervalMs, details: c.details, snapshotPath: c.snapshotPath ?? defaultSnapshotPath(config) }
 }
@@ -60,7 +64,7 @@ export function catalogueSyncSettings (config: GatewayConfig): CatalogueSyncSett
 export class CatalogueSync {
   readonly settings: CatalogueSyncSettings
   readonly #catalogue: Catalogue
-  readonly #adapter: DvcqgAdapter
+  readonly #source: CatalogueSource
   readonly #store: Pick<Store, 'lease'>
   readonly #log: Logger
   readonly #schedule: Periodic
@@ -69,11 +73,11 @@ export class CatalogueSync {
   last: CatalogueSyncReport | undefined
 
   constructor (catalogue: Catalogue, adapters: AdapterRegistry, settings: CatalogueSyncSettings, store: Pick<Store, 'lease'>, log: Logger) {
-    const adapter = adapters.get(settings.destination)
-    if (adapter?.protocol !== 'dvcqg') throw lgspError('LGSP_ERR_CONFIG_INVALID', `catalogueSync.destination: "${settings.destination}" is not a DVCQG destination.`)
+    const source = adapters.get(settings.destination)?.catalogue
+    if (source === undefined) throw lgspError('LGSP_ERR_CONFIG_INVALID', `catalogueSync.destination: "${settings.destination}" does not publish the procedure catalogue.`)
     this.settings = settings
     this.#catalogue = catalogue
-    this.#adapter = adapter as DvcqgAdapter
+    this.#source = source
     this.#store = store
     this.#log = log.child({ job: 'catalogue-sync', destination: settings.destination })
     this.#schedule = new Periodic('catalogue sync', settings.intervalMs, () => this.#tick(), this.#log)
@@ -100,11 +104,11 @@ export class CatalogueSync {
     }
   }
 
-  /** One pass, whoever holds the lease; undefined when DVCQG could not be read (logged, tried again next pass). */
+  /** One pass, whoever holds the lease; undefined when the catalogue could not be read (logged, tried again next pass). */
   async syncOnce (): Promise<CatalogueSyncReport | undefined> {
-    const list = await this.#adapter.listProcedures()
+    const list = await this.#source.listProcedures()
     if (!list.ok) {
-      this.#log.warn({ code: list.code, reason: list.message }, 'DVCQG procedure list (LayDanhSachTTHC) not read')
+      this.#log.warn({ code: list.code, reason: list.message }, 'catalogue procedure list not read')
       return undefined
     }
     let changed = this.#catalogue.learn(list.procedures)
@@ -112,21 +116,21 @@ export class CatalogueSync {
     const undescribed = list.procedures.filter((p) => learnt.get(p.MaTTHC)?.detailedAt === undefined).slice(0, this.settings.details)
     let detailed = 0
     for (const p of undescribed) {
-      const detail = await this.#adapter.procedure(p.MaTTHC)
+      const detail = await this.#source.procedure(p.MaTTHC)
       if (!detail.ok) {
-        this.#log.warn({ code: detail.code, reason: detail.message, maTTHC: p.MaTTHC }, 'DVCQG procedure detail (LayThuTuc) not read; the rest waits for the next pass')
+        this.#log.warn({ code: detail.code, reason: detail.message, maTTHC: p.MaTTHC }, 'catalogue procedure detail not read; the rest waits for the next pass')
         break
       }
       const found: LearntProcedure = { ...(detail.procedure ?? p), MaTTHC: p.MaTTHC, detailedAt: Date.now() }
       changed += this.#catalogue.learn([found])
       detailed++
     }
-    const agencies = await this.#adapter.listAgencies()
+    const agencies = await this.#source.listAgencies()
     if (agencies.ok) this.#catalogue.learnAgencies(agencies.agencies)
-    else this.#log.warn({ code: agencies.code, reason: agencies.message }, 'DVCQG agency list (LayDanhMucCoQuan) not read')
+    else this.#log.warn({ code: agencies.code, reason: agencies.message }, 'catalogue agency list not read')
     this.#catalogue.saveSnapshot(this.settings.snapshotPath)
     this.last = { listed: list.procedures.length, detailed, agencies: this.#catalogue.agencies.length, changed, served: this.#catalogue.procedures.length }
-    this.#log.info(this.last, 'catalogue synced from DVCQG')
+    this.#log.info(this.last, 'catalogue synced')
     return this.last
   }
 }

@@ -13,7 +13,7 @@
 import type { DvcqgDestination } from '../../schemas/types.js'
 import { scrub } from '../../gateway/logger.js'
 import type { HoSo } from '../../schemas/types.js'
-import { destinationEnv, signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
+import { destinationEnv, signContext, type Adapter, type AdapterOptions, type CanonicalMessage, type CatalogueSource, type DeliveryResult, type DeliveryUnit, type UnitPlan } from '../types.js'
 import { DvcqgClient, type CallOutcome, type DvcqgClientOptions } from './client.js'
 import { canonical, chunk, fromWireAgency, fromWireProcedure, progressKey, services, statusOf, toWireHoSo, toWireProgress, toWireStatus, type DvcqgAgency, type DvcqgProcedure } from './codec.js'
 
@@ -47,6 +47,8 @@ export class DvcqgAdapter implements Adapter {
   readonly client: DvcqgClient
   readonly #cfg: DvcqgDestination
   readonly #options: AdapterOptions
+  /** DVCQG publishes the national procedure catalogue (LayDanhSachTTHC, LayThuTuc, LayDanhMucCoQuan). */
+  readonly catalogue: CatalogueSource = this
 
   constructor (destination: string, cfg: DvcqgDestination, options: DvcqgAdapterOptions = {}) {
     this.destination = destination

@@ -13,6 +13,7 @@ export const component: Component<DvcqgDestination> = {
   configSchema: { $ref: 'config.schema.json#/$defs/DvcqgDestination' },
   consumes: ['dossier', 'progress', 'payment', 'notice'],
   produces: [],
+  capabilities: ['catalogue'],
   effects: ['dossier-synced'],
   create: async (destination, config, options) => new (await import('./adapter.js')).DvcqgAdapter(destination, config, options),
   simulator: 'dvcqg/simulator.js'
