@@ -11,10 +11,12 @@ import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
 import type { AttemptCounter } from '../members.js'
 import type { PaymentStore } from './payments/types.js'
 import type { MessageLogStore } from './message-log/types.js'
+import type { IdempotencyStore } from './idempotency/types.js'
 
 // The ports split out so far, re-exported: callers keep importing the store's types from here.
 export type * from './payments/types.js'
 export type * from './message-log/types.js'
+export type * from './idempotency/types.js'
 
 export type MessageKind = 'dossier' | 'progress' | 'payment' | 'tax-notice'
 
@@ -225,7 +227,7 @@ export interface IndicatorStore {
 }
 
 /** Persistent state of the gateway. */
-export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
+export interface Store extends PaymentStore, IndicatorStore, MessageLogStore, IdempotencyStore {
   readonly kind: string
   /** Failed credential checks shared by the instances (Redis); absent, each process counts its own. */
   readonly attempts?: AttemptCounter
@@ -253,8 +255,6 @@ export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
   /** Drops a dead unit (recorded as discarded) so the dossier's later units can flow. */
   discardDead (id: number, now: number, reason: string): Promise<boolean>
   queueStats (): Promise<QueueStats[]>
-  /** Deletes idempotency records older than the horizon; returns how many. */
-  purgeIdempotency (olderThan: number): Promise<number>
   /** Dossiers delivered to a destination with `op` that have no event of `kind` yet (e.g. submitted to tax, no notice). */
   awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]>
   /** A poller's resume point (e.g. the last DanhSachHoSo sequence read). */
