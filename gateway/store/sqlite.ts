@@ -1,6 +1,12 @@
 /**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3).
  *
+ * Ports: payments, idempotency keys and the message log live beside this file, each with its
+ * Redis twin (payments/, idempotency/, message-log/); this class composes them and shares
+ * its group commit with them. Why it is still over 400 lines: the ledger, outbox, dead
+ * letters and indicator facts are still here, to move out the same way once the branches
+ * reworking them (delivery throughput, 766 figures) have landed.
+ *
  * Group commit: every write (accept, claim, completion) is queued and the queue is flushed
  * once per event-loop turn in one IMMEDIATE transaction, so one fsync covers every request
  * that arrived meanwhile. A queued write may refuse (throw an LgspError: illegal transition,
@@ -9,12 +15,6 @@
  * promise resolves only after COMMIT returned, so a 202 is sent only for what is on disk.
  * (A savepoint per write would also isolate unexpected errors, but costs two statements per
  * message: measured at about 15% of intake throughput.)
- *
- * Ports: payments, idempotency keys and the message log live beside this file, each with its
- * Redis twin (payments/, idempotency/, message-log/); this class composes them and shares
- * its group commit with them. Why it is still over 400 lines: the ledger, outbox, dead
- * letters and indicator facts are still here, to move out the same way once the branches
- * reworking them (delivery throughput, 766 figures) have landed.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
