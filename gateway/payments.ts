@@ -14,7 +14,7 @@
  *   the answer exactly as a callback.
  */
 import type { AdapterRegistry, PaymentNotice } from '../adapters/registry.js'
-import { PaygovClient, amountOf, checksumMatches, languages, receiptOf, resultCodes } from '../adapters/paygov/index.js'
+import { PaygovClient, amountOf, checksumMatches, languages, receiptOf, resultCodes, transactionStates } from '../adapters/paygov/index.js'
 import type { GatewayConfig, PaygovCallback, PaymentRequest } from '../schemas/types.js'
 import { lgspError, errorTable, type ErrorCode } from './errors.js'
 import { uuidv7 } from './ids.js'
@@ -25,6 +25,7 @@ import type { Logger } from './logger.js'
 import { Periodic } from './periodic.js'
 import type { Member } from './members.js'
 import type { FeeLine, Payment, SettlementReport, Store } from './store/types.js'
+import { anomalyKey, callbackKey, judgeCallback, judgeQueryAnswer, queryAnomalyKey, type QueryFacts } from './store/rules/payments.js'
 import { checkSchema, validators } from './validation.js'
 
 export type PaymentsConfig = NonNullable<GatewayConfig['payments']>
@@ -204,7 +205,7 @@ export class Payments {
       return this.#callbackReply(body, 'LGSP_ERR_CALLBACK_CHECKSUM')
     }
     // A duplicate is the same reference, transaction and result: it gets the first reply.
-    const key = `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}`
+    const key = callbackKey({ reference: ipn.MaThamChieu, transactionCode: ipn.MaGiaoDich, resultCode: ipn.MaLoi })
     // Every genuine callback (checksum good), duplicates included, is an inbound message of the log.
     await this.#store.appendLog([{ at: Date.now(), direction: 'in', party: PAYGOV_SENDER, kind: 'payment-callback', messageId: key, contentHash: sha256(raw), body: raw, signature: null }])
     const earlier = await this.#store.callbackReply(key)
@@ -219,23 +220,14 @@ export class Payments {
     // A string (as PayGov sends it) or a number: the schema checked it is a whole amount.
     const amount = amountOf(ipn.SoTien) ?? Number.NaN
     const payment = await this.#store.getPayment(ipn.MaThamChieu)
-    // MaXacThuc covers every field, so it tells apart anomalies that share reference and transaction.
-    const anomaly = { key: `${ipn.MaThamChieu}|${ipn.MaGiaoDich}|${ipn.MaLoi}|${ipn.MaXacThuc}`, reference: ipn.MaThamChieu, transactionCode: ipn.MaGiaoDich, amount, resultCode: ipn.MaLoi, receivedAt: Date.now() }
-    if (payment === undefined) {
-      await this.#store.recordAnomaly({ ...anomaly, kind: 'orphan', detail: 'no payment with this reference' })
-      this.#log.warn({ code: 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE', reference: ipn.MaThamChieu }, 'orphan callback kept')
-      return { reply: this.#callbackReply(ipn, 'LGSP_ERR_CALLBACK_UNKNOWN_REFERENCE'), applied: false }
+    const verdict = judgeCallback(payment, { partnerCode: ipn.MaDoiTac, currency: ipn.MaTienTe, amount }, this.#cfg.partnerCode)
+    if (!verdict.apply) {
+      const key = anomalyKey({ reference: ipn.MaThamChieu, transactionCode: ipn.MaGiaoDich, resultCode: ipn.MaLoi, checksum: ipn.MaXacThuc })
+      await this.#store.recordAnomaly({ ...verdict.anomaly, key, reference: ipn.MaThamChieu, transactionCode: ipn.MaGiaoDich, amount, resultCode: ipn.MaLoi, receivedAt: Date.now() })
+      this.#log.warn({ code: verdict.code, reference: ipn.MaThamChieu, kind: verdict.anomaly.kind }, 'callback refused and kept as an anomaly')
+      return { reply: this.#callbackReply(ipn, verdict.code), applied: false }
     }
-    if (ipn.MaDoiTac !== this.#cfg.partnerCode || ipn.MaTienTe !== payment.currency) {
-      await this.#store.recordAnomaly({ ...anomaly, kind: 'mismatch', detail: `partner ${ipn.MaDoiTac} / currency ${ipn.MaTienTe}` })
-      return { reply: this.#callbackReply(ipn, 'LGSP_ERR_CALLBACK_PARTNER_MISMATCH'), applied: false }
-    }
-    if (amount !== payment.amount) {
-      await this.#store.recordAnomaly({ ...anomaly, kind: 'mismatch', detail: `amount ${amount}, expected ${payment.amount}` })
-      this.#log.warn({ code: 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH', reference: ipn.MaThamChieu }, 'callback amount differs')
-      return { reply: this.#callbackReply(ipn, 'LGSP_ERR_CALLBACK_AMOUNT_MISMATCH'), applied: false }
-    }
-    await this.#result(payment, ipn.MaLoi === resultCodes.success, ipn.MaGiaoDich, ipn.MaNganHang ?? null, ipn.ThoiGianGD, 'callback')
+    await this.#result(verdict.payment, ipn.MaLoi === resultCodes.success, ipn.MaGiaoDich, ipn.MaNganHang ?? null, ipn.ThoiGianGD, 'callback')
     return { reply: this.#callbackReply(ipn), applied: true }
   }
 
@@ -308,14 +300,15 @@ export class Payments {
         continue
       }
       const a = answer.answer
-      if (a.state === '3') continue
-      // INIT's answer was lost: PayGov may never have seen the reference, so only a success counts.
-      if (p.status !== 'pending' && a.state !== '1') continue
-      if (a.state === '1' && a.amount !== p.amount) {
-        await this.#store.recordAnomaly({ kind: 'mismatch', key: `${p.reference}|${a.transactionCode}|query`, reference: p.reference, transactionCode: a.transactionCode, amount: a.amount, resultCode: '00', detail: `QUERY amount ${a.amount}, expected ${p.amount}`, receivedAt: Date.now() })
+      const state: QueryFacts['state'] = a.state === transactionStates.success ? 'success' : a.state === transactionStates.pending ? 'processing' : 'failed'
+      const verdict = judgeQueryAnswer(p, { state, amount: a.amount })
+      if (!verdict.apply) {
+        if ('anomaly' in verdict) {
+          await this.#store.recordAnomaly({ ...verdict.anomaly, key: queryAnomalyKey(p.reference, a.transactionCode), reference: p.reference, transactionCode: a.transactionCode, amount: a.amount, resultCode: resultCodes.success, receivedAt: Date.now() })
+        }
         continue
       }
-      await this.#result(p, a.state === '1', a.transactionCode, a.bank, a.time, 'query')
+      await this.#result(p, verdict.success, a.transactionCode, a.bank, a.time, 'query')
       settled++
     }
     return { queried, settled, effects }

@@ -1,10 +1,9 @@
 /**
- * What both stores compute the same way from what they read: the settlement report, a
- * dossier's delivery units as operators see them, the province of an agency, and the
- * refusal of a reused idempotency key.
+ * What both stores compute the same way from what they read: a dossier's delivery units as
+ * operators see them, dead-letter cursors, and the province of an agency. (The payment and
+ * idempotency rules are in rules/.)
  */
-import { lgspError, type LgspError } from '../errors.js'
-import type { CallbackAnomaly, DeadLetter, Payment, SettlementReport, UnitView } from './types.js'
+import type { DeadLetter, UnitView } from './types.js'
 
 /** Delivery attempts kept per unit: enough to see a pattern, bounded whatever the retry policy. */
 export const ATTEMPTS_KEPT = 20
@@ -22,26 +21,6 @@ export function parseDeadCursor (cursor: string): { failedAt: number, id: number
 export const provinceOf = (agency: string): string => {
   const i = agency.indexOf('.H')
   return i < 0 ? '' : agency.slice(i + 1)
-}
-
-export const keyReused = (what: 'message' | 'payment request'): LgspError =>
-  lgspError('LGSP_ERR_IDEMPOTENCY_KEY_REUSED', `This Idempotency-Key was already used for a different ${what}; use a new key.`)
-
-/** Settlement figures from the payments created in [from, to) and the anomalies received then. */
-export function settlementReport (from: number, to: number, payments: readonly Payment[], anomalies: CallbackAnomaly[]): SettlementReport {
-  const sum = (items: ReadonlyArray<{ amount: number }>): { count: number, amount: number } =>
-    ({ count: items.length, amount: items.reduce((a, p) => a + p.amount, 0) })
-  return {
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
-    paid: sum(payments.filter((p) => p.status === 'paid')),
-    pending: sum(payments.filter((p) => p.status === 'pending' || p.status === 'created')),
-    failed: sum(payments.filter((p) => p.status === 'failed' || p.status === 'init_failed')),
-    orphans: sum(anomalies.filter((a) => a.kind === 'orphan')),
-    mismatches: sum(anomalies.filter((a) => a.kind === 'mismatch')),
-    payments: payments.map((p) => ({ reference: p.reference, maHoSo: p.maHoSo, amount: p.amount, status: p.status, transactionCode: p.transactionCode, resultSource: p.resultSource })),
-    anomalies
-  }
 }
 
 export const iso = (ms: number | null): string | null => ms === null ? null : new Date(ms).toISOString()

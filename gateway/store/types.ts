@@ -8,8 +8,15 @@ import type { DossierEvent, DossierRow, ItemOutcome, LedgerChange } from '../led
 import type { Warning, WarningCode } from '../warnings.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
-import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
 import type { AttemptCounter } from '../members.js'
+import type { PaymentStore } from './payments/types.js'
+import type { MessageLogStore } from './message-log/types.js'
+import type { IdempotencyStore } from './idempotency/types.js'
+
+// The ports split out so far, re-exported: callers keep importing the store's types from here.
+export type * from './payments/types.js'
+export type * from './message-log/types.js'
+export type * from './idempotency/types.js'
 
 /** dossier, progress, payment: the core's; any other is a component's own (its `produces`, e.g. tax-notice). */
 export type MessageKind = 'dossier' | 'progress' | 'payment' | (string & {})
@@ -185,127 +192,6 @@ export interface DeadFilter {
   limit?: number
 }
 
-/** One fee line of a payment (whole VND). */
-export interface FeeLine {
-  TenPhiLePhi: string
-  MaPhiLePhi?: string
-  LoaiPhiLePhi?: string
-  Gia: number
-}
-
-export type PaymentStatus = 'created' | 'pending' | 'init_failed' | 'paid' | 'failed'
-
-/** What a payment is for, fixed when it is recorded. */
-export interface PaymentTerms {
-  /** MaThamChieu: the gateway's reference at PayGov. */
-  reference: string
-  maHoSo: string
-  maTTHC: string
-  maDonVi: string
-  /** Whole VND: the sum of the fee lines. */
-  amount: number
-  currency: string
-  fees: FeeLine[]
-  /** The member that asked for it. */
-  sender: string
-  createdAt: number
-}
-
-/** A payment the gateway asked PayGov for; recorded before PayGov is called. */
-export interface Payment extends PaymentTerms {
-  status: PaymentStatus
-  url: string | null
-  /** MaGiaoDich of the confirmed (or last failed) transaction. */
-  transactionCode: string | null
-  bank: string | null
-  /** ThoiGianGD of the result, epoch ms. */
-  resultAt: number | null
-  /** How the result became known. */
-  resultSource: 'callback' | 'query' | null
-  updatedAt: number
-  lastQueryAt: number | null
-  /** The ledger message that carried the payment to the dossier (null until applied). */
-  effectMessageId: string | null
-}
-
-export interface NewPayment extends PaymentTerms {
-  idempotencyKey: string
-  contentHash: string
-}
-
-/** A payment result, from a callback or a QUERY, applied under the same rules. */
-export interface PaymentResult {
-  reference: string
-  success: boolean
-  transactionCode: string
-  bank: string | null
-  resultAt: number
-  source: 'callback' | 'query'
-  at: number
-}
-
-export type PaymentOutcome =
-  /** It became paid (apply the effect). */
-  | 'paid'
-  /** It became failed. */
-  | 'failed'
-  /** Nothing changed: already in that state, or a failure after a success (never undone). */
-  | 'unchanged'
-
-/** A callback the gateway could not apply, kept for the settlement report. */
-export interface CallbackAnomaly {
-  kind: 'orphan' | 'mismatch'
-  /** Deduplication key (reference|transaction|result). */
-  key: string
-  reference: string
-  transactionCode: string
-  amount: number
-  resultCode: string
-  detail: string
-  receivedAt: number
-}
-
-/** Settlement figures for payments created in [from, to). */
-export interface SettlementReport {
-  from: string
-  to: string
-  paid: { count: number, amount: number }
-  pending: { count: number, amount: number }
-  failed: { count: number, amount: number }
-  orphans: { count: number, amount: number }
-  mismatches: { count: number, amount: number }
-  payments: Array<Pick<Payment, 'reference' | 'maHoSo' | 'amount' | 'status' | 'transactionCode' | 'resultSource'>>
-  anomalies: CallbackAnomaly[]
-}
-
-/** Payment state, beside the ledger in the same store. */
-export interface PaymentStore {
-  /** Records an expected payment; a repeat of its idempotency key returns the first one. */
-  createPayment (p: NewPayment): Promise<{ created: boolean, payment: Payment }>
-  /** After INIT: pending with the URL, or init_failed (a repeat of the request tries INIT again). */
-  setPaymentInit (reference: string, result: { url: string } | { error: string }, at: number): Promise<void>
-  getPayment (reference: string): Promise<Payment | undefined>
-  /** The payment of a dossier that is paid, if any. */
-  paidPaymentOf (maHoSo: string): Promise<Payment | undefined>
-  /** Applies a result atomically: a success is final; a failure never undoes it. */
-  applyPaymentResult (r: PaymentResult): Promise<{ outcome: PaymentOutcome, payment: Payment }>
-  /** The reply sent for a callback, by its deduplication key. */
-  callbackReply (key: string): Promise<unknown>
-  saveCallbackReply (key: string, reference: string, reply: unknown, at: number): Promise<void>
-  /** Keeps an orphan or mismatched callback (once per key). */
-  recordAnomaly (a: CallbackAnomaly): Promise<void>
-  /**
-   * Payments with no result (pending, or whose INIT answer was lost) created before `before`
-   * and not queried since `before`.
-   */
-  duePayments (before: number, limit: number): Promise<Payment[]>
-  markQueried (reference: string, at: number): Promise<void>
-  /** Paid payments whose effect on the dossier is not recorded yet (a crash between the two). */
-  paymentsAwaitingEffect (limit: number): Promise<Payment[]>
-  setPaymentEffect (reference: string, messageId: string): Promise<void>
-  settlement (from: number, to: number): Promise<SettlementReport>
-}
-
 /** Updates a dossier's indicator facts from its new row and the message's events (pure; run inside the accept). */
 export type FactsDeriver = (prev: DossierFacts | undefined, row: DossierRow, events: readonly DossierEvent[]) => DossierFacts
 
@@ -341,30 +227,8 @@ export interface IndicatorStore {
   dossierRows (maHoSo: readonly string[]): Promise<DossierRow[]>
 }
 
-/** Which log entries to read: by sequence number or by time (ms), bounds included; or one message's entries. */
-export interface LogRange {
-  fromSeq?: number
-  toSeq?: number
-  fromAt?: number
-  toAt?: number
-  /** Only this message's entries (its arrival and what was sent for it); an operator's query, not indexed. */
-  messageId?: string
-}
-
-/** The tamper-evident message log (gateway/crypto/message-log.ts): accept() appends inbound entries itself. */
-export interface MessageLogStore {
-  /** Appends entries (outbound messages), chained after the current tip, in one atomic write. */
-  appendLog (items: readonly LogAppend[]): Promise<LogEntry[]>
-  /** The last entry's sequence number and hash ({0, GENESIS} for an empty log). */
-  logTip (): Promise<{ seq: number, hash: string }>
-  readLog (range: LogRange): Promise<LogEntry[]>
-  saveCheckpoint (c: Checkpoint): Promise<void>
-  /** Checkpoints with seq in [fromSeq, toSeq]. */
-  checkpoints (fromSeq: number, toSeq: number): Promise<Checkpoint[]>
-}
-
 /** Persistent state of the gateway. */
-export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
+export interface Store extends PaymentStore, IndicatorStore, MessageLogStore, IdempotencyStore {
   readonly kind: string
   /** Failed credential checks shared by the instances (Redis); absent, each process counts its own. */
   readonly attempts?: AttemptCounter
@@ -392,8 +256,6 @@ export interface Store extends PaymentStore, IndicatorStore, MessageLogStore {
   /** Drops a dead unit (recorded as discarded) so the dossier's later units can flow. */
   discardDead (id: number, now: number, reason: string): Promise<boolean>
   queueStats (): Promise<QueueStats[]>
-  /** Deletes idempotency records older than the horizon; returns how many. */
-  purgeIdempotency (olderThan: number): Promise<number>
   /** Dossiers delivered to a destination with `op` that have no event of `kind` yet (e.g. submitted to tax, no notice). */
   awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]>
   /** A poller's resume point (e.g. the last DanhSachHoSo sequence read). */

@@ -282,38 +282,6 @@ end
 return best
 `
 
-/** Records a payment once per idempotency key: {1, json} or {0, the first json}. ARGV: prefix, key, reference, json, createdAt. */
-export const PAY_CREATE = `${PRELUDE}
-local ref = redis.call('GET', P .. 'paykey:' .. ARGV[2])
-if ref then return { 0, redis.call('GET', P .. 'pay:' .. ref) } end
-redis.call('SET', P .. 'paykey:' .. ARGV[2], ARGV[3])
-redis.call('SET', P .. 'pay:' .. ARGV[3], ARGV[4])
-redis.call('ZADD', P .. 'pay:all', ARGV[5], ARGV[3])
-redis.call('ZADD', P .. 'pay:open', ARGV[5], ARGV[3])
-return { 1, ARGV[4] }
-`
-
-/**
- * Replaces a payment if it is still as read (compare and set), and keeps its indexes.
- * ARGV: prefix, reference, expected json, new json, status, createdAt, updatedAt, MaHoSo, effect ('' for none).
- */
-export const PAY_SET = `${PRELUDE}
-local key = P .. 'pay:' .. ARGV[2]
-if redis.call('GET', key) ~= ARGV[3] then return 0 end
-redis.call('SET', key, ARGV[4])
-local status = ARGV[5]
-if status == 'created' or status == 'pending' or status == 'init_failed' then
-  redis.call('ZADD', P .. 'pay:open', ARGV[6], ARGV[2])
-else
-  redis.call('ZREM', P .. 'pay:open', ARGV[2])
-end
-if status == 'paid' then
-  redis.call('SET', P .. 'paid:' .. ARGV[8], ARGV[2])
-  if ARGV[9] == '' then redis.call('ZADD', P .. 'pay:noeffect', ARGV[7], ARGV[2]) else redis.call('ZREM', P .. 'pay:noeffect', ARGV[2]) end
-end
-return 1
-`
-
 /**
  * Holds a named lease for `ttl` ms if it is free or already ours: 1 when held.
  * ARGV: prefix, name, owner, ttl.
