@@ -8,6 +8,10 @@
  *   revision and, when the figures have moved since (a late event), the pending changes per
  *   indicator and per dossier, unsaved: a read never writes. Closing the period again
  *   ("revise") stores them as revision n+1. Nothing is rewritten silently.
+ * - The figures follow the configured rule profile (indicators.profile), which each revision
+ *   records. A closed period read or closed under another profile than its latest revision's
+ *   shows, or stores as revision n+1, the profile change with the figures it moves: an old
+ *   revision is never recomputed in place.
  * - Reconciliation asks DVCQG (TraCuuHoSo) about every dossier received in the period and
  *   reports, per dossier, what is missing, stale (another status) or different (key
  *   fields). With repair, exactly those are re-sent through the outbox, under idempotency
@@ -21,7 +25,8 @@ import { lgspError } from './errors.js'
 import { uuidv7 } from './ids.js'
 import { sha256, unitsFor } from './intake.js'
 import { formatDvcqgDate, vnDate } from './ledger/dates.js'
-import { computeIndicators, parsePeriod, scoreIndicators, type IndicatorReport } from './ledger/indicators.js'
+import { computeIndicators, explain, indicatorDefs, nationalProfile, parsePeriod, profileKey, scoreIndicators, type DossierExplanation, type IndicatorKey, type IndicatorReport, type RuleProfile } from './ledger/indicators.js'
+import { WorkingCalendar } from './ledger/dates.js'
 import type { DossierRow } from './ledger/plan.js'
 import type { Logger } from './logger.js'
 import { Periodic } from './periodic.js'
@@ -83,6 +88,8 @@ export class Statistics {
   readonly #log: Logger
   readonly #children = new Map<string, string[]>()
   readonly #schedule: Periodic | undefined
+  readonly #profile: RuleProfile
+  readonly #calendar: WorkingCalendar
 
   constructor (store: Store, adapters: AdapterRegistry, config: GatewayConfig, notify: (destinations: readonly string[]) => void, log: Logger) {
     this.#store = store
@@ -90,6 +97,10 @@ export class Statistics {
     this.#config = config
     this.#notify = notify
     this.#log = log.child({ component: 'statistics' })
+    // The calendar is part of the profile recorded with each revision: due dates and "late by n working days" were counted on it.
+    const p = config.indicators.profile ?? {}
+    this.#profile = { ...nationalProfile, ...p, targets: p.targets ?? {}, calendar: config.calendar }
+    this.#calendar = new WorkingCalendar(config.calendar)
     for (const a of config.agencies) if (a.parent !== undefined) this.#children.set(a.parent, [...this.#children.get(a.parent) ?? [], a.code])
     const r = config.reconcile
     if (r.agency !== undefined) {
@@ -123,11 +134,40 @@ export class Statistics {
     return metrics.indicators('indicators', async () => this.#report(agency, periodLabel, drill))
   }
 
+  /** The rule profile the current figures follow. */
+  get profile (): RuleProfile { return this.#profile }
+
   async #report (agency: string, periodLabel: string, drill: boolean): Promise<IndicatorReport> {
     const period = parsePeriod(periodLabel)
     const scope = this.scopeOf(agency)
-    if (!drill) return scoreIndicators(agency, period, await this.#store.countFacts(scope, period.from, period.to))
-    return computeIndicators(agency, period, await this.#store.factsFor(scope, period.from, period.to), true)
+    if (!drill) return scoreIndicators(agency, period, await this.#store.countFacts(scope, period.from, period.to, this.#profile), undefined, this.#profile)
+    return computeIndicators(agency, period, await this.#store.factsFor(scope, period.from, period.to), true, this.#profile)
+  }
+
+  /**
+   * The drill-down of one indicator: per dossier, in MaHoSo order and paged, its received, due
+   * and end dates (with the field each came from), how it counted and why, under the current
+   * profile. `side` picks the numerator's or the denominator's dossiers.
+   */
+  async dossiers (agency: string, periodLabel: string, key: IndicatorKey, side: 'numerator' | 'denominator', offset: number, limit: number): Promise<{ agency: string, period: string, indicator: IndicatorKey, side: string, total: number, offset: number, limit: number, profile: { name: string, version: number }, dossiers: DossierExplanation[] }> {
+    const period = parsePeriod(periodLabel)
+    if (!indicatorDefs.some((d) => d.key === key)) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `indicator is one of ${indicatorDefs.map((d) => d.key).join(', ')}.`)
+    const facts = await this.#store.factsFor(this.scopeOf(agency), period.from, period.to)
+    const rows = facts.map((f) => explain(f, key, period, this.#profile, this.#calendar))
+      .filter((r) => side === 'numerator' ? r.counted === 'numerator' : r.counted !== 'none')
+      .sort((a, b) => a.maHoSo < b.maHoSo ? -1 : a.maHoSo > b.maHoSo ? 1 : 0)
+    return { agency, period: period.label, indicator: key, side, total: rows.length, offset, limit, profile: { name: this.#profile.name, version: this.#profile.version }, dossiers: rows.slice(offset, offset + limit) }
+  }
+
+  /** The profile a revision was computed with (revisions kept before profiles existed: the national reading on today's calendar). */
+  #profileOf (report: IndicatorReport): RuleProfile {
+    return report.profile ?? { ...nationalProfile, targets: {}, calendar: this.#profile.calendar }
+  }
+
+  /** The profile change between a revision and now, as a change entry, or none. */
+  #profileChange (report: IndicatorReport): unknown[] {
+    const before = this.#profileOf(report)
+    return profileKey(before) === profileKey(this.#profile) ? [] : [{ profile: { before, after: this.#profile } }]
   }
 
   /**
@@ -139,7 +179,7 @@ export class Statistics {
     const latest = await this.#store.latestRevision(agency, period)
     if (latest === undefined) return { closed: false, revision: null, report: await this.report(agency, period, drill) }
     const report = latest.report as IndicatorReport
-    const changes = diff(report, await this.report(agency, period, true))
+    const changes = [...this.#profileChange(report), ...diff(report, await this.report(agency, period, true))]
     const answer: IndicatorAnswer = { closed: true, revision: latest.revision, report: strip(report, drill) }
     return changes.length === 0 ? answer : { ...answer, changes }
   }
@@ -156,7 +196,7 @@ export class Statistics {
       const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report, changes: [] })
       return { closed: true, revision: saved.revision, report: strip(report, false) }
     }
-    const changes = diff(latest.report as IndicatorReport, report)
+    const changes = [...this.#profileChange(latest.report as IndicatorReport), ...diff(latest.report as IndicatorReport, report)]
     if (changes.length === 0) return { closed: true, revision: latest.revision, report: strip(latest.report as IndicatorReport, false) }
     const saved = await this.#store.saveRevision({ agency, period, createdAt: Date.now(), report, changes })
     this.#log.info({ agency, period, revision: saved.revision, changed: changes.length }, 'closed period revised')

@@ -1061,6 +1061,68 @@ export interface GatewayConfig {
      * Keep the facts and serve /v1/indicators and /v1/reconcile (a gateway that reports no indicators may turn this off and save the work at each accept).
      */
     enabled: boolean
+    /**
+     * The rule profile: which reading of Decision 766's rules the figures follow (real provincial software differs on these points). Named and versioned; every closed period's revision records the profile it was computed with, and closing a period under another profile makes a new revision. The defaults are the national reading (national-766 version 1); change the name or version whenever an option changes.
+     */
+    profile: {
+      /**
+       * The profile's name, as revisions and the API show it.
+       */
+      name: string
+      /**
+       * The profile's version: raise it when an option changes.
+       */
+      version: number
+      /**
+       * Judge dossiers received before the period that ended in it or are still open (carry-overs) for the on-time figure.
+       */
+      carryOvers: boolean
+      /**
+       * Withdrawn dossiers (status 7) in the on-time figure: left out, counted on time, or counted late.
+       */
+      withdrawn: 'excluded' | 'onTime' | 'late'
+      /**
+       * Compare a dossier's end with its due date to the second (time) or by Vietnam calendar day (date: ended on its due day is on time).
+       */
+      granularity: 'time' | 'date'
+      /**
+       * A dossier with no due date (neither NgayHenTra nor a statutory duration in the catalogue): left out, counted on time, or counted late.
+       */
+      noDueDate: 'excluded' | 'onTime' | 'late'
+      /**
+       * More supplement requests than this make a dossier overdue (Decision 766: one).
+       */
+      maxSupplements: number
+      /**
+       * Targets (rates 0–1) that replace Decision 766's, per indicator key (dossierSync, onTime, onlineSubmission, paidOnline, digitisedResults, reuse).
+       */
+      targets: {
+        /**
+         * Dossier sync (766 target 1).
+         */
+        dossierSync?: number
+        /**
+         * On-time handling (766 target 1).
+         */
+        onTime?: number
+        /**
+         * Online submission (766 target 0.5).
+         */
+        onlineSubmission?: number
+        /**
+         * Dossiers paid online (766 target 1).
+         */
+        paidOnline?: number
+        /**
+         * Digitised dossiers and results (766 target 0.8).
+         */
+        digitisedResults?: number
+        /**
+         * Reuse of digitised data (766 target 0.8).
+         */
+        reuse?: number
+      }
+    }
   }
   /**
    * Prometheus metrics at GET /metrics (text exposition format; names lgsp_*, plus Node.js process metrics). Counters and histograms are this process's; queue figures are read from the store at each scrape, so on Redis every instance reports the shared queues.

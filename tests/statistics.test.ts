@@ -33,7 +33,7 @@ t.test('hand-made edge cases give the expected figures', async (t) => {
   }
   const at = (id: string, when: string, status: 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10, text = 'x') => ({ ...progress(id, 0, status, text), ThoiDiemXuLy: when })
   // A: resolved exactly at NgayHenTra: on time. Online, paid online, digitised with a result.
-  const a = hoso(1, { NgayTiepNhan: d(1), NgayHenTra: d(5, 17), DuocThanhToanTrucTuyen: '1', DanhSachGiayToKetQua: [{ TenGiayTo: 'GPLX' }] })
+  const a = hoso(1, { NgayTiepNhan: d(1), NgayHenTra: d(5, 17), DuocThanhToanTrucTuyen: '1', DanhSachGiayToKetQua: [{ TenGiayTo: 'GPLX', DuongDanTepTinKetQua: 'https://dvc.example/kq/gplx.pdf' }] })
   await post(a)
   await step(a.MaHoSo, [at(a.MaHoSo, d(2), 4), at(a.MaHoSo, d(5, 17), 9)])
   // B: two supplements: overdue, whatever the dates. In person.

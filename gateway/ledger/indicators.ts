@@ -1,11 +1,14 @@
 /**
  * Decision 766/QĐ-TTg indicators from the ledger.
  *
- * Each dossier carries a row of facts, updated incrementally as its events are accepted (so
- * no query ever rescans events): when it was received and is due, when it ended, how many
- * supplements were asked and how long it waited for them, its channel, fees, payment,
- * digitisation, and whether DVCQG has it. The indicators of an agency and period are sums
- * over those rows. The rules (Decision 766/QĐ-TTg, its indicators computed from dossier data):
+ * Each dossier carries a row of facts, updated as its messages are accepted (so no query ever
+ * rescans events): when it was received and is due, when it ended, how many supplements were
+ * asked and how long it waited for them, its channel, fees, payment, digitisation, and whether
+ * DVCQG has it. Every time in them is event time: the dossier's own dates and ThoiDiemXuLy,
+ * kept as a set of observations, never when a message arrived, so re-sends, batch syncs and
+ * history replays give the same facts as live traffic (tests/ledger/event-time.test.ts).
+ * The rules live here once (judge, countIndicators, explain), under a rule profile; the
+ * stores only keep and read facts. The rules (Decision 766/QĐ-TTg, national reading):
  * - on time: end ≤ due, where the end is the first of 9, 10, 8 or 3; time waiting for a
  *   supplement (status 5 until it is supplied) is not counted; more than one supplement is
  *   overdue; a dossier unfinished at the end of the period is judged then. Withdrawn
@@ -13,15 +16,45 @@
  * - online submission: KenhThucHien 2 ÷ received, times the sync rate.
  * - online payment: DuocThanhToanTrucTuyen 1 or 2 ÷ received dossiers of fee-bearing
  *   procedures whose fees are not all 0.
- * - digitisation: digitised attachments and a result file ÷ received; reuse:
+ * - digitisation: digitised attachments and a result file (DanhSachGiayToKetQua[].
+ *   DuongDanTepTinKetQua; a result listed without a file does not count) ÷ received; reuse:
  *   HoSoCoThanhPhanSoHoa 1 or some TaiLieuNop.DuocSoHoa 1 ÷ received.
  * - dossier sync: received dossiers that DVCQG holds ÷ received.
  * Scoring: a rate at or above its target earns full points, below it rate × max ÷ target.
  */
 import type { Catalogue } from '../catalogue.js'
 import { lgspError } from '../errors.js'
-import { parseDvcqgDate, vnMonthStart, type WorkingCalendar } from './dates.js'
+import { formatDvcqgDate, parseDvcqgDate, vnDate, vnMonthStart, type CalendarSettings, type WorkingCalendar } from './dates.js'
+import type { HoSo } from '../../schemas/types.js'
 import type { DossierEvent, DossierRow } from './plan.js'
+
+/** One timed status observation of a dossier: when (event time), which status, and the field that dated it. */
+export type Observation = [at: number, state: number, source: string]
+
+/**
+ * What the facts keep beside the counted columns: every timed status observation the dossier's
+ * messages carried (progress entries, applied or history, and its records' dates), so that the
+ * durations are recomputed from event time whatever order the messages came in.
+ */
+export interface FactsDetail {
+  /** Distinct observations, sorted by time then stage. */
+  timeline: Observation[]
+  /** The most supplements any record listed (DanhSachHoSoBoSung). */
+  listed: number
+  /** A record reported a supplement request (5) without a date. */
+  untimedSupplement: boolean
+  /** The earliest arrival of a message reporting an end without a date: the end only when no date ever comes. */
+  arrivalEnd: number | null
+  /** The field the end came from (NgayTra, NgayKetThucXuLy, NgayTuChoi, ThoiDiemXuLy, arrival). */
+  endSource: string | null
+  /** Where the due date came from: NgayHenTra, or the procedure's statutory days on the working calendar. */
+  dueSource: 'NgayHenTra' | 'statutory' | null
+  /** Some attachment was digitised (TaiLieuNop[].DuocSoHoa 1). */
+  digitisedFiles: boolean
+  /** Results listed (DanhSachGiayToKetQua) and how many carry a file (DuongDanTepTinKetQua). */
+  results: number
+  resultFiles: number
+}
 
 /** What the indicators need to know of one dossier. */
 export interface DossierFacts {
@@ -44,64 +77,151 @@ export interface DossierFacts {
   digitised: boolean
   reuse: boolean
   synced: boolean
+  /** Absent on facts read for counting only. */
+  detail?: FactsDetail
 }
 
 export const agencyOf = (maHoSo: string): string => maHoSo.split('-')[0] ?? maHoSo
 
 const flag = (v: unknown): boolean => String(v) === '1'
 const ENDS = new Set([3, 8, 9, 10])
+/** Order of statuses observed at the same instant: reception before processing before its end. */
+const STAGE: Record<number, number> = { 1: 0, 2: 1, 4: 2, 5: 2, 6: 2, 7: 4, 9: 3, 3: 4, 8: 4, 10: 5 }
+const date = (d: string | undefined): number | undefined => d === undefined || d === '' ? undefined : parseDvcqgDate(d)
 
-/** The facts after a message: `prev` (or none), the dossier's new row, and the message's events in order. */
+/** The timed observations a HoSo record carries: its dates, each the time of the status it names. */
+function recordObservations (r: HoSo, reported: number): Observation[] {
+  const out: Observation[] = []
+  const add = (at: number | undefined, state: number, source: string): void => { if (at !== undefined) out.push([at, state, source]) }
+  add(date(r.NgayTiepNhan), 2, 'NgayTiepNhan')
+  add(date(r.NgayTuChoi), 3, 'NgayTuChoi')
+  // NgayKetThucXuLy: when processing ended, as stopped (8), refused (3) or processed (9, then 10).
+  const processed = date(r.NgayKetThucXuLy)
+  if (reported === 8 || reported === 3) add(processed, reported, 'NgayKetThucXuLy')
+  else if (reported === 9 || reported === 10) add(processed, 9, 'NgayKetThucXuLy')
+  if (reported === 10) add(date(r.NgayTra), 10, 'NgayTra')
+  return out
+}
+
+/** The durations a sorted timeline gives: end, supplements, time paused, an open pause. */
+function walk (timeline: readonly Observation[]): { endedAt: number | null, endSource: string | null, supplements: number, pausedMs: number, pauseSince: number | null } {
+  let endedAt: number | null = null
+  let endSource: string | null = null
+  let supplements = 0
+  let pausedMs = 0
+  let pauseSince: number | null = null
+  let prev: number | null = null
+  for (const [at, s, source] of timeline) {
+    if (s === prev) continue
+    if (s === 5) {
+      supplements++
+      pauseSince = at
+    } else if (prev === 5 && pauseSince !== null) {
+      pausedMs += Math.max(0, at - pauseSince)
+      pauseSince = null
+    }
+    // Reported processed (9), then back in processing or stopped: the 9 was not its end.
+    if (prev === 9 && s !== 10) { endedAt = null; endSource = null }
+    if (ENDS.has(s) && endedAt === null) { endedAt = at; endSource = source }
+    prev = s
+  }
+  return { endedAt, endSource, supplements, pausedMs, pauseSince }
+}
+
+/**
+ * The facts after a message: `prev` (or none), the dossier's new row, and the message's events.
+ * Event time only: every duration and period comes from the dossier's own dates and
+ * ThoiDiemXuLy, collected as a set of observations, so re-sends, history replays and any
+ * arrival order give the same facts. A message's arrival time is used for one thing only: the
+ * end of a dossier that reported an end and never its date (kept apart as `arrivalEnd`).
+ */
 export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, events: readonly DossierEvent[], catalogue: Catalogue, calendar: WorkingCalendar): DossierFacts {
   const r = row.record
-  const receivedAt = r.NgayTiepNhan === undefined ? null : parseDvcqgDate(r.NgayTiepNhan) ?? null
-  let dueAt = r.NgayHenTra === undefined ? null : parseDvcqgDate(r.NgayHenTra) ?? null
+  const pd = prev?.detail
+  // The record's own fields count from the records that moved the dossier (or kept its status):
+  // a re-sent older record (history) does not take back what a newer one said, and the ledger
+  // row it leaves behind is not read again until a newer record comes (progress keeps it).
+  const stale = prev !== undefined && pd !== undefined && !events.some((e) => e.kind === 'dossier' && e.applied)
+  const paid = events.some((e) => e.kind === 'payment' || e.kind === 'tax-notice')
   const procedure = catalogue.get(r.MaTTHC)
+  const sentReceived = date(r.NgayTiepNhan) ?? null
+  const receivedAt = stale ? prev.receivedAt ?? sentReceived : sentReceived ?? prev?.receivedAt ?? null
+  const sentDue = date(r.NgayHenTra) ?? null
+  const keptDue = pd?.dueSource === 'NgayHenTra' ? prev!.dueAt : null
+  let dueAt = stale ? keptDue ?? sentDue : sentDue ?? keptDue
+  let dueSource: FactsDetail['dueSource'] = dueAt === null ? null : 'NgayHenTra'
+  if (dueAt === null && receivedAt !== null && procedure !== undefined) {
+    dueAt = calendar.addWorkingDays(receivedAt, procedure.SoNgayGiaiQuyet)
+    dueSource = 'statutory'
+  }
   // An attachment the one-stop removed (TaiLieuNop[].IsDeleted "True") counts for nothing.
   const files = (r.TaiLieuNop ?? []).filter((t) => String(t.IsDeleted).toLowerCase() !== 'true')
-  if (dueAt === null && receivedAt !== null && procedure !== undefined) dueAt = calendar.addWorkingDays(receivedAt, procedure.SoNgayGiaiQuyet)
-  const f: DossierFacts = {
+  const results = r.DanhSachGiayToKetQua ?? []
+  const digitisedFiles = stale ? pd.digitisedFiles : files.some((t) => flag(t.DuocSoHoa))
+  const resultCount = stale ? pd.results : results.length
+  const resultFiles = stale ? pd.resultFiles : results.filter((x) => typeof x.DuongDanTepTinKetQua === 'string' && x.DuongDanTepTinKetQua.trim() !== '').length
+  const seen = new Map<string, Observation>((pd?.timeline ?? []).map((o) => [`${o[0]}:${o[1]}`, o]))
+  const observe = (o: Observation): void => {
+    if (o[0] <= 0) return
+    // The same status at the same instant from two fields: the source named is the first by name, not by arrival.
+    const had = seen.get(`${o[0]}:${o[1]}`)
+    if (had === undefined || o[2] < had[2]) seen.set(`${o[0]}:${o[1]}`, o)
+  }
+  let untimedSupplement = pd?.untimedSupplement ?? false
+  let arrivalEnd = pd?.arrivalEnd ?? null
+  for (const e of events) {
+    if (e.kind === 'progress' || e.kind === 'tax-notice') {
+      // History (applied or not) happened: it counts where it happened in time.
+      observe([e.at, e.toState, 'ThoiDiemXuLy'])
+    } else if (e.kind === 'dossier') {
+      // The record as sent said e.toState; its dates (not its arrival) time what it says.
+      const obs = recordObservations(r, e.toState)
+      for (const o of obs) observe(o)
+      if (e.toState === 5) untimedSupplement = true
+      if (ENDS.has(e.toState) && !obs.some((o) => ENDS.has(o[1]))) arrivalEnd = arrivalEnd === null ? e.receivedAt : Math.min(arrivalEnd, e.receivedAt)
+    }
+  }
+  for (const o of recordObservations(r, row.state)) observe(o)
+  // Ties broken on the status itself, never on arrival: the same observations give the same timeline.
+  const timeline = [...seen.values()].sort((a, b) => a[0] - b[0] || (STAGE[a[1]] ?? 0) - (STAGE[b[1]] ?? 0) || a[1] - b[1])
+  const w = walk(timeline)
+  const listed = Math.max(pd?.listed ?? 0, (r.DanhSachHoSoBoSung ?? []).length)
+  let endedAt = ENDS.has(row.state) ? w.endedAt : null
+  let endSource = endedAt === null ? null : w.endSource
+  if (ENDS.has(row.state) && endedAt === null && arrivalEnd !== null) { endedAt = arrivalEnd; endSource = 'arrival' }
+  const timedSupplement = timeline.some((o) => o[1] === 5)
+  return {
     maHoSo: row.maHoSo,
     agency: agencyOf(row.maHoSo),
     maTTHC: r.MaTTHC,
     state: row.state,
     receivedAt,
     dueAt,
-    endedAt: prev?.endedAt ?? null,
-    supplements: prev?.supplements ?? 0,
-    pausedMs: prev?.pausedMs ?? 0,
-    pauseSince: prev?.pauseSince ?? null,
-    online: String(r.KenhThucHien) === '2',
-    feeBearing: procedure?.CoPhiLePhi === true && (r.DanhSachLePhi ?? []).some((x) => (x.Gia ?? 0) > 0),
-    paidOnline: ['1', '2'].includes(String(r.DuocThanhToanTrucTuyen)),
-    digitised: files.some((t) => flag(t.DuocSoHoa)) && (r.DanhSachGiayToKetQua ?? []).length > 0,
-    reuse: flag(r.HoSoCoThanhPhanSoHoa) || files.some((t) => flag(t.DuocSoHoa)),
-    synced: prev?.synced ?? false
+    endedAt,
+    supplements: Math.max(w.supplements, listed, untimedSupplement && !timedSupplement ? 1 : 0),
+    pausedMs: w.pausedMs,
+    pauseSince: ENDS.has(row.state) ? null : w.pauseSince,
+    online: stale ? prev.online : String(r.KenhThucHien) === '2',
+    // A payment or tax notice changes the row's fees and payment flag: those are read again.
+    feeBearing: stale && !paid ? prev.feeBearing : procedure?.CoPhiLePhi === true && (r.DanhSachLePhi ?? []).some((x) => Number(x.Gia ?? 0) > 0),
+    paidOnline: stale && !paid ? prev.paidOnline : ['1', '2'].includes(String(r.DuocThanhToanTrucTuyen)),
+    // Decision 766: digitised attachments and a result file (DuongDanTepTinKetQua), not a result listed without one.
+    digitised: digitisedFiles && resultFiles > 0,
+    reuse: stale ? prev.reuse : flag(r.HoSoCoThanhPhanSoHoa) || digitisedFiles,
+    synced: prev?.synced ?? false,
+    detail: { timeline, listed, untimedSupplement, arrivalEnd, endSource, dueSource, digitisedFiles, results: resultCount, resultFiles }
   }
-  for (const e of events) {
-    // An entry that moved nothing but reports an end dates the end of a dossier that has ended,
-    // when nothing earlier did: a record at 10 without NgayTra (timed by its arrival), then its
-    // progress history with the 9 and the 10 (a client that sends the record first, then the
-    // whole QuaTrinhXuLy history from status 2).
-    if ((!e.applied || e.fromState === e.toState) && ENDS.has(e.toState) && ENDS.has(row.state) && f.endedAt !== null) f.endedAt = Math.min(f.endedAt, e.at)
-    if (!e.applied || e.fromState === e.toState) continue
-    // Reported processed (9), then back in processing or stopped: the 9 was not its end.
-    if (e.fromState === 9 && e.toState !== 10) f.endedAt = null
-    if (e.toState === 5) {
-      f.supplements++
-      f.pauseSince = e.at
-    } else if (e.fromState === 5 && f.pauseSince !== null) {
-      f.pausedMs += Math.max(0, e.at - f.pauseSince)
-      f.pauseSince = null
-    }
-    if (ENDS.has(e.toState) && f.endedAt === null) f.endedAt = e.at
-  }
-  // A HoSo record may say when it ended, and list its supplements, more precisely than its events.
-  const recordEnd = [r.NgayKetThucXuLy, r.NgayTuChoi].map((d) => d === undefined ? undefined : parseDvcqgDate(d)).find((d) => d !== undefined)
-  if (recordEnd !== undefined && ENDS.has(row.state)) f.endedAt = f.endedAt === null ? recordEnd : Math.min(f.endedAt, recordEnd)
-  f.supplements = Math.max(f.supplements, (r.DanhSachHoSoBoSung ?? []).length)
-  return f
 }
+
+/** The scored dossier-data indicators: group, points and target (Decision 766/QĐ-TTg's 100-point table). */
+export const indicatorDefs = [
+  { key: 'dossierSync', group: 'publicity', name: 'Đồng bộ hồ sơ', max: 6, target: 1 },
+  { key: 'onTime', group: 'progress', name: 'Giải quyết đúng hạn', max: 20, target: 1 },
+  { key: 'onlineSubmission', group: 'onlineService', name: 'Tỷ lệ nộp hồ sơ trực tuyến', max: 6, target: 0.5 },
+  { key: 'paidOnline', group: 'onlinePayment', name: 'Hồ sơ thanh toán trực tuyến', max: 6, target: 1 },
+  { key: 'digitisedResults', group: 'digitisation', name: 'Số hóa hồ sơ, kết quả', max: 4, target: 0.8 },
+  { key: 'reuse', group: 'digitisation', name: 'Tái sử dụng dữ liệu số hóa', max: 2, target: 0.8 }
+] as const
 
 /** A reporting period: `2024-02`, `2024-Q1` or `2024`, in Vietnam time. */
 export interface Period { label: string, from: number, to: number }
@@ -116,17 +236,39 @@ export function parsePeriod (label: string): Period {
   throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'period is yyyy-MM, yyyy-Qn or yyyy.')
 }
 
-/** The scored dossier-data indicators: group, points and target (Decision 766/QĐ-TTg's 100-point table). */
-export const indicatorDefs = [
-  { key: 'dossierSync', group: 'publicity', name: 'Đồng bộ hồ sơ', max: 6, target: 1 },
-  { key: 'onTime', group: 'progress', name: 'Giải quyết đúng hạn', max: 20, target: 1 },
-  { key: 'onlineSubmission', group: 'onlineService', name: 'Tỷ lệ nộp hồ sơ trực tuyến', max: 6, target: 0.5 },
-  { key: 'paidOnline', group: 'onlinePayment', name: 'Hồ sơ thanh toán trực tuyến', max: 6, target: 1 },
-  { key: 'digitisedResults', group: 'digitisation', name: 'Số hóa hồ sơ, kết quả', max: 4, target: 0.8 },
-  { key: 'reuse', group: 'digitisation', name: 'Tái sử dụng dữ liệu số hóa', max: 2, target: 0.8 }
-] as const
-
 export type IndicatorKey = typeof indicatorDefs[number]['key']
+
+/**
+ * A named, versioned reading of Decision 766's rules. Real provincial software differs on
+ * these points (DESIGN §3); the profile says which reading a figure follows, and each closed
+ * period's revision records it, so a figure can be recomputed as it was published.
+ */
+export interface RuleProfile {
+  name: string
+  version: number
+  /** Judge dossiers received before the period that ended in it or are still open (carry-overs). */
+  carryOvers: boolean
+  /** Withdrawn dossiers (status 7): left out of the on-time figure, or counted on time, or late. */
+  withdrawn: 'excluded' | 'onTime' | 'late'
+  /** Compare the end with the due date to the second ('time') or by Vietnam calendar day ('date'). */
+  granularity: 'time' | 'date'
+  /** A dossier with no due date (neither NgayHenTra nor a statutory duration): left out, on time, or late. */
+  noDueDate: 'excluded' | 'onTime' | 'late'
+  /** More supplement requests than this make a dossier overdue (766: one). */
+  maxSupplements: number
+  /** Targets that replace Decision 766's, per indicator (rates 0–1). */
+  targets?: Partial<Record<IndicatorKey, number>>
+  /** The working calendar the due dates and "late by n working days" were counted on (recorded with the profile). */
+  calendar?: CalendarSettings
+}
+
+/** The national reading, the default: carry-overs judged, withdrawn left out, to the second, no due date left out, one supplement at most. */
+export const nationalProfile: RuleProfile = {
+  name: 'national-766', version: 1, carryOvers: true, withdrawn: 'excluded', granularity: 'time', noDueDate: 'excluded', maxSupplements: 1
+}
+
+/** The rule options of a profile, for comparing two profiles (name and version alone may hide an edited option). */
+export const profileKey = (p: RuleProfile): string => JSON.stringify([p.name, p.version, p.carryOvers, p.withdrawn, p.granularity, p.noDueDate, p.maxSupplements, p.targets ?? {}, p.calendar ?? null])
 
 export interface IndicatorValue {
   key: IndicatorKey
@@ -150,16 +292,66 @@ export interface IndicatorReport {
   indicators: IndicatorValue[]
   groups: Array<{ group: string, points: number, scoredMax: number }>
   total: { points: number, scoredMax: number }
+  /** The rule profile the figures follow (a closed period's revision keeps the one it was computed with). */
+  profile?: RuleProfile
 }
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d
 
-/** Whether a dossier was handled on time, judged at `judgeAt` when unfinished then. */
-export function onTime (f: DossierFacts, judgeAt: number): boolean {
-  if (f.supplements > 1 || f.dueAt === null) return false
-  const end = f.endedAt !== null && f.endedAt < judgeAt ? f.endedAt : judgeAt
+/** How one dossier was judged for timeliness in a period, and why. */
+export interface Verdict {
+  verdict: 'onTime' | 'late'
+  reason: string
+  /** When it was judged: its end, or the period's end while it was unfinished then. */
+  judgedAt: number
+  /** The due date moved by the time waiting for supplements; null without a due date. */
+  deadline: number | null
+}
+
+const DAY_MS = 24 * 3600_000
+const VN = 7 * 3600_000
+const times = (n: number): string => n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`
+
+/** Working days after `from` up to `to` (the calendar's weekends, holidays and make-up days), as the law counts a dossier's time. */
+export function workingDaysBetween (calendar: WorkingCalendar | undefined, from: number, to: number): number {
+  let n = 0
+  for (let day = Math.floor((from + VN) / DAY_MS) * DAY_MS - VN + DAY_MS; day < to; day += DAY_MS) if (calendar === undefined || calendar.isWorkingDay(day)) n++
+  return n
+}
+
+/**
+ * Whether a dossier counts for timeliness in [from, to), and its verdict; undefined when it
+ * does not count. The one place the on-time rules live: every store's counts and every
+ * drill-down come from it.
+ */
+export function judge (f: DossierFacts, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile = nationalProfile, calendar?: WorkingCalendar): Verdict | undefined {
+  if (f.receivedAt === null || f.receivedAt >= period.to) return undefined
+  // Ended in the period, or unfinished at its end.
+  if (f.endedAt !== null && f.endedAt < period.from) return undefined
+  if (!profile.carryOvers && f.receivedAt < period.from) return undefined
+  const end = f.endedAt !== null && f.endedAt < period.to ? f.endedAt : period.to
+  if (f.state === 7) {
+    if (profile.withdrawn === 'excluded') return undefined
+    return { verdict: profile.withdrawn, reason: `withdrawn (status 7), counted ${profile.withdrawn === 'onTime' ? 'on time' : 'late'} by the profile`, judgedAt: end, deadline: f.dueAt }
+  }
+  if (f.supplements > profile.maxSupplements) return { verdict: 'late', reason: `supplement requested ${times(f.supplements)}`, judgedAt: end, deadline: f.dueAt }
+  if (f.dueAt === null) {
+    if (profile.noDueDate === 'excluded') return undefined
+    return { verdict: profile.noDueDate, reason: `no due date, counted ${profile.noDueDate === 'onTime' ? 'on time' : 'late'} by the profile`, judgedAt: end, deadline: null }
+  }
   const openPause = f.pauseSince !== null && f.pauseSince < end ? end - f.pauseSince : 0
-  return end <= f.dueAt + f.pausedMs + openPause
+  const deadline = f.dueAt + f.pausedMs + openPause
+  const ok = profile.granularity === 'date' ? vnDate(end) <= vnDate(deadline) : end <= deadline
+  const unfinished = f.endedAt === null || f.endedAt >= period.to
+  if (ok) return { verdict: 'onTime', reason: unfinished ? 'in progress, not yet due at the period end' : 'ended by its due date', judgedAt: end, deadline }
+  const days = workingDaysBetween(calendar, deadline, end)
+  const late = days === 0 ? 'late by less than a working day' : `late by ${days} working day${days === 1 ? '' : 's'}`
+  return { verdict: 'late', reason: unfinished ? `unfinished at the period end, ${late}` : late, judgedAt: end, deadline }
+}
+
+/** Whether a dossier was handled on time, judged at `judgeAt` when unfinished then (the national reading). */
+export function onTime (f: DossierFacts, judgeAt: number): boolean {
+  return judge(f, { from: -Infinity, to: judgeAt })?.verdict === 'onTime'
 }
 
 /** The counts behind the indicators (what the store can also sum without reading rows). */
@@ -176,7 +368,7 @@ export interface IndicatorCounts {
 }
 
 /** Scores counts into a report; `lists` adds the drill-down. */
-export function scoreIndicators (agency: string, period: Period, c: IndicatorCounts, lists?: Record<IndicatorKey, { numerator: string[], denominator: string[] }>): IndicatorReport {
+export function scoreIndicators (agency: string, period: Period, c: IndicatorCounts, lists?: Record<IndicatorKey, { numerator: string[], denominator: string[] }>, profile: RuleProfile = nationalProfile): IndicatorReport {
   const fractions: Record<IndicatorKey, [number, number]> = {
     dossierSync: [c.synced, c.received],
     onTime: [c.onTime, c.judged],
@@ -187,11 +379,12 @@ export function scoreIndicators (agency: string, period: Period, c: IndicatorCou
   }
   const indicators = indicatorDefs.map((d): IndicatorValue => {
     const [num, den] = fractions[d.key]
+    const target = profile.targets?.[d.key] ?? d.target
     let rate = den === 0 ? null : num / den
     // Online submission counts only what reached DVCQG: its rate is multiplied by the sync rate.
     if (d.key === 'onlineSubmission' && rate !== null) rate *= c.synced / c.received
-    const points = rate === null ? null : rate >= d.target ? d.max : rate * d.max / d.target
-    const v: IndicatorValue = { key: d.key, group: d.group, name: d.name, numerator: num, denominator: den, rate: rate === null ? null : round(rate, 4), points: points === null ? null : round(points, 2), max: d.max, target: d.target }
+    const points = rate === null ? null : rate >= target ? d.max : rate * d.max / target
+    const v: IndicatorValue = { key: d.key, group: d.group, name: d.name, numerator: num, denominator: den, rate: rate === null ? null : round(rate, 4), points: points === null ? null : round(points, 2), max: d.max, target }
     if (lists !== undefined) v.dossiers = lists[d.key]
     return v
   })
@@ -205,23 +398,32 @@ export function scoreIndicators (agency: string, period: Period, c: IndicatorCou
     received: c.received,
     indicators,
     groups,
-    total: { points: round(groups.reduce((a, g) => a + g.points, 0), 2), scoredMax: groups.reduce((a, g) => a + g.scoredMax, 0) }
+    total: { points: round(groups.reduce((a, g) => a + g.points, 0), 2), scoredMax: groups.reduce((a, g) => a + g.scoredMax, 0) },
+    profile
   }
 }
 
 type IndicatorParts = Record<IndicatorKey, { num: DossierFacts[], den: DossierFacts[] }>
 
-/** The dossiers behind each indicator over [from, to), and their counts (the rules both stores' counts follow). */
-export function countIndicators (period: Pick<Period, 'from' | 'to'>, facts: readonly DossierFacts[]): { counts: IndicatorCounts, parts: IndicatorParts } {
-  const inPeriod = (t: number | null): boolean => t !== null && t >= period.from && t < period.to
-  const received = facts.filter((f) => inPeriod(f.receivedAt))
-  // Judged this period: ended in it, or unfinished at its end (received before it ended); not withdrawn.
-  const judged = facts.filter((f) => f.state !== 7 && f.dueAt !== null && f.receivedAt !== null && f.receivedAt < period.to &&
-    (inPeriod(f.endedAt) || f.endedAt === null || f.endedAt >= period.to))
+/**
+ * The dossiers behind each indicator over [from, to), and their counts: the rules both stores'
+ * counts follow (the stores only keep and read facts).
+ */
+export function countIndicators (period: Pick<Period, 'from' | 'to'>, facts: readonly DossierFacts[], profile: RuleProfile = nationalProfile): { counts: IndicatorCounts, parts: IndicatorParts } {
+  const received: DossierFacts[] = []
+  const judged: DossierFacts[] = []
+  const onTimeList: DossierFacts[] = []
+  for (const f of facts) {
+    if (f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to) received.push(f)
+    const v = judge(f, period, profile)
+    if (v === undefined) continue
+    judged.push(f)
+    if (v.verdict === 'onTime') onTimeList.push(f)
+  }
   const feeBearing = received.filter((f) => f.feeBearing)
   const parts: IndicatorParts = {
     dossierSync: { num: received.filter((f) => f.synced), den: received },
-    onTime: { num: judged.filter((f) => onTime(f, period.to)), den: judged },
+    onTime: { num: onTimeList, den: judged },
     onlineSubmission: { num: received.filter((f) => f.online), den: received },
     paidOnline: { num: feeBearing.filter((f) => f.paidOnline), den: feeBearing },
     digitisedResults: { num: received.filter((f) => f.digitised), den: received },
@@ -236,15 +438,66 @@ export function countIndicators (period: Pick<Period, 'from' | 'to'>, facts: rea
     digitised: parts.digitisedResults.num.length,
     reuse: parts.reuse.num.length,
     judged: judged.length,
-    onTime: parts.onTime.num.length
+    onTime: onTimeList.length
   }
   return { counts, parts }
 }
 
 /** Computes the report from the facts of the agency's dossiers (all those that may matter for the period). */
-export function computeIndicators (agency: string, period: Period, facts: readonly DossierFacts[], drill = false): IndicatorReport {
-  const { counts, parts } = countIndicators(period, facts)
+export function computeIndicators (agency: string, period: Period, facts: readonly DossierFacts[], drill = false, profile: RuleProfile = nationalProfile): IndicatorReport {
+  const { counts, parts } = countIndicators(period, facts, profile)
   const names = (xs: DossierFacts[]): string[] => xs.map((f) => f.maHoSo).sort()
   const lists = drill ? Object.fromEntries(indicatorDefs.map((d) => [d.key, { numerator: names(parts[d.key].num), denominator: names(parts[d.key].den) }])) as Record<IndicatorKey, { numerator: string[], denominator: string[] }> : undefined
-  return scoreIndicators(agency, period, counts, lists)
+  return scoreIndicators(agency, period, counts, lists, profile)
+}
+
+/** One dossier of a drill-down: its dates, where they came from, how it counted for the indicator, and why. */
+export interface DossierExplanation {
+  maHoSo: string
+  agency: string
+  state: number
+  /** DVCQG dates (yyyyMMddHHmmss, Vietnam time), null when unknown. */
+  received: string | null
+  due: string | null
+  dueSource: string | null
+  end: string | null
+  endSource: string | null
+  /** In the indicator's numerator (counted), its denominator only, or neither. */
+  counted: 'numerator' | 'denominator' | 'none'
+  verdict?: 'onTime' | 'late'
+  reason: string
+}
+
+/** Why one dossier counts as it does for an indicator over a period, under a profile. */
+export function explain (f: DossierFacts, key: IndicatorKey, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile = nationalProfile, calendar?: WorkingCalendar): DossierExplanation {
+  const d = (t: number | null): string | null => t === null ? null : formatDvcqgDate(t)
+  const base = {
+    maHoSo: f.maHoSo, agency: f.agency, state: f.state, received: d(f.receivedAt), due: d(f.dueAt), dueSource: f.detail?.dueSource ?? (f.dueAt === null ? null : 'NgayHenTra'),
+    end: d(f.endedAt), endSource: f.detail?.endSource ?? null
+  }
+  const received = f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to
+  const side = (num: boolean, den: boolean): DossierExplanation['counted'] => num ? 'numerator' : den ? 'denominator' : 'none'
+  if (key === 'onTime') {
+    const v = judge(f, period, profile, calendar)
+    if (v === undefined) {
+      const why = f.state === 7 ? 'withdrawn (status 7): not judged' : f.dueAt === null ? 'no due date: not judged' : f.receivedAt === null ? 'never received (no NgayTiepNhan)' : !profile.carryOvers && f.receivedAt < period.from ? 'received before the period: carry-overs are not judged by the profile' : 'not in the period'
+      return { ...base, counted: 'none', reason: why }
+    }
+    return { ...base, counted: side(v.verdict === 'onTime', true), verdict: v.verdict, reason: v.reason }
+  }
+  if (!received) return { ...base, counted: 'none', reason: 'not received in the period' }
+  switch (key) {
+    case 'dossierSync': return { ...base, counted: side(f.synced, true), reason: f.synced ? 'held by DVCQG' : 'not yet at DVCQG' }
+    case 'onlineSubmission': return { ...base, counted: side(f.online, true), reason: f.online ? 'submitted online (KenhThucHien 2)' : 'not submitted online' }
+    case 'paidOnline':
+      if (!f.feeBearing) return { ...base, counted: 'none', reason: 'no fee to pay' }
+      return { ...base, counted: side(f.paidOnline, true), reason: f.paidOnline ? 'paid online' : 'not paid online' }
+    case 'digitisedResults': {
+      if (f.digitised) return { ...base, counted: 'numerator', reason: 'digitised attachments and a result file' }
+      const x = f.detail
+      const why = x === undefined ? 'not digitised' : !x.digitisedFiles ? 'no digitised attachment' : x.results === 0 ? 'no result' : 'no result file'
+      return { ...base, counted: 'denominator', reason: why }
+    }
+    case 'reuse': return { ...base, counted: side(f.reuse, true), reason: f.reuse ? 'reused digitised data' : 'no digitised data reused' }
+  }
 }

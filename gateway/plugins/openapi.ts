@@ -441,6 +441,20 @@ export const routeDocs = {
     security: bearer,
     response: { 200: json(doc('Indicators'), 'The figures.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
   },
+  indicatorDossiers: {
+    tags: ['statistics'],
+    summary: 'The dossiers behind one figure, paged: dates, their source fields, verdict and reason',
+    description: 'Per dossier, in MaHoSo order: received, due and end dates (DVCQG format, with the field each came from), whether it is in the numerator or only the denominator, the on-time verdict and a reason ("late by 2 working days", "supplement requested twice", "no result file"), under the configured rule profile. format=csv answers the page as CSV.',
+    querystring: object({
+      agency: { type: 'string' }, period: { type: 'string' },
+      indicator: { type: 'string', description: 'dossierSync, onTime, onlineSubmission, paidOnline, digitisedResults or reuse.' },
+      side: { type: 'string', enum: ['numerator', 'denominator'] },
+      offset: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 1000 },
+      format: { type: 'string', enum: ['json', 'csv'] }
+    }, ['agency', 'period', 'indicator']),
+    security: bearer,
+    response: { 200: json({ type: 'object' }, 'One page of dossiers.'), ...problems([...BASE, ...AUTH, 'LGSP_ERR_AUTH_READ_FORBIDDEN', 'LGSP_ERR_INDICATORS_AGENCY', 'LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', 'LGSP_ERR_REQUEST_BAD_PARAMETER']) }
+  },
   closePeriod: {
     tags: ['statistics'],
     summary: 'Close a period (revision 1), or revise a closed one (revision n+1)',

@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../../schemas/types.js'
 import { lgspError } from '../errors.js'
 import { memberOf, requireAdmin, type Authenticate } from '../plugins/auth.js'
 import type { Statistics } from '../statistics.js'
+import type { IndicatorKey } from '../ledger/indicators.js'
 import type { Store } from '../store/types.js'
 import { checkSchema, validators } from '../validation.js'
 import { routeDocs } from '../plugins/openapi.js'
@@ -49,6 +50,36 @@ export async function checkAgency (agency: string, stats: Statistics, sources: A
   throw lgspError('LGSP_ERR_INDICATORS_UNKNOWN_AGENCY', `No agency ${agency} in the config's agencies, in DVCQG's agency list or in the ledger: check the code (MaDonVi), or add it to agencies in the config.`)
 }
 
+/**
+ * One CSV field: quoted when it holds a separator, a quote or a line break; a text starting
+ * with = + - @ (a spreadsheet would run it as a formula) is prefixed with an apostrophe.
+ */
+export function csvField (v: unknown): string {
+  if (v === null || v === undefined) return ''
+  let text = String(v)
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+/** Rows as CSV (RFC 4180, CRLF), with a byte-order mark so that spreadsheets read Vietnamese text as UTF-8. */
+export const toCsv = (header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string =>
+  '\uFEFF' + [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n'
+
+/** A paging parameter: absent is `fallback`; otherwise an integer in [min, max], else a 400. */
+function intParam (name: string, v: unknown, fallback: number, min: number, max: number): number {
+  if (v === undefined || v === '') return fallback
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min || n > max) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', `${name} is an integer from ${min} to ${max}.`)
+  return n
+}
+
+/** json (default) or csv. */
+function formatParam (v: unknown): 'json' | 'csv' {
+  if (v === undefined || v === 'json') return 'json'
+  if (v === 'csv') return 'csv'
+  throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'format is json or csv.')
+}
+
 export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stats: Statistics, agencies: AgencySources): void {
   const params = (q: unknown): { agency: string, period: string, drill: boolean } => {
     const { agency, period, drill } = (q ?? {}) as Record<string, unknown>
@@ -58,14 +89,38 @@ export function statisticsRoutes (app: FastifyInstance, auth: Authenticate, stat
   }
 
   // The portal (DVCQG) pulls the province's figures: members that read all, or operators.
-  app.get('/v1/indicators', { preHandler: auth, schema: routeDocs.indicators }, async (req) => {
+  app.get('/v1/indicators', { preHandler: auth, schema: routeDocs.indicators }, async (req, reply) => {
     const member = memberOf(req)
     if (member.read !== 'all' && !member.admin) throw lgspError('LGSP_ERR_AUTH_READ_FORBIDDEN')
     const p = params(req.query)
+    const format = formatParam((req.query as Record<string, unknown>).format)
     const answer = await stats.indicators(p.agency, p.period, p.drill)
     // Dossiers in the period name a real agency: only empty figures are checked (the check may count the whole ledger).
     if (answer.report.received === 0) await checkAgency(p.agency, stats, agencies)
-    return answer
+    if (format === 'json') return answer
+    // The same numbers as the JSON answer, one indicator a line, for the offices that exchange figures as spreadsheets.
+    const r = answer.report
+    const profile = r.profile === undefined ? '' : `${r.profile.name} v${r.profile.version}`
+    void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="indicators-${p.agency}-${p.period}.csv"`)
+    return toCsv(['agency', 'period', 'closed', 'revision', 'profile', 'indicator', 'name', 'group', 'numerator', 'denominator', 'rate', 'points', 'max', 'target'],
+      r.indicators.map((i) => [r.agency, r.period, answer.closed, answer.revision, profile, i.key, i.name, i.group, i.numerator, i.denominator, i.rate, i.points, i.max, i.target]))
+  })
+
+  // The drill-down a portal or an office pulls: the dossiers behind one figure, paged, each with its dates and reason.
+  app.get('/v1/indicators/dossiers', { preHandler: auth, schema: routeDocs.indicatorDossiers }, async (req, reply) => {
+    const member = memberOf(req)
+    if (member.read !== 'all' && !member.admin) throw lgspError('LGSP_ERR_AUTH_READ_FORBIDDEN')
+    const q = (req.query ?? {}) as Record<string, unknown>
+    const p = params(q)
+    const side = q.side === undefined || q.side === 'denominator' ? 'denominator' : q.side === 'numerator' ? 'numerator' : undefined
+    if (side === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'side is numerator or denominator.')
+    const format = formatParam(q.format)
+    const page = await stats.dossiers(p.agency, p.period, String(q.indicator ?? '') as IndicatorKey, side, intParam('offset', q.offset, 0, 0, 100_000_000), intParam('limit', q.limit, 100, 1, 1000))
+    if (page.total === 0) await checkAgency(p.agency, stats, agencies)
+    if (format === 'json') return page
+    void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="dossiers-${p.agency}-${p.period}-${page.indicator}.csv"`)
+    return toCsv(['maHoSo', 'agency', 'state', 'received', 'due', 'dueSource', 'end', 'endSource', 'counted', 'verdict', 'reason'],
+      page.dossiers.map((d) => [d.maHoSo, d.agency, d.state, d.received, d.due, d.dueSource, d.end, d.endSource, d.counted, d.verdict, d.reason]))
   })
 
   app.post('/v1/indicators/close', { preHandler: auth, schema: routeDocs.closePeriod }, async (req) => {

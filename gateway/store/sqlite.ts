@@ -23,7 +23,7 @@ import { LgspError, lgspError } from '../errors.js'
 import type { DeliveryEffect } from '../../adapters/registry.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
-import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
+import { countIndicators, type DossierFacts, type IndicatorCounts, type RuleProfile } from '../ledger/indicators.js'
 import { ATTEMPTS_KEPT, parseDeadCursor, provinceOf, unitViews } from './shared.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
 import { idempotencyHashOf, replayOrRefuse } from './rules/idempotency.js'
@@ -43,17 +43,24 @@ export interface SqliteStoreOptions {
   facts?: FactsDeriver
 }
 
-type FactsRecord = [string, string, string, number, number | null, number | null, number | null, number, number, number | null, number, number, number, number, number, number]
+type FactsRecord = [string, string, string, number, number | null, number | null, number | null, number, number, number | null, number, number, number, number, number, number, string?]
 
-const FACTS_COLUMNS = 'ma_ho_so, agency, ma_tthc, state, received_at, due_at, ended_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
+/** The counted columns (the province indexes cover them, so counting reads no table row). */
+const COUNTED_COLUMNS = 'ma_ho_so, agency, ma_tthc, state, received_at, due_at, ended_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
+/** With `detail`: the event-time observations behind the durations, and why a dossier counts (drill-down). */
+const FACTS_COLUMNS = `${COUNTED_COLUMNS}, detail`
 
-const toFacts = (r: FactsRecord): DossierFacts => ({
-  maHoSo: r[0], agency: r[1], maTTHC: r[2], state: r[3], receivedAt: r[4], dueAt: r[5], endedAt: r[6], supplements: r[7], pausedMs: r[8], pauseSince: r[9],
-  online: r[10] === 1, feeBearing: r[11] === 1, paidOnline: r[12] === 1, digitised: r[13] === 1, reuse: r[14] === 1, synced: r[15] === 1
-})
+const toFacts = (r: FactsRecord): DossierFacts => {
+  const f: DossierFacts = {
+    maHoSo: r[0], agency: r[1], maTTHC: r[2], state: r[3], receivedAt: r[4], dueAt: r[5], endedAt: r[6], supplements: r[7], pausedMs: r[8], pauseSince: r[9],
+    online: r[10] === 1, feeBearing: r[11] === 1, paidOnline: r[12] === 1, digitised: r[13] === 1, reuse: r[14] === 1, synced: r[15] === 1
+  }
+  if (r[16] !== undefined && r[16] !== null && r[16] !== '') f.detail = JSON.parse(r[16])
+  return f
+}
 
 const factsParams = (f: DossierFacts): unknown[] => [f.maHoSo, f.agency, f.maTTHC, f.state, f.receivedAt, f.dueAt, f.endedAt, f.supplements, f.pausedMs, f.pauseSince,
-  Number(f.online), Number(f.feeBearing), Number(f.paidOnline), Number(f.digitised), Number(f.reuse), Number(f.synced)]
+  Number(f.online), Number(f.feeBearing), Number(f.paidOnline), Number(f.digitised), Number(f.reuse), Number(f.synced), f.detail === undefined ? '' : JSON.stringify(f.detail)]
 
 const SCHEMA_VERSION = 6
 
@@ -277,6 +284,8 @@ export class SqliteStore implements Store {
       db.exec(`ALTER TABLE dossier_facts ADD COLUMN province TEXT NOT NULL DEFAULT '';
         UPDATE dossier_facts SET province = substr(agency, instr(agency, '.H') + 1) WHERE instr(agency, '.H') > 0;`)
     }
+    // The event-time observations and the reasons' inputs (JSON); facts kept before it have none until their next message.
+    if (!(db.pragma('table_info(dossier_facts)') as Array<{ name: string }>).some((c) => c.name === 'detail')) db.exec("ALTER TABLE dossier_facts ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
     // The province indexes carry every column the counts read, so a province-wide count is an index-only scan.
     // Agency queries use them too, filtering on the covered agency column: fewer indexes to keep at each accept.
     const counted = 'agency, state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
@@ -663,24 +672,10 @@ export class SqliteStore implements Store {
     return (this.#db.prepare(q.sql).raw().all({ ...q.params, from, to }) as FactsRecord[]).map(toFacts)
   }
 
-  async countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts> {
-    const q = this.#population(scope, 'received_at, ended_at, agency, state, due_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced')
-    // The rules of computeIndicators (gateway/ledger/indicators.ts) as one SQL pass; tests/month.test.ts checks both agree.
-    const r = this.#db.prepare(`
-      WITH p AS (${q.sql}), f AS (SELECT *, (received_at >= @from) AS rec,
-        CASE WHEN ended_at IS NOT NULL AND ended_at < @to THEN ended_at ELSE @to END AS fin FROM p)
-      SELECT COUNT(*) FILTER (WHERE rec) AS received,
-        COUNT(*) FILTER (WHERE rec AND synced) AS synced,
-        COUNT(*) FILTER (WHERE rec AND online) AS online,
-        COUNT(*) FILTER (WHERE rec AND fee_bearing) AS feeBearing,
-        COUNT(*) FILTER (WHERE rec AND fee_bearing AND paid_online) AS paidOnline,
-        COUNT(*) FILTER (WHERE rec AND digitised) AS digitised,
-        COUNT(*) FILTER (WHERE rec AND reuse) AS reuse,
-        COUNT(*) FILTER (WHERE state != 7 AND due_at IS NOT NULL) AS judged,
-        COUNT(*) FILTER (WHERE state != 7 AND due_at IS NOT NULL AND supplements <= 1
-          AND fin <= due_at + paused_ms + CASE WHEN pause_since IS NOT NULL AND pause_since < fin THEN fin - pause_since ELSE 0 END) AS onTime
-      FROM f`)
-    return r.get({ ...q.params, from, to }) as IndicatorCounts
+  /** The counts by the one set of rules (countIndicators), over the counted columns only: an index-only read. */
+  async countFacts (scope: AgencyScope, from: number, to: number, profile?: RuleProfile): Promise<IndicatorCounts> {
+    const q = this.#population(scope, COUNTED_COLUMNS)
+    return countIndicators({ from, to }, (this.#db.prepare(q.sql).raw().all({ ...q.params, from, to }) as FactsRecord[]).map(toFacts), profile).counts
   }
 
   /** One delivery effect (adapters/types.ts DeliveryEffect), inside the caller's transaction. */

@@ -7,7 +7,7 @@ import type { DeliveryErrorCode } from '../errors.js'
 import type { DossierEvent, DossierRow, ItemOutcome, LedgerChange } from '../ledger/plan.js'
 import type { Warning, WarningCode } from '../warnings.js'
 import type { DossierState } from '../ledger/state-machine.js'
-import type { DossierFacts, IndicatorCounts } from '../ledger/indicators.js'
+import type { DossierFacts, IndicatorCounts, RuleProfile } from '../ledger/indicators.js'
 import type { AttemptCounter } from '../members.js'
 import type { PaymentStore } from './payments/types.js'
 import type { MessageLogStore } from './message-log/types.js'
@@ -213,10 +213,10 @@ export interface IndicatorStore {
   /** Facts of the dossiers that may count for [from, to): received before `to` and not ended before `from`. */
   factsFor (scope: AgencyScope, from: number, to: number): Promise<DossierFacts[]>
   /**
-   * The same counts as computeIndicators over factsFor, summed by the store without reading
-   * rows out (the fast path for reports without drill-down).
+   * countIndicators' counts over factsFor (under `profile`, the national reading by default),
+   * reading only the counted fields: the store keeps facts, the rules live in ledger/indicators.ts.
    */
-  countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts>
+  countFacts (scope: AgencyScope, from: number, to: number, profile?: RuleProfile): Promise<IndicatorCounts>
   /** Marks dossiers as held by DVCQG (dossier sync). */
   markSynced (maHoSo: readonly string[]): Promise<void>
   latestRevision (agency: string, period: string): Promise<IndicatorRevision | undefined>

@@ -44,7 +44,7 @@ import { randomBytes } from 'node:crypto'
 import { createClient, createCluster, createSentinel, ErrorReply } from 'redis'
 import { LgspError, lgspError } from '../../errors.js'
 import { vnMonth } from '../../ledger/dates.js'
-import { countIndicators, type DossierFacts, type IndicatorCounts } from '../../ledger/indicators.js'
+import { countIndicators, type DossierFacts, type IndicatorCounts, type RuleProfile } from '../../ledger/indicators.js'
 import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
 import type { DossierState } from '../../ledger/state-machine.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../../crypto/message-log.js'
@@ -113,7 +113,8 @@ function monthsBetween (from: number, to: number): string[] {
   const first = vnMonth(from)
   let y = Number(first.slice(0, 4))
   let m = Number(first.slice(5, 7)) - 1
-  const last = vnMonth(to)
+  // The last representable instant, less Vietnam's offset: "until forever" (8.64e15) is a valid bound.
+  const last = vnMonth(Math.min(to, 8.64e15 - 8 * 3600_000))
   for (;;) {
     const label = `${y}-${String(m + 1).padStart(2, '0')}`
     out.push(label)
@@ -749,8 +750,9 @@ export class RedisStore implements Store {
     return out
   }
 
-  async countFacts (scope: AgencyScope, from: number, to: number): Promise<IndicatorCounts> {
-    return countIndicators({ from, to }, await this.factsFor(scope, from, to)).counts
+  /** The counts by the one set of rules (countIndicators) over the facts read. */
+  async countFacts (scope: AgencyScope, from: number, to: number, profile?: RuleProfile): Promise<IndicatorCounts> {
+    return countIndicators({ from, to }, await this.factsFor(scope, from, to), profile).counts
   }
 
   async markSynced (maHoSo: readonly string[]): Promise<void> {
