@@ -737,6 +737,10 @@ export interface GatewayConfig {
      */
     pollIntervalMs: number
     /**
+     * Units one destination's worker holds at once: claimed, signed, logged, sent and recorded. Most of a unit's time goes to store commits shared with intake, not to the destination, so this is larger than the destination's own `concurrency`, which bounds the requests at the destination at once (the rest wait for a connection). A crash leaves these units uncertain: each is looked up at the destination before it is sent again.
+     */
+    unitsInFlight: number
+    /**
      * A destination that refuses the gateway's credentials (DVCQG login refused, a one-stop's 401/403) is paused: its queue holds and every this many ms the credentials are tried again (a DVCQG login, or one queued message); it resumes as soon as they work.
      */
     pauseProbeMs: number
