@@ -8,6 +8,7 @@
  *   BENCH_ONLY=signed      only the echo, unsigned and signed intake
  *   BENCH_ONLY=e2e         only the echo and the end-to-end scenario (delivery on, see endToEnd)
  *   BENCH_DRAIN_MAX        seconds the end-to-end scenario waits for the backlog to drain after the load (60)
+ *   BENCH_BASELINE         the dist/ folder of another build: its gateway runs the end-to-end scenario too, in the same run (before/after)
  *   BENCH_DELIVERY_CONCURRENCY  override the destination's delivery concurrency (experiments)
  *   BENCH_POOL_THRESHOLD, BENCH_POOL_THREADS   override signatures.poolThresholdBytes / poolThreads (experiments)
  *   BENCH_NO_RECEIPTS      signed intake without receipts (what the member signature check costs alone)
@@ -144,10 +145,13 @@ async function main (): Promise<void> {
     pki.init([{ id: 'onestop-bench', kind: 'ec' }])
     // End to end: delivery on, to an upstream on loopback; the same run's echo is the ceiling.
     if (e2eOnly || process.env.BENCH_ONLY === undefined) {
+      // Another build of the gateway (BENCH_BASELINE=/path/to/its/dist) in the same run, for before/after ratios.
+      const baseline = process.env.BENCH_BASELINE === undefined ? undefined : await endToEnd(work, pki, 'end to end, baseline', process.env.BENCH_BASELINE)
       const e = await endToEnd(work, pki)
       mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true })
-      writeFileSync(join(projectRoot, 'bench', 'results', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ echo: results[0], e2e: e }, null, 2))
-      e2eReport = `\n${line(results[0]!)}\n${e2eLines(e, results[0]!)}\n`
+      writeFileSync(join(projectRoot, 'bench', 'results', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ echo: results[0], e2e: e, baseline }, null, 2))
+      e2eReport = `\n${line(results[0]!)}\n${baseline === undefined ? '' : `${e2eLines(baseline, results[0]!)}\n`}${e2eLines(e, results[0]!)}\n`
+      if (baseline !== undefined) e2eReport += `this build / baseline: delivered under load ${(e.delivered / baseline.delivered).toFixed(2)}x, accepted ${(e.accepted / baseline.accepted).toFixed(2)}x, drain ${(e.drain / baseline.drain).toFixed(2)}x, gateway CPU per message ${(e.cpuMsPerMessage / baseline.cpuMsPerMessage).toFixed(2)}x\n`
       if (e2eOnly) {
         process.stdout.write(e2eReport)
         return
@@ -239,9 +243,9 @@ function writeConfig (work: string, pki: Pki, name: string, port: number, o: { i
 }
 
 /** Starts gateway processes on a config file, one per port, and waits until they answer. */
-async function startGateways (configFile: string, ports: number[]): Promise<{ gateways: ChildProcess[], bases: string[] }> {
+async function startGateways (configFile: string, ports: number[], build = dist): Promise<{ gateways: ChildProcess[], bases: string[] }> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const gateways = ports.map((port) => spawn(process.execPath, [...nodeArgs, join(dist, 'gateway', 'cli.js'), 'start', '--config', configFile], {
+  const gateways = ports.map((port) => spawn(process.execPath, [...nodeArgs, join(build, 'gateway', 'cli.js'), 'start', '--config', configFile], {
     stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LGSP_HTTP_PORT: String(port) }
   }))
   const bases = ports.map((port) => `http://127.0.0.1:${port}`)
@@ -321,14 +325,14 @@ async function countAt (upstream: string): Promise<number> {
  * upstream has counted every accepted message (or the drain limit). Deliveries are counted
  * where they arrive.
  */
-async function endToEnd (work: string, pki: Pki): Promise<EndToEnd> {
+async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', build = dist): Promise<EndToEnd> {
   const up = startProcess([join(dist, 'bench', 'upstream.js')])
   const upPort = await new Promise<number>((resolve) => up.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))))
   const upstream = `http://127.0.0.1:${upPort}`
   const port = await freePort()
   const prepared = bodies(pki, false)
-  const configFile = writeConfig(work, pki, 'end to end', port, { indicators: true, signed: false, upstream })
-  const { gateways: [gateway], bases: [base] } = await startGateways(configFile, [port])
+  const configFile = writeConfig(work, pki, name, port, { indicators: true, signed: false, upstream })
+  const { gateways: [gateway], bases: [base] } = await startGateways(configFile, [port], build)
   try {
     const bearer = await token(base!)
     let n = 0
@@ -359,7 +363,7 @@ async function endToEnd (work: string, pki: Pki): Promise<EndToEnd> {
     const cpu2 = cpuSeconds(pid)
     const load = (t1 - t0) / 1000
     return {
-      name: 'end to end, SQLite',
+      name,
       accepted: r['2xx'] / load,
       delivered: (c1 - c0) / load,
       backlogGrowth: ((accepted - c1) - (warm['2xx'] - c0)) / load,
