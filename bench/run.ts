@@ -6,6 +6,10 @@
  *   BENCH_DURATION  seconds per measurement (10)     BENCH_CONNECTIONS (50)
  *   BENCH_SKIP_INDICATORS  skip the 1M-dossier indicator queries
  *   BENCH_ONLY=signed      only the echo, unsigned and signed intake
+ *   BENCH_ONLY=e2e         only the echo and the end-to-end scenario (delivery on, see endToEnd)
+ *   BENCH_DRAIN_MAX        seconds the end-to-end scenario waits for the backlog to drain after the load (60)
+ *   BENCH_BASELINE         the dist/ folder of another build: its gateway runs the end-to-end scenario too, in the same run (before/after)
+ *   BENCH_DELIVERY_CONCURRENCY  override the destination's delivery concurrency (experiments)
  *   BENCH_POOL_THRESHOLD, BENCH_POOL_THREADS   override signatures.poolThresholdBytes / poolThreads (experiments)
  *   BENCH_NO_RECEIPTS      signed intake without receipts (what the member signature check costs alone)
  *   BENCH_NODE_ARGS        extra node flags for the gateway processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
@@ -125,6 +129,8 @@ async function main (): Promise<void> {
     await benchRedis()
     return
   }
+  const e2eOnly = process.env.BENCH_ONLY === 'e2e'
+  let e2eReport = ''
   const work = mkdtempSync(join(tmpdir(), 'lgsp-bench-'))
   const results: Figures[] = []
   try {
@@ -135,9 +141,23 @@ async function main (): Promise<void> {
     results.push(await measure('bare fastify echo', { url: `http://127.0.0.1:${echoPort}/echo`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections }))
     await stop(echo)
 
-    // Intake: the gateway on its embedded store, delivery workers off; then again without the indicator facts; then signed.
     const pki = new Pki(join(work, 'pki'))
     pki.init([{ id: 'onestop-bench', kind: 'ec' }])
+    // End to end: delivery on, to an upstream on loopback; the same run's echo is the ceiling.
+    if (e2eOnly || process.env.BENCH_ONLY === undefined) {
+      // Another build of the gateway (BENCH_BASELINE=/path/to/its/dist) in the same run, for before/after ratios.
+      const baseline = process.env.BENCH_BASELINE === undefined ? undefined : await endToEnd(work, pki, 'end to end, baseline', process.env.BENCH_BASELINE)
+      const e = await endToEnd(work, pki)
+      mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true })
+      writeFileSync(join(projectRoot, 'bench', 'results', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ echo: results[0], e2e: e, baseline }, null, 2))
+      e2eReport = `\n${line(results[0]!)}\n${baseline === undefined ? '' : `${e2eLines(baseline, results[0]!)}\n`}${e2eLines(e, results[0]!)}\n`
+      if (baseline !== undefined) e2eReport += `this build / baseline: delivered under load ${(e.delivered / baseline.delivered).toFixed(2)}x, accepted ${(e.accepted / baseline.accepted).toFixed(2)}x, drain ${(e.drain / baseline.drain).toFixed(2)}x, gateway CPU per message ${(e.cpuMsPerMessage / baseline.cpuMsPerMessage).toFixed(2)}x\n`
+      if (e2eOnly) {
+        process.stdout.write(e2eReport)
+        return
+      }
+    }
+    // Intake: the gateway on its embedded store, delivery workers off; then again without the indicator facts; then signed.
     results.push(await intake(work, pki, 'dossier intake', { indicators: true, signed: false }))
     if (process.env.BENCH_ONLY !== 'signed') results.push(await intake(work, pki, 'intake, no facts', { indicators: false, signed: false }))
     results.push(await intake(work, pki, 'signed intake', { indicators: true, signed: true }))
@@ -153,6 +173,7 @@ async function main (): Promise<void> {
   process.stdout.write(`intake / echo throughput: ${(withFacts.rps / echo.rps * 100).toFixed(1)} %   (goal ≥ 40 %, p99 < 50 ms)\n`)
   process.stdout.write(`keeping the indicator facts current costs ${((1 - withFacts.rps / withoutFacts.rps) * 100).toFixed(1)} % of intake throughput (goal ≤ 10 %)\n`)
   process.stdout.write(`signed / unsigned intake throughput: ${(signed.rps / withFacts.rps * 100).toFixed(1)} %   (goal ≥ 70 %; signed p99 ${signed.p99} ms)\n`)
+  if (e2eReport !== '') process.stdout.write(e2eReport)
   if (process.env.BENCH_SKIP_INDICATORS === undefined) process.stdout.write(`\n${await benchIndicators()}\n`)
 }
 
@@ -196,14 +217,13 @@ async function benchRedis (): Promise<void> {
   if (indicators !== '') process.stdout.write(`\n${indicators}\n`)
 }
 
-/** One intake measurement: gateway processes on a fresh store, authenticated, a new dossier per request. */
-async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean, redis?: { url: string, namespace: string, pid: number }, processes?: number }): Promise<Figures> {
-  const ports = await Promise.all(Array.from({ length: o.processes ?? 1 }, () => freePort()))
+/** A gateway's config file for one measurement; delivery on only when an upstream is given. */
+function writeConfig (work: string, pki: Pki, name: string, port: number, o: { indicators: boolean, signed: boolean, redis?: { url: string, namespace: string }, upstream?: string }): string {
   const configFile = join(work, 'lgsp.config.json')
-  const prepared = bodies(pki, o.signed)
+  const concurrency = process.env.BENCH_DELIVERY_CONCURRENCY
   writeFileSync(configFile, JSON.stringify({
     profile: 'dev',
-    http: { host: '127.0.0.1', port: ports[0] },
+    http: { host: '127.0.0.1', port },
     store: o.redis === undefined
       ? { path: join(work, `data-${name.replace(/\W+/g, '-')}`, 'lgsp.db'), synchronous: 'full' }
       : { kind: 'redis', redis: { url: o.redis.url, namespace: o.redis.namespace } },
@@ -216,24 +236,44 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
     },
     auth: { tokenSecret: 'bench-token-secret-0123456789abcdef-xyz' },
     members: [{ id: 'onestop-bench', name: 'bench', clientSecret: secret, messageKinds: ['dossier'], destinations: ['dvcqg'], signature: { required: o.signed } }],
-    destinations: { dvcqg: { adapter: 'dvcqg', url: 'http://127.0.0.1:9', username: 'u', password: 'p', madonvi: 'x' } },
-    delivery: { enabled: false }
+    destinations: { dvcqg: { adapter: 'dvcqg', url: o.upstream ?? 'http://127.0.0.1:9', username: 'u', password: 'p', madonvi: 'x', ...(concurrency === undefined ? {} : { concurrency: Number(concurrency) }) } },
+    delivery: { enabled: o.upstream !== undefined }
   }))
+  return configFile
+}
+
+/** Starts gateway processes on a config file, one per port, and waits until they answer. */
+async function startGateways (configFile: string, ports: number[], build = dist): Promise<{ gateways: ChildProcess[], bases: string[] }> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const gateways = ports.map((port) => spawn(process.execPath, [...nodeArgs, join(dist, 'gateway', 'cli.js'), 'start', '--config', configFile], {
+  const gateways = ports.map((port) => spawn(process.execPath, [...nodeArgs, join(build, 'gateway', 'cli.js'), 'start', '--config', configFile], {
     stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LGSP_HTTP_PORT: String(port) }
   }))
   const bases = ports.map((port) => `http://127.0.0.1:${port}`)
   for (const base of bases) await waitReady(`${base}/healthz`)
-  const tok = await request(`${bases[0]}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`onestop-bench:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
-  const { access_token: token } = await tok.body.json() as { access_token: string }
+  return { gateways, bases }
+}
+
+/** The bench member's bearer token. */
+async function token (base: string): Promise<string> {
+  const tok = await request(`${base}/token`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`onestop-bench:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })
+  const { access_token: t } = await tok.body.json() as { access_token: string }
+  return t
+}
+
+/** One intake measurement: gateway processes on a fresh store, authenticated, a new dossier per request. */
+async function intake (work: string, pki: Pki, name: string, o: { indicators: boolean, signed: boolean, redis?: { url: string, namespace: string, pid: number }, processes?: number }): Promise<Figures> {
+  const ports = await Promise.all(Array.from({ length: o.processes ?? 1 }, () => freePort()))
+  const prepared = bodies(pki, o.signed)
+  const configFile = writeConfig(work, pki, name, ports[0]!, o)
+  const { gateways, bases } = await startGateways(configFile, ports)
+  const bearer = await token(bases[0]!)
   let n = 0
   const targets = bases.map((base): autocannon.Options => ({
     url: `${base}/v1/dossiers`,
     connections,
     requests: [{
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
       setupRequest: (req) => {
         const p = prepared[n++ % prepared.length]!
         return { ...req, body: p.body, headers: p.signature === undefined ? req.headers : { ...req.headers, 'x-lgsp-signature': p.signature } }
@@ -248,6 +288,107 @@ async function intake (work: string, pki: Pki, name: string, o: { indicators: bo
   figures.cores = { gateways: used.slice(0, gateways.length).reduce((a, b) => a + b, 0), ...(o.redis === undefined ? {} : { redis: used.at(-1)! }) }
   for (const g of gateways) await stop(g)
   return figures
+}
+
+/** The end-to-end scenario's figures (rates per second, over the load window unless named otherwise). */
+interface EndToEnd {
+  name: string
+  /** 2xx answers per second under load. */
+  accepted: number
+  /** Deliveries counted at the upstream per second, same window. */
+  delivered: number
+  /** Accepted but not yet delivered: its growth per second under load. */
+  backlogGrowth: number
+  /** Deliveries per second once the load stopped, until the backlog was empty (or the drain limit). */
+  drain: number
+  /** Backlog left when the drain limit was reached (0: everything accepted was delivered). */
+  left: number
+  /** Gateway CPU ms per delivered message, accept and delivery together (from start to drained). */
+  cpuMsPerMessage: number
+  /** Gateway CPU ms per message delivered during the drain (delivery alone). */
+  cpuMsPerDrained: number
+  p99: number, non2xx: number, errors: number
+  cores: { gateway: number, upstream: number }
+}
+
+const drainLimitMs = Number(process.env.BENCH_DRAIN_MAX ?? 60) * 1000
+
+/** What the upstream counted. */
+async function countAt (upstream: string): Promise<number> {
+  const r = await request(`${upstream}/count`)
+  return ((await r.body.json()) as { delivered: number }).delivered
+}
+
+/**
+ * End to end: the gateway on SQLite with delivery on to a bare DVCQG-shaped upstream
+ * (bench/upstream.ts, its own process), unsigned intake under load, then no load until the
+ * upstream has counted every accepted message (or the drain limit). Deliveries are counted
+ * where they arrive.
+ */
+async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', build = dist): Promise<EndToEnd> {
+  const up = startProcess([join(dist, 'bench', 'upstream.js')])
+  const upPort = await new Promise<number>((resolve) => up.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))))
+  const upstream = `http://127.0.0.1:${upPort}`
+  const port = await freePort()
+  const prepared = bodies(pki, false)
+  const configFile = writeConfig(work, pki, name, port, { indicators: true, signed: false, upstream })
+  const { gateways: [gateway], bases: [base] } = await startGateways(configFile, [port], build)
+  try {
+    const bearer = await token(base!)
+    let n = 0
+    const target: autocannon.Options = {
+      url: `${base}/v1/dossiers`,
+      connections,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, setupRequest: (req) => ({ ...req, body: prepared[n++ % prepared.length]!.body }) }]
+    }
+    const pid = gateway!.pid!
+    const cpuStart = cpuSeconds(pid)
+    const upCpuStart = cpuSeconds(up.pid!)
+    const started = Date.now()
+    const warm = await autocannon({ ...target, duration: 2 })
+    const t0 = Date.now()
+    const c0 = await countAt(upstream)
+    const r = await autocannon({ ...target, duration })
+    const t1 = Date.now()
+    const c1 = await countAt(upstream)
+    const cpu1 = cpuSeconds(pid)
+    const accepted = warm['2xx'] + r['2xx']
+    // The drain: no load, until the upstream counted every accepted message.
+    let c2 = c1
+    while (c2 < accepted && Date.now() - t1 < drainLimitMs) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      c2 = await countAt(upstream)
+    }
+    const t2 = Date.now()
+    const cpu2 = cpuSeconds(pid)
+    const load = (t1 - t0) / 1000
+    return {
+      name,
+      accepted: r['2xx'] / load,
+      delivered: (c1 - c0) / load,
+      backlogGrowth: ((accepted - c1) - (warm['2xx'] - c0)) / load,
+      drain: t2 > t1 ? (c2 - c1) / ((t2 - t1) / 1000) : 0,
+      left: accepted - c2,
+      cpuMsPerMessage: (cpu2 - cpuStart) * 1000 / Math.max(1, c2),
+      cpuMsPerDrained: (cpu2 - cpu1) * 1000 / Math.max(1, c2 - c1),
+      p99: r.latency.p99,
+      non2xx: r.non2xx + warm.non2xx,
+      errors: r.errors + warm.errors,
+      cores: { gateway: (cpu2 - cpuStart) / ((t2 - started) / 1000), upstream: (cpuSeconds(up.pid!) - upCpuStart) / ((t2 - started) / 1000) }
+    }
+  } finally {
+    await stop(gateway!)
+    await stop(up)
+  }
+}
+
+/** The end-to-end figures as printed, with their ratios to the echo's requests per second. */
+function e2eLines (e: EndToEnd, echo: Figures): string {
+  return [
+    `${e.name.padEnd(20)} accepted ${e.accepted.toFixed(0)}/s   delivered under load ${e.delivered.toFixed(0)}/s   backlog ${e.backlogGrowth >= 0 ? '+' : ''}${e.backlogGrowth.toFixed(0)}/s   drain ${e.drain.toFixed(0)}/s${e.left > 0 ? ` (${e.left} left after ${drainLimitMs / 1000} s)` : ''}   p99 ${e.p99} ms   non-2xx ${e.non2xx}   errors ${e.errors}`,
+    `${''.padEnd(20)} gateway CPU ${e.cpuMsPerMessage.toFixed(2)} ms per message (accept + deliver), ${e.cpuMsPerDrained.toFixed(2)} ms per message delivered in the drain   cores: gateway ${e.cores.gateway.toFixed(2)}, upstream ${e.cores.upstream.toFixed(2)}`,
+    `delivered / echo: ${(e.delivered / echo.rps * 100).toFixed(1)} %   (goal ≥ 20 %)   accepted / echo: ${(e.accepted / echo.rps * 100).toFixed(1)} %   delivered / accepted: ${(e.delivered / e.accepted * 100).toFixed(1)} %`
+  ].join('\n')
 }
 
 await main()

@@ -33,6 +33,7 @@ import { uuidv7 } from './ids.js'
 import { lgspError } from './errors.js'
 import { WarningTally, type WarningCode } from './warnings.js'
 import type { GatewaySigning } from './crypto/signing.js'
+import { Backpressure } from './delivery/backpressure.js'
 
 export interface AppDeps {
   store: Store
@@ -135,7 +136,10 @@ export async function buildApp (config: GatewayConfig, deps: AppDeps): Promise<F
 
   tokenRoutes(app, signer, members)
   const receipts = config.signatures.receipts ? deps.signing?.batch : undefined
-  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }) }
+  const backpressure = new Backpressure(deps.store, config.delivery.backlog ?? { limit: 0, refreshMs: 1000 })
+  backpressure.start()
+  app.addHook('onClose', async () => backpressure.stop())
+  const intake = { store: deps.store, adapters: deps.adapters, catalogue: deps.catalogue, access: config.access, notify, onWarnings, ...(receipts === undefined ? {} : { receipts }), ...(backpressure.enabled ? { backpressure } : {}) }
   dossierRoutes(app, auth, intake)
   if (config.facade.enabled) facadeRoutes(app, config, { ...intake, members, signer })
   adminRoutes(app, auth, deps.store, deps.delivery, tally)

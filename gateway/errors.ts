@@ -155,6 +155,7 @@ export const deliveryErrors = {
 /** Gateway-side conditions. */
 export const serverErrors = {
   LGSP_ERR_SERVER_UNAVAILABLE: def(503, 'Gateway not ready', 'Retry shortly; the gateway is starting or shutting down.'),
+  LGSP_ERR_SERVER_BACKLOG: def(503, 'Destination backlog full', 'Send again after Retry-After seconds: the gateway is delivering what it already accepted for this destination (delivery.backlog).'),
   LGSP_ERR_SERVER_INTERNAL: def(500, 'Internal error', 'Retry; if it persists, give the requestId to the provincial IT team.'),
   LGSP_ERR_CONFIG_INVALID: def(500, 'Invalid configuration', 'Fix the configuration file as the message says.'),
   // Start-up only (printed by `lgsp start`, which then exits 1): never on the wire.

@@ -23,6 +23,7 @@ import { issueReceipt, receiptStatement, type Receipt } from './crypto/receipts.
 import { checkBatchSize, checkSchema, validators } from './validation.js'
 import { checkWrite, type AccessConfig } from './access.js'
 import { metrics } from './metrics.js'
+import type { Backpressure } from './delivery/backpressure.js'
 
 export interface IntakeDeps {
   store: Store
@@ -37,6 +38,8 @@ export interface IntakeDeps {
   onWarnings?: (member: string, kind: MessageKind, counts: Partial<Record<WarningCode, number>>) => void
   /** Who may write to dossiers it does not own (config `access`), checked inside the store's atomic plan. */
   access: AccessConfig
+  /** Refuses messages for a destination whose backlog is at its bound (delivery.backlog); absent: no bound. */
+  backpressure?: Backpressure
 }
 
 export interface IntakeRequest {
@@ -173,9 +176,17 @@ async function accept (deps: IntakeDeps, req: IntakeRequest, kind: MessageKind, 
   const planned = plan(messageId, now)
   const result = await metrics.commit('accept', async () => deps.store.accept({
     messageId, receivedAt: now, sender: req.member.id, kind, idempotencyKey, contentHash, body: req.member.logBodies ? req.raw : null,
-    signature: req.signature ?? null, ...(req.traceId === undefined ? {} : { traceId: req.traceId }), maHoSo, reply, plan: (current) => { const p = planned(current); units = p.outbox; return p }
+    signature: req.signature ?? null, ...(req.traceId === undefined ? {} : { traceId: req.traceId }), maHoSo, reply, plan: (current) => {
+      const p = planned(current)
+      // Inside the plan, before the message's first write: a repeat of an accepted message is answered before this.
+      const full = deps.backpressure?.check(new Set(p.outbox.map((u) => u.destination)))
+      if (full !== undefined) throw lgspError('LGSP_ERR_SERVER_BACKLOG', `Destination ${full.destination} has ${full.backlog} messages waiting (bound ${full.limit}): send again in ${full.retryAfter} s.`, { retryAfter: full.retryAfter })
+      units = p.outbox
+      return p
+    }
   }))
   if (!result.replayed) {
+    deps.backpressure?.added(units.map((u) => u.destination))
     deps.notify(destinations)
     activityOf(deps.store).accepted(units.map((u) => u.destination), now)
     if (result.reply.warningCounts !== undefined) deps.onWarnings?.(req.member.id, kind, result.reply.warningCounts)

@@ -76,6 +76,8 @@ export class Metrics {
   readonly deadLetters = new Gauge({ name: 'lgsp_dead_letters', help: 'Dead letters waiting for an operator (replay or discard), per destination.', labelNames: ['destination'] as const, registers: [this.registry] })
   readonly breaker = new Gauge({ name: 'lgsp_breaker_state', help: 'Circuit breaker per destination in this instance: 0 closed, 1 half-open, 2 open.', labelNames: ['destination'] as const, registers: [this.registry] })
   readonly breakerOpened = new Gauge({ name: 'lgsp_breaker_opened', help: 'Times the destination\'s circuit opened since this instance started.', labelNames: ['destination'] as const, registers: [this.registry] })
+  readonly backlogFull = new Gauge({ name: 'lgsp_backlog_full', help: 'Per destination: 1 while its backlog (pending + inflight) is at its bound (delivery.backlog) and intake for it answers 503 LGSP_ERR_SERVER_BACKLOG, else 0.', labelNames: ['destination'] as const, registers: [this.registry] })
+  readonly backlogRefused = new Counter({ name: 'lgsp_backlog_refused_total', help: 'Messages refused at intake because a destination\'s backlog was at its bound, per destination.', labelNames: ['destination'] as const, registers: [this.registry] })
   readonly scrapeErrors = new Counter({ name: 'lgsp_metrics_store_errors_total', help: 'Scrapes whose store read (queue figures) failed; the queue gauges then keep their last values.', registers: [this.registry] })
 
   /** Node.js process metrics (CPU, memory, event loop lag, GC), once per process. */
@@ -125,6 +127,11 @@ export class Metrics {
   receipt (): void { this.receipts.inc() }
 
   /** A batch signature made over `size` messages (or failed). */
+  /** A destination's backlog as intake's backpressure last read it (gateway/delivery/backpressure.ts). */
+  backlog (destination: string, full: boolean): void {
+    this.backlogFull.set({ destination }, full ? 1 : 0)
+  }
+
   batch (size: number, ok: boolean): void {
     if (!ok) {
       this.batchFailures.inc()

@@ -737,6 +737,29 @@ export interface GatewayConfig {
      */
     pollIntervalMs: number
     /**
+     * Units one destination's worker holds at once: claimed, signed, logged, sent and recorded. Most of a unit's time goes to store commits shared with intake, not to the destination, so this is larger than the destination's own `concurrency`, which bounds the requests at the destination at once (the rest wait for a connection). A crash leaves these units uncertain: each is looked up at the destination before it is sent again.
+     */
+    unitsInFlight: number
+    /**
+     * Backpressure: when a destination's backlog (units accepted and not yet delivered: pending and in flight, dead letters aside) reaches its bound, intake of messages for it answers 503 LGSP_ERR_SERVER_BACKLOG with Retry-After (the time its current drain rate takes to make room). Messages already accepted are not affected, and a repeat of one still gets its first answer. The backlog is the store's (on Redis, every instance's), read at most every refreshMs.
+     */
+    backlog: {
+      /**
+       * Units per destination at which intake for it is refused; 0: no bound.
+       */
+      limit: number
+      /**
+       * Per-destination bounds replacing `limit` (destination name: units; 0: no bound).
+       */
+      limits?: {
+        [k: string]: number | undefined
+      }
+      /**
+       * How often the backlog is read from the store; units this process accepts in between are counted meanwhile.
+       */
+      refreshMs: number
+    }
+    /**
      * A destination that refuses the gateway's credentials (DVCQG login refused, a one-stop's 401/403) is paused: its queue holds and every this many ms the credentials are tried again (a DVCQG login, or one queued message); it resumes as soon as they work.
      */
     pauseProbeMs: number

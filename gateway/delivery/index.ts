@@ -17,7 +17,9 @@ export class Delivery {
     const d = config.delivery
     for (const name of adapters.names) {
       const adapter = adapters.get(name)!
-      const concurrency = config.destinations[name]?.concurrency ?? 16
+      // The destination's concurrency bounds its connections (adapters/http.ts); the worker holds more
+      // units than that, since a unit spends most of its time waiting for store commits, not for the destination.
+      const concurrency = Math.max(d.unitsInFlight ?? 256, config.destinations[name]?.concurrency ?? 16)
       this.#workers.set(name, new DestinationWorker(store, adapter, {
         concurrency,
         pollIntervalMs: Math.min(d.pollIntervalMs, store.pollIntervalMs ?? d.pollIntervalMs),

@@ -1,5 +1,7 @@
 /**
- * Drains the outbox of one destination. Up to `concurrency` dossiers are in flight at once;
+ * Drains the outbox of one destination. Up to `concurrency` dossiers are in flight at once
+ * (delivery.unitsInFlight: claimed and not yet recorded; the adapter's pool bounds how many
+ * of them are at the destination at once);
  * the store only hands out a dossier's oldest undelivered unit, so one dossier's events go
  * out in order while different dossiers go in parallel, and a dossier stuck in retries or
  * in the dead-letter list holds back only itself.

@@ -12,11 +12,19 @@
  * that arrived meanwhile. A queued write may refuse (throw an LgspError: illegal transition,
  * reused key) only before its first write, so a refusal affects that message alone; any
  * other error aborts the whole batch and every caller in it gets the error. A caller's
- * promise resolves only after COMMIT returned, so a 202 is sent only for what is on disk.
+ * promise resolves only once its COMMIT is on disk, so a 202 is sent only for what is durable.
+ *
+ * The fsync is off the event loop: with synchronous=full the connection runs with
+ * synchronous=NORMAL (a COMMIT writes the WAL without syncing it) and the store fdatasyncs
+ * the WAL file in libuv's thread pool after COMMIT, resolving every caller whose COMMIT came
+ * before that fdatasync began. What is acknowledged is as durable as with synchronous=FULL
+ * (a lost WAL tail after a power cut holds only commits nobody was answered for; checkpoints
+ * and a WAL's reuse are still synced by SQLite itself), but the event loop serves HTTP while
+ * the disk syncs (measured: a FULL commit held the loop 4-6 ms, of which 0.6 ms CPU).
  * (A savepoint per write would also isolate unexpected errors, but costs two statements per
  * message: measured at about 15% of intake throughput.)
  */
-import { mkdirSync } from 'node:fs'
+import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { LgspError, lgspError } from '../errors.js'
@@ -249,6 +257,12 @@ export class SqliteStore implements Store {
   #payments!: SqlitePayments
   #scheduled = false
   #closed = false
+  /** The WAL file synced after each COMMIT (synchronous=full on a file); undefined: COMMIT itself is enough. */
+  #wal: { path: string, fd: number | undefined } | undefined
+  /** Committed batches waiting for a sync of the WAL that starts after their COMMIT. */
+  #unsynced: Array<() => void> = []
+  #unsyncedFailed: Array<(err: unknown) => void> = []
+  #syncing = false
   #statements!: ReturnType<SqliteStore['prepare']>
 
   constructor (options: SqliteStoreOptions) {
@@ -261,7 +275,10 @@ export class SqliteStore implements Store {
   async init (): Promise<void> {
     const db = this.#db
     db.pragma('journal_mode = WAL')
-    db.pragma(`synchronous = ${this.#synchronous.toUpperCase()}`)
+    // synchronous=full: the WAL is synced by this store after COMMIT, off the event loop (see the header).
+    const walSync = this.#synchronous === 'full' && this.#db.name !== ':memory:' && !this.#db.memory
+    db.pragma(`synchronous = ${walSync ? 'NORMAL' : this.#synchronous.toUpperCase()}`)
+    if (walSync) this.#wal = { path: `${this.#db.name}-wal`, fd: undefined }
     db.pragma('busy_timeout = 5000')
     // Reads of large ledgers (indicator queries) stay in memory: a 64 MiB page cache and memory-mapped reads.
     db.pragma('cache_size = -65536')
@@ -412,10 +429,53 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(err)
       return
     }
-    batch.forEach((p, i) => {
+    const settle = (): void => batch.forEach((p, i) => {
       const o = outcomes[i]!
       if (o.ok) p.resolve(o.value)
       else p.reject(o.err)
+    })
+    if (this.#wal === undefined) {
+      settle()
+      return
+    }
+    this.#unsynced.push(settle)
+    // Committed but maybe not yet on disk: nobody in this batch is answered until the WAL is synced.
+    this.#unsyncedFailed.push((err) => { for (const p of batch) p.reject(err) })
+    this.#syncWal()
+  }
+
+  /** The WAL's descriptor, opened again if the file was replaced (it is not while this connection is open; cheap to check). */
+  #walFd (): number {
+    const wal = this.#wal!
+    if (wal.fd !== undefined && fstatSync(wal.fd).ino === statSync(wal.path).ino) return wal.fd
+    if (wal.fd !== undefined) closeSync(wal.fd)
+    wal.fd = undefined
+    wal.fd = openSync(wal.path, 'r')
+    return wal.fd
+  }
+
+  /** One fdatasync of the WAL at a time in the thread pool; batches committed meanwhile wait for the next one. */
+  #syncWal (): void {
+    if (this.#syncing || this.#unsynced.length === 0) return
+    const settle = this.#unsynced
+    const fail = this.#unsyncedFailed
+    this.#unsynced = []
+    this.#unsyncedFailed = []
+    let fd: number
+    try {
+      fd = this.#walFd()
+    } catch (err) {
+      // No WAL file: SQLite removes it only after checkpointing (and syncing) all of it into the database.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') for (const f of settle) f()
+      else for (const f of fail) f(err)
+      return
+    }
+    this.#syncing = true
+    fdatasync(fd, (err) => {
+      this.#syncing = false
+      if (err === null) for (const f of settle) f()
+      else for (const f of fail) f(err)
+      this.#syncWal()
     })
   }
 
@@ -742,8 +802,9 @@ export class SqliteStore implements Store {
   async close (): Promise<void> {
     if (this.#closed) return
     // Let queued writes commit before closing.
-    while (this.#queue.length > 0 || this.#scheduled) await new Promise((resolve) => setImmediate(resolve))
+    while (this.#queue.length > 0 || this.#scheduled || this.#syncing || this.#unsynced.length > 0) await new Promise((resolve) => setImmediate(resolve))
     this.#closed = true
+    if (this.#wal?.fd !== undefined) closeSync(this.#wal.fd)
     this.#db.close()
   }
 }
