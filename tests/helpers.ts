@@ -199,7 +199,6 @@ export async function startStack (t: Test, options: StackOptions = {}): Promise<
   return { gateway: started, config, dvcqg, onestop, paygov, logs, dir, token, post, get }
 }
 
-/** Polls until `check` is true; fails with `what` after `timeoutMs`. */
 /** A bearer token for a member from a gateway listening at `base` (a real process). */
 export async function tokenFrom (base: string, m: { id: string, secret: string } = members.onestop): Promise<string> {
   const { request } = await import('undici')
@@ -207,11 +206,12 @@ export async function tokenFrom (base: string, m: { id: string, secret: string }
   return (await res.body.json() as { access_token: string }).access_token
 }
 
-export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+/** Polls until `check` is true; fails with `what` after `timeoutMs`. A check that spawns a process polls every `intervalMs` (each spawn costs the CPU the other tests need). */
+export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, intervalMs = 20): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
 

@@ -29,13 +29,14 @@ t.test('kill -9 mid-load: every dossier that got a 202 reaches DVCQG, none appli
   let child: ChildProcess | undefined
   const startChild = async (): Promise<void> => {
     child = spawn(process.execPath, [cli, 'start', '--config', configFile], { stdio: ['ignore', log, log] })
+    // A process start on two busy cores can take well over 20 s.
     await waitFor('gateway ready', async () => {
       try {
         return (await request(`${base}/readyz`)).statusCode === 200
       } catch {
         return false
       }
-    })
+    }, 120_000)
   }
   t.teardown(async () => {
     if (!t.passing()) t.comment(`gateway log (tail):\n${readFileSync(join(dir, 'gateway.log'), 'utf8').split('\n').slice(-40).join('\n')}`)

@@ -53,13 +53,14 @@ async function fleet (t: Test, count: number): Promise<Fleet> {
       stdio: ['ignore', log, log],
       env: { ...process.env, LGSP_HTTP_PORT: String(ports[i]), LGSP_INSTANCE: `gw-${i}` }
     })
+    // Up to three processes start at once: on two busy cores that can take well over 20 s.
     await waitFor(`gateway ${i} ready`, async () => {
       try {
         return (await request(`${bases[i]}/readyz`)).statusCode === 200
       } catch {
         return false
       }
-    })
+    }, 120_000)
   }
   const kill = async (i: number): Promise<void> => {
     const child = children[i]
@@ -145,7 +146,7 @@ async function allDelivered (t: Test, f: Fleet, accepted: Set<string>, withProgr
     [...withProgress].every((id) => dvcqg.dossiers.get(id)!.progress.length === 2), 120_000)
   // And nothing is left behind at any destination: no unit pending, in flight (a killed instance's included) or dead.
   const queues = async (): Promise<QueueRow[]> => await queuesOf(f)
-  await waitFor('every queue drained', async () => (await queues()).every((q) => q.pending + q.inflight + q.dead === 0), 60_000)
+  await waitFor('every queue drained', async () => (await queues()).every((q) => q.pending + q.inflight + q.dead === 0), 60_000, 250)
   const dvcqgQueue = (await queues()).find((q) => q.destination === 'dvcqg')
   t.ok(dvcqgQueue !== undefined && dvcqgQueue.delivered >= accepted.size + withProgress.size, `every unit delivered, none left in flight (${dvcqgQueue?.delivered ?? 0} units)`)
   t.equal(dvcqg.repeats, 0, 'no record or progress entry applied twice')
@@ -205,7 +206,7 @@ t.test('Redis killed (kill -9) and restarted mid-load, AOF on: nothing acknowled
     down = Date.now() - down
   })
   t.ok(down > 0, `Redis was down ${down} ms`)
-  await waitFor('both instances ready again', async () => (await Promise.all(f.bases.map(async (b) => (await request(`${b}/readyz`)).statusCode))).every((s) => s === 200))
+  await waitFor('both instances ready again', async () => (await Promise.all(f.bases.map(async (b) => (await request(`${b}/readyz`)).statusCode))).every((s) => s === 200), 120_000)
   await allDelivered(t, f, accepted, withProgress)
 })
 
@@ -224,7 +225,7 @@ t.test('the same Idempotency-Key sent to two instances at once gets one delivery
   t.pass('each pair got two 202s with one message id')
   await waitFor('all at DVCQG', () => ids.every((id) => f.dvcqg.dossiers.has(id)))
   // A second unit for a key would still be queued or in flight: once every queue is drained it would have arrived.
-  await waitFor('every queue drained', async () => (await queuesOf(f)).every((q) => q.pending + q.inflight === 0), 60_000)
+  await waitFor('every queue drained', async () => (await queuesOf(f)).every((q) => q.pending + q.inflight === 0), 60_000, 250)
   t.same([...f.dvcqg.dossiers.values()].filter((d) => d.creates + d.updates !== 1).map((d) => d.record.MaHoSo), [], 'one delivery per key')
   t.equal(f.dvcqg.repeats, 0)
 })
