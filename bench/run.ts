@@ -8,6 +8,7 @@
  *   BENCH_ONLY=signed      only the echo, unsigned and signed intake
  *   BENCH_ONLY=e2e         only the echo and the end-to-end scenario (delivery on, see endToEnd)
  *   BENCH_DRAIN_MAX        seconds the end-to-end scenario waits for the backlog to drain after the load (60)
+ *   BENCH_NO_PEER          skip the peer (bench/peer.ts: fastify + the same ajv schemas + BullMQ on Redis, AOF always, + a worker process)
  *   BENCH_BASELINE         the dist/ folder of another build: its gateway runs the end-to-end scenario too, in the same run (before/after)
  *   BENCH_DELIVERY_CONCURRENCY  override the destination's delivery concurrency (experiments)
  *   BENCH_POOL_THRESHOLD, BENCH_POOL_THREADS   override signatures.poolThresholdBytes / poolThreads (experiments)
@@ -148,9 +149,11 @@ async function main (): Promise<void> {
       // Another build of the gateway (BENCH_BASELINE=/path/to/its/dist) in the same run, for before/after ratios.
       const baseline = process.env.BENCH_BASELINE === undefined ? undefined : await endToEnd(work, pki, 'end to end, baseline', process.env.BENCH_BASELINE)
       const e = await endToEnd(work, pki)
+      const peer = process.env.BENCH_NO_PEER === undefined ? await peerEndToEnd(work, pki) : undefined
       mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true })
-      writeFileSync(join(projectRoot, 'bench', 'results', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ echo: results[0], e2e: e, baseline }, null, 2))
+      writeFileSync(join(projectRoot, 'bench', 'results', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ echo: results[0], e2e: e, baseline, peer }, null, 2))
       e2eReport = `\n${line(results[0]!)}\n${baseline === undefined ? '' : `${e2eLines(baseline, results[0]!)}\n`}${e2eLines(e, results[0]!)}\n`
+      if (peer !== undefined) e2eReport += `${e2eLines(peer, results[0]!)}\nlgsp / peer: delivered under load ${(e.delivered / peer.delivered * 100).toFixed(1)} % (goal ≥ 150 %), accepted ${(e.accepted / peer.accepted * 100).toFixed(1)} %, drain ${(e.drain / peer.drain * 100).toFixed(1)} %, CPU per message ${(e.cpuMsPerMessage / peer.cpuMsPerMessage).toFixed(2)}x\n`
       if (baseline !== undefined) e2eReport += `this build / baseline: delivered under load ${(e.delivered / baseline.delivered).toFixed(2)}x, accepted ${(e.accepted / baseline.accepted).toFixed(2)}x, drain ${(e.drain / baseline.drain).toFixed(2)}x, gateway CPU per message ${(e.cpuMsPerMessage / baseline.cpuMsPerMessage).toFixed(2)}x\n`
       if (e2eOnly) {
         process.stdout.write(e2eReport)
@@ -326,24 +329,76 @@ async function countAt (upstream: string): Promise<number> {
  * where they arrive.
  */
 async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', build = dist): Promise<EndToEnd> {
+  return withUpstream(async (upstream, upPid) => {
+    const port = await freePort()
+    const configFile = writeConfig(work, pki, name, port, { indicators: true, signed: false, upstream })
+    const { gateways: [gateway], bases: [base] } = await startGateways(configFile, [port], build)
+    try {
+      return await drive(name, `${base}/v1/dossiers`, await token(base!), bodies(pki, false), [gateway!.pid!], upstream, upPid)
+    } finally {
+      await stop(gateway!)
+    }
+  })
+}
+
+/** A fresh bare upstream (bench/upstream.ts) around one scenario. */
+async function withUpstream<T> (run: (upstream: string, pid: number) => Promise<T>): Promise<T> {
   const up = startProcess([join(dist, 'bench', 'upstream.js')])
   const upPort = await new Promise<number>((resolve) => up.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))))
-  const upstream = `http://127.0.0.1:${upPort}`
-  const port = await freePort()
-  const prepared = bodies(pki, false)
-  const configFile = writeConfig(work, pki, name, port, { indicators: true, signed: false, upstream })
-  const { gateways: [gateway], bases: [base] } = await startGateways(configFile, [port], build)
   try {
-    const bearer = await token(base!)
+    return await run(`http://127.0.0.1:${upPort}`, up.pid!)
+  } finally {
+    await stop(up)
+  }
+}
+
+/**
+ * The peer (bench/peer.ts) end to end: its fastify intake and its BullMQ worker process on a
+ * redis-server started here with AOF and appendfsync always.
+ */
+async function peerEndToEnd (work: string, pki: Pki): Promise<EndToEnd> {
+  const redisPort = await freePort()
+  const dir = join(work, 'peer-redis')
+  mkdirSync(dir, { recursive: true })
+  const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' })
+  const redisUrl = `redis://127.0.0.1:${redisPort}`
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (await request(`http://127.0.0.1:${redisPort}`).then(() => true, (err: { code?: string }) => err.code !== 'ECONNREFUSED')) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    return await withUpstream(async (upstream, upPid) => {
+      const worker = startProcess([join(dist, 'bench', 'peer.js'), 'worker', redisUrl, upstream])
+      const server = startProcess([join(dist, 'bench', 'peer.js'), 'server', redisUrl])
+      try {
+        await new Promise((resolve) => worker.stdout!.once('data', resolve))
+        const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))))
+        return await drive('peer (BullMQ)', `http://127.0.0.1:${port}/v1/dossiers`, 'none', bodies(pki, false), [server.pid!, worker.pid!, redis.pid!], upstream, upPid)
+      } finally {
+        await stop(server)
+        await stop(worker)
+      }
+    })
+  } finally {
+    redis.kill('SIGKILL')
+  }
+}
+
+/**
+ * Load on one intake URL, then none until the upstream counted every accepted message (or the
+ * drain limit); `pids` are the processes whose CPU counts as the system's (the upstream's apart).
+ */
+async function drive (name: string, url: string, bearer: string, prepared: Array<{ body: string }>, pids: number[], upstream: string, upPid: number): Promise<EndToEnd> {
+  {
     let n = 0
     const target: autocannon.Options = {
-      url: `${base}/v1/dossiers`,
+      url,
       connections,
       requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, setupRequest: (req) => ({ ...req, body: prepared[n++ % prepared.length]!.body }) }]
     }
-    const pid = gateway!.pid!
-    const cpuStart = cpuSeconds(pid)
-    const upCpuStart = cpuSeconds(up.pid!)
+    const cpu = (): number => pids.reduce((a, pid) => a + cpuSeconds(pid), 0)
+    const cpuStart = cpu()
+    const upCpuStart = cpuSeconds(upPid)
     const started = Date.now()
     const warm = await autocannon({ ...target, duration: 2 })
     const t0 = Date.now()
@@ -351,7 +406,7 @@ async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', bu
     const r = await autocannon({ ...target, duration })
     const t1 = Date.now()
     const c1 = await countAt(upstream)
-    const cpu1 = cpuSeconds(pid)
+    const cpu1 = cpu()
     const accepted = warm['2xx'] + r['2xx']
     // The drain: no load, until the upstream counted every accepted message.
     let c2 = c1
@@ -360,7 +415,7 @@ async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', bu
       c2 = await countAt(upstream)
     }
     const t2 = Date.now()
-    const cpu2 = cpuSeconds(pid)
+    const cpu2 = cpu()
     const load = (t1 - t0) / 1000
     return {
       name,
@@ -374,11 +429,8 @@ async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', bu
       p99: r.latency.p99,
       non2xx: r.non2xx + warm.non2xx,
       errors: r.errors + warm.errors,
-      cores: { gateway: (cpu2 - cpuStart) / ((t2 - started) / 1000), upstream: (cpuSeconds(up.pid!) - upCpuStart) / ((t2 - started) / 1000) }
+      cores: { gateway: (cpu2 - cpuStart) / ((t2 - started) / 1000), upstream: (cpuSeconds(upPid) - upCpuStart) / ((t2 - started) / 1000) }
     }
-  } finally {
-    await stop(gateway!)
-    await stop(up)
   }
 }
 
@@ -386,7 +438,7 @@ async function endToEnd (work: string, pki: Pki, name = 'end to end, SQLite', bu
 function e2eLines (e: EndToEnd, echo: Figures): string {
   return [
     `${e.name.padEnd(20)} accepted ${e.accepted.toFixed(0)}/s   delivered under load ${e.delivered.toFixed(0)}/s   backlog ${e.backlogGrowth >= 0 ? '+' : ''}${e.backlogGrowth.toFixed(0)}/s   drain ${e.drain.toFixed(0)}/s${e.left > 0 ? ` (${e.left} left after ${drainLimitMs / 1000} s)` : ''}   p99 ${e.p99} ms   non-2xx ${e.non2xx}   errors ${e.errors}`,
-    `${''.padEnd(20)} gateway CPU ${e.cpuMsPerMessage.toFixed(2)} ms per message (accept + deliver), ${e.cpuMsPerDrained.toFixed(2)} ms per message delivered in the drain   cores: gateway ${e.cores.gateway.toFixed(2)}, upstream ${e.cores.upstream.toFixed(2)}`,
+    `${''.padEnd(20)} CPU ${e.cpuMsPerMessage.toFixed(2)} ms per message (accept + deliver), ${e.cpuMsPerDrained.toFixed(2)} ms per message delivered in the drain   cores: ${e.cores.gateway.toFixed(2)} (upstream ${e.cores.upstream.toFixed(2)})`,
     `delivered / echo: ${(e.delivered / echo.rps * 100).toFixed(1)} %   (goal ≥ 20 %)   accepted / echo: ${(e.accepted / echo.rps * 100).toFixed(1)} %   delivered / accepted: ${(e.delivered / e.accepted * 100).toFixed(1)} %`
   ].join('\n')
 }
