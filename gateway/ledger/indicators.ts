@@ -54,6 +54,8 @@ export interface FactsDetail {
   /** Results listed (DanhSachGiayToKetQua) and how many carry a file (DuongDanTepTinKetQua). */
   results: number
   resultFiles: number
+  /** Supplement waits measured before facts kept their observations (facts written by an older gateway). */
+  carriedPausedMs?: number
 }
 
 /** What the indicators need to know of one dossier. */
@@ -160,7 +162,13 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   const digitisedFiles = stale ? pd.digitisedFiles : files.some((t) => flag(t.DuocSoHoa))
   const resultCount = stale ? pd.results : results.length
   const resultFiles = stale ? pd.resultFiles : results.filter((x) => typeof x.DuongDanTepTinKetQua === 'string' && x.DuongDanTepTinKetQua.trim() !== '').length
-  const seen = new Map<string, Observation>((pd?.timeline ?? []).map((o) => [`${o[0]}:${o[1]}`, o]))
+  // Facts an older gateway wrote have no observations: what they measured is carried over as observations.
+  const carried: Observation[] = prev === undefined || pd !== undefined
+    ? []
+    : [...(prev.receivedAt === null ? [] : [[prev.receivedAt, 2, 'NgayTiepNhan'] as Observation]), ...(prev.pauseSince === null ? [] : [[prev.pauseSince, 5, 'ThoiDiemXuLy'] as Observation]),
+        ...(prev.endedAt === null ? [] : [[prev.endedAt, prev.state, 'ThoiDiemXuLy'] as Observation])]
+  const carriedPausedMs = pd === undefined ? prev?.pausedMs ?? 0 : pd.carriedPausedMs ?? 0
+  const seen = new Map<string, Observation>([...(pd?.timeline ?? []), ...carried].map((o) => [`${o[0]}:${o[1]}`, o]))
   const observe = (o: Observation): void => {
     if (o[0] <= 0) return
     // The same status at the same instant from two fields: the source named is the first by name, not by arrival.
@@ -185,7 +193,7 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   // Ties broken on the status itself, never on arrival: the same observations give the same timeline.
   const timeline = [...seen.values()].sort((a, b) => a[0] - b[0] || (STAGE[a[1]] ?? 0) - (STAGE[b[1]] ?? 0) || a[1] - b[1])
   const w = walk(timeline)
-  const listed = Math.max(pd?.listed ?? 0, (r.DanhSachHoSoBoSung ?? []).length)
+  const listed = Math.max(pd?.listed ?? (prev?.supplements ?? 0), (r.DanhSachHoSoBoSung ?? []).length)
   let endedAt = ENDS.has(row.state) ? w.endedAt : null
   let endSource = endedAt === null ? null : w.endSource
   if (ENDS.has(row.state) && endedAt === null && arrivalEnd !== null) { endedAt = arrivalEnd; endSource = 'arrival' }
@@ -199,7 +207,7 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
     dueAt,
     endedAt,
     supplements: Math.max(w.supplements, listed, untimedSupplement && !timedSupplement ? 1 : 0),
-    pausedMs: w.pausedMs,
+    pausedMs: w.pausedMs + carriedPausedMs,
     pauseSince: ENDS.has(row.state) ? null : w.pauseSince,
     online: stale ? prev.online : String(r.KenhThucHien) === '2',
     // A payment or tax notice changes the row's fees and payment flag: those are read again.
@@ -209,7 +217,7 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
     digitised: digitisedFiles && resultFiles > 0,
     reuse: stale ? prev.reuse : flag(r.HoSoCoThanhPhanSoHoa) || digitisedFiles,
     synced: prev?.synced ?? false,
-    detail: { timeline, listed, untimedSupplement, arrivalEnd, endSource, dueSource, digitisedFiles, results: resultCount, resultFiles }
+    detail: { timeline, listed, untimedSupplement, arrivalEnd, endSource, dueSource, digitisedFiles, results: resultCount, resultFiles, ...(carriedPausedMs === 0 ? {} : { carriedPausedMs }) }
   }
 }
 
