@@ -54,6 +54,8 @@ export interface FactsDetail {
   /** Results listed (DanhSachGiayToKetQua) and how many carry a file (DuongDanTepTinKetQua). */
   results: number
   resultFiles: number
+  /** Supplement waits measured before facts kept their observations (facts written by an older gateway). */
+  carriedPausedMs?: number
 }
 
 /** What the indicators need to know of one dossier. */
@@ -160,7 +162,13 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   const digitisedFiles = stale ? pd.digitisedFiles : files.some((t) => flag(t.DuocSoHoa))
   const resultCount = stale ? pd.results : results.length
   const resultFiles = stale ? pd.resultFiles : results.filter((x) => typeof x.DuongDanTepTinKetQua === 'string' && x.DuongDanTepTinKetQua.trim() !== '').length
-  const seen = new Map<string, Observation>((pd?.timeline ?? []).map((o) => [`${o[0]}:${o[1]}`, o]))
+  // Facts an older gateway wrote have no observations: what they measured is carried over as observations.
+  const carried: Observation[] = prev === undefined || pd !== undefined
+    ? []
+    : [...(prev.receivedAt === null ? [] : [[prev.receivedAt, 2, 'NgayTiepNhan'] as Observation]), ...(prev.pauseSince === null ? [] : [[prev.pauseSince, 5, 'ThoiDiemXuLy'] as Observation]),
+        ...(prev.endedAt === null ? [] : [[prev.endedAt, prev.state, 'ThoiDiemXuLy'] as Observation])]
+  const carriedPausedMs = pd === undefined ? prev?.pausedMs ?? 0 : pd.carriedPausedMs ?? 0
+  const seen = new Map<string, Observation>([...(pd?.timeline ?? []), ...carried].map((o) => [`${o[0]}:${o[1]}`, o]))
   const observe = (o: Observation): void => {
     if (o[0] <= 0) return
     // The same status at the same instant from two fields: the source named is the first by name, not by arrival.
@@ -185,7 +193,7 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   // Ties broken on the status itself, never on arrival: the same observations give the same timeline.
   const timeline = [...seen.values()].sort((a, b) => a[0] - b[0] || (STAGE[a[1]] ?? 0) - (STAGE[b[1]] ?? 0) || a[1] - b[1])
   const w = walk(timeline)
-  const listed = Math.max(pd?.listed ?? 0, (r.DanhSachHoSoBoSung ?? []).length)
+  const listed = Math.max(pd?.listed ?? (prev?.supplements ?? 0), (r.DanhSachHoSoBoSung ?? []).length)
   let endedAt = ENDS.has(row.state) ? w.endedAt : null
   let endSource = endedAt === null ? null : w.endSource
   if (ENDS.has(row.state) && endedAt === null && arrivalEnd !== null) { endedAt = arrivalEnd; endSource = 'arrival' }
@@ -199,7 +207,7 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
     dueAt,
     endedAt,
     supplements: Math.max(w.supplements, listed, untimedSupplement && !timedSupplement ? 1 : 0),
-    pausedMs: w.pausedMs,
+    pausedMs: w.pausedMs + carriedPausedMs,
     pauseSince: ENDS.has(row.state) ? null : w.pauseSince,
     online: stale ? prev.online : String(r.KenhThucHien) === '2',
     // A payment or tax notice changes the row's fees and payment flag: those are read again.
@@ -209,7 +217,7 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
     digitised: digitisedFiles && resultFiles > 0,
     reuse: stale ? prev.reuse : flag(r.HoSoCoThanhPhanSoHoa) || digitisedFiles,
     synced: prev?.synced ?? false,
-    detail: { timeline, listed, untimedSupplement, arrivalEnd, endSource, dueSource, digitisedFiles, results: resultCount, resultFiles }
+    detail: { timeline, listed, untimedSupplement, arrivalEnd, endSource, dueSource, digitisedFiles, results: resultCount, resultFiles, ...(carriedPausedMs === 0 ? {} : { carriedPausedMs }) }
   }
 }
 
@@ -298,12 +306,13 @@ export interface IndicatorReport {
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d
 
-/** How one dossier was judged for timeliness in a period, and why. */
+/** How one dossier was judged for timeliness in a period, and on what ground (reasonOf words it). */
 export interface Verdict {
   verdict: 'onTime' | 'late'
-  reason: string
+  ground: 'withdrawn' | 'supplements' | 'noDueDate' | 'deadline'
   /** When it was judged: its end, or the period's end while it was unfinished then. */
   judgedAt: number
+  unfinished: boolean
   /** The due date moved by the time waiting for supplements; null without a due date. */
   deadline: number | null
 }
@@ -322,31 +331,38 @@ export function workingDaysBetween (calendar: WorkingCalendar | undefined, from:
 /**
  * Whether a dossier counts for timeliness in [from, to), and its verdict; undefined when it
  * does not count. The one place the on-time rules live: every store's counts and every
- * drill-down come from it.
+ * drill-down come from it (on the hot path of every count: no text, no calendar here).
  */
-export function judge (f: DossierFacts, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile = nationalProfile, calendar?: WorkingCalendar): Verdict | undefined {
+export function judge (f: DossierFacts, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile = nationalProfile): Verdict | undefined {
   if (f.receivedAt === null || f.receivedAt >= period.to) return undefined
   // Ended in the period, or unfinished at its end.
   if (f.endedAt !== null && f.endedAt < period.from) return undefined
   if (!profile.carryOvers && f.receivedAt < period.from) return undefined
-  const end = f.endedAt !== null && f.endedAt < period.to ? f.endedAt : period.to
-  if (f.state === 7) {
-    if (profile.withdrawn === 'excluded') return undefined
-    return { verdict: profile.withdrawn, reason: `withdrawn (status 7), counted ${profile.withdrawn === 'onTime' ? 'on time' : 'late'} by the profile`, judgedAt: end, deadline: f.dueAt }
-  }
-  if (f.supplements > profile.maxSupplements) return { verdict: 'late', reason: `supplement requested ${times(f.supplements)}`, judgedAt: end, deadline: f.dueAt }
-  if (f.dueAt === null) {
-    if (profile.noDueDate === 'excluded') return undefined
-    return { verdict: profile.noDueDate, reason: `no due date, counted ${profile.noDueDate === 'onTime' ? 'on time' : 'late'} by the profile`, judgedAt: end, deadline: null }
-  }
+  const unfinished = f.endedAt === null || f.endedAt >= period.to
+  const end = unfinished ? period.to : f.endedAt!
+  if (f.state === 7) return profile.withdrawn === 'excluded' ? undefined : { verdict: profile.withdrawn, ground: 'withdrawn', judgedAt: end, unfinished, deadline: f.dueAt }
+  if (f.supplements > profile.maxSupplements) return { verdict: 'late', ground: 'supplements', judgedAt: end, unfinished, deadline: f.dueAt }
+  if (f.dueAt === null) return profile.noDueDate === 'excluded' ? undefined : { verdict: profile.noDueDate, ground: 'noDueDate', judgedAt: end, unfinished, deadline: null }
   const openPause = f.pauseSince !== null && f.pauseSince < end ? end - f.pauseSince : 0
   const deadline = f.dueAt + f.pausedMs + openPause
   const ok = profile.granularity === 'date' ? vnDate(end) <= vnDate(deadline) : end <= deadline
-  const unfinished = f.endedAt === null || f.endedAt >= period.to
-  if (ok) return { verdict: 'onTime', reason: unfinished ? 'in progress, not yet due at the period end' : 'ended by its due date', judgedAt: end, deadline }
-  const days = workingDaysBetween(calendar, deadline, end)
-  const late = days === 0 ? 'late by less than a working day' : `late by ${days} working day${days === 1 ? '' : 's'}`
-  return { verdict: 'late', reason: unfinished ? `unfinished at the period end, ${late}` : late, judgedAt: end, deadline }
+  return { verdict: ok ? 'onTime' : 'late', ground: 'deadline', judgedAt: end, unfinished, deadline }
+}
+
+/** A verdict in words: "late by 2 working days", "supplement requested twice"… */
+export function reasonOf (v: Verdict, f: DossierFacts, calendar?: WorkingCalendar): string {
+  const counted = v.verdict === 'onTime' ? 'on time' : 'late'
+  switch (v.ground) {
+    case 'withdrawn': return `withdrawn (status 7), counted ${counted} by the profile`
+    case 'supplements': return `supplement requested ${times(f.supplements)}`
+    case 'noDueDate': return `no due date, counted ${counted} by the profile`
+    case 'deadline': {
+      if (v.verdict === 'onTime') return v.unfinished ? 'in progress, not yet due at the period end' : 'ended by its due date'
+      const days = workingDaysBetween(calendar, v.deadline!, v.judgedAt)
+      const late = days === 0 ? 'late by less than a working day' : `late by ${days} working day${days === 1 ? '' : 's'}`
+      return v.unfinished ? `unfinished at the period end, ${late}` : late
+    }
+  }
 }
 
 /** Whether a dossier was handled on time, judged at `judgeAt` when unfinished then (the national reading). */
@@ -405,40 +421,52 @@ export function scoreIndicators (agency: string, period: Period, c: IndicatorCou
 
 type IndicatorParts = Record<IndicatorKey, { num: DossierFacts[], den: DossierFacts[] }>
 
+/** No dossier counted yet. */
+export const noCounts = (): IndicatorCounts => ({ received: 0, synced: 0, online: 0, feeBearing: 0, paidOnline: 0, digitised: 0, reuse: 0, judged: 0, onTime: 0 })
+
 /**
- * The dossiers behind each indicator over [from, to), and their counts: the rules both stores'
- * counts follow (the stores only keep and read facts).
+ * Adds one dossier to the counts of [from, to): the rules of every indicator, per dossier.
+ * countIndicators runs it over facts read out; SQLite runs it as an aggregate inside its query
+ * (no row leaves the database): the same function either way.
  */
+export function tally (c: IndicatorCounts, f: DossierFacts, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile = nationalProfile): void {
+  if (f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to) {
+    c.received++
+    if (f.synced) c.synced++
+    if (f.online) c.online++
+    if (f.feeBearing) {
+      c.feeBearing++
+      if (f.paidOnline) c.paidOnline++
+    }
+    if (f.digitised) c.digitised++
+    if (f.reuse) c.reuse++
+  }
+  const v = judge(f, period, profile)
+  if (v === undefined) return
+  c.judged++
+  if (v.verdict === 'onTime') c.onTime++
+}
+
+/** The dossiers behind each indicator over [from, to), and their counts (tally's, per dossier). */
 export function countIndicators (period: Pick<Period, 'from' | 'to'>, facts: readonly DossierFacts[], profile: RuleProfile = nationalProfile): { counts: IndicatorCounts, parts: IndicatorParts } {
-  const received: DossierFacts[] = []
-  const judged: DossierFacts[] = []
-  const onTimeList: DossierFacts[] = []
+  const counts = noCounts()
+  const parts = Object.fromEntries(indicatorDefs.map((d) => [d.key, { num: [], den: [] }])) as unknown as IndicatorParts
   for (const f of facts) {
-    if (f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to) received.push(f)
-    const v = judge(f, period, profile)
-    if (v === undefined) continue
-    judged.push(f)
-    if (v.verdict === 'onTime') onTimeList.push(f)
-  }
-  const feeBearing = received.filter((f) => f.feeBearing)
-  const parts: IndicatorParts = {
-    dossierSync: { num: received.filter((f) => f.synced), den: received },
-    onTime: { num: onTimeList, den: judged },
-    onlineSubmission: { num: received.filter((f) => f.online), den: received },
-    paidOnline: { num: feeBearing.filter((f) => f.paidOnline), den: feeBearing },
-    digitisedResults: { num: received.filter((f) => f.digitised), den: received },
-    reuse: { num: received.filter((f) => f.reuse), den: received }
-  }
-  const counts: IndicatorCounts = {
-    received: received.length,
-    synced: parts.dossierSync.num.length,
-    online: parts.onlineSubmission.num.length,
-    feeBearing: feeBearing.length,
-    paidOnline: parts.paidOnline.num.length,
-    digitised: parts.digitisedResults.num.length,
-    reuse: parts.reuse.num.length,
-    judged: judged.length,
-    onTime: onTimeList.length
+    const before = { ...counts }
+    tally(counts, f, period, profile)
+    // Which counts this dossier moved says which lists it belongs to.
+    const moved = (k: keyof IndicatorCounts): boolean => counts[k] !== before[k]
+    const put = (key: IndicatorKey, num: boolean, den: boolean): void => {
+      if (den) parts[key].den.push(f)
+      if (num) parts[key].num.push(f)
+    }
+    const received = moved('received')
+    put('dossierSync', moved('synced'), received)
+    put('onTime', moved('onTime'), moved('judged'))
+    put('onlineSubmission', moved('online'), received)
+    put('paidOnline', moved('paidOnline'), moved('feeBearing'))
+    put('digitisedResults', moved('digitised'), received)
+    put('reuse', moved('reuse'), received)
   }
   return { counts, parts }
 }
@@ -478,12 +506,12 @@ export function explain (f: DossierFacts, key: IndicatorKey, period: Pick<Period
   const received = f.receivedAt !== null && f.receivedAt >= period.from && f.receivedAt < period.to
   const side = (num: boolean, den: boolean): DossierExplanation['counted'] => num ? 'numerator' : den ? 'denominator' : 'none'
   if (key === 'onTime') {
-    const v = judge(f, period, profile, calendar)
+    const v = judge(f, period, profile)
     if (v === undefined) {
       const why = f.state === 7 ? 'withdrawn (status 7): not judged' : f.dueAt === null ? 'no due date: not judged' : f.receivedAt === null ? 'never received (no NgayTiepNhan)' : !profile.carryOvers && f.receivedAt < period.from ? 'received before the period: carry-overs are not judged by the profile' : 'not in the period'
       return { ...base, counted: 'none', reason: why }
     }
-    return { ...base, counted: side(v.verdict === 'onTime', true), verdict: v.verdict, reason: v.reason }
+    return { ...base, counted: side(v.verdict === 'onTime', true), verdict: v.verdict, reason: reasonOf(v, f, calendar) }
   }
   if (!received) return { ...base, counted: 'none', reason: 'not received in the period' }
   switch (key) {

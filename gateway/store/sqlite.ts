@@ -31,7 +31,7 @@ import { LgspError, lgspError } from '../errors.js'
 import type { DeliveryEffect } from '../../adapters/registry.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
-import { countIndicators, type DossierFacts, type IndicatorCounts, type RuleProfile } from '../ledger/indicators.js'
+import { noCounts, tally, type DossierFacts, type IndicatorCounts, type Period, type RuleProfile } from '../ledger/indicators.js'
 import { ATTEMPTS_KEPT, parseDeadCursor, provinceOf, unitViews } from './shared.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
 import { idempotencyHashOf, replayOrRefuse } from './rules/idempotency.js'
@@ -53,7 +53,7 @@ export interface SqliteStoreOptions {
 
 type FactsRecord = [string, string, string, number, number | null, number | null, number | null, number, number, number | null, number, number, number, number, number, number, string?]
 
-/** The counted columns (the province indexes cover them, so counting reads no table row). */
+/** A dossier's facts as columns (detail aside). */
 const COUNTED_COLUMNS = 'ma_ho_so, agency, ma_tthc, state, received_at, due_at, ended_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced'
 /** With `detail`: the event-time observations behind the durations, and why a dossier counts (drill-down). */
 const FACTS_COLUMNS = `${COUNTED_COLUMNS}, detail`
@@ -250,6 +250,8 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database
   readonly #synchronous: 'full' | 'normal'
   readonly #facts: FactsDeriver | undefined
+  /** The period and profile of the count running now (better-sqlite3 runs a query synchronously: one at a time). */
+  #counting: { period: Pick<Period, 'from' | 'to'>, profile: RuleProfile | undefined } | undefined
   #queue: Pending[] = []
   /** The ports kept beside the ledger and outbox, created by init() once the schema exists. */
   #log!: SqliteMessageLog
@@ -315,6 +317,18 @@ export class SqliteStore implements Store {
     this.#log = new SqliteMessageLog(db, write)
     this.#idempotency = new SqliteIdempotency(db)
     this.#payments = new SqlitePayments(db, write)
+    // The indicators' rules (ledger/indicators.ts tally) as an aggregate: SQLite feeds it each
+    // row of the query, so the counts follow the one set of rules without reading rows out.
+    db.aggregate('lgsp_tally', {
+      start: noCounts,
+      step: ((c: IndicatorCounts, agency: string, state: number, receivedAt: number | null, dueAt: number | null, endedAt: number | null, supplements: number, pausedMs: number,
+        pauseSince: number | null, online: number, feeBearing: number, paidOnline: number, digitised: number, reuse: number, synced: number) => {
+        tally(c, { maHoSo: '', agency, maTTHC: '', state, receivedAt, dueAt, endedAt, supplements, pausedMs, pauseSince, online: online === 1, feeBearing: feeBearing === 1, paidOnline: paidOnline === 1, digitised: digitised === 1, reuse: reuse === 1, synced: synced === 1 },
+          this.#counting!.period, this.#counting!.profile)
+        return c
+      }) as unknown as (total: IndicatorCounts, next: unknown) => IndicatorCounts, // one argument per column: better-sqlite3's type knows only one
+      result: (c: IndicatorCounts) => JSON.stringify(c)
+    })
     if (version < 6 && (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined)) this.#log.migrateMessages()
     db.pragma(`user_version = ${SCHEMA_VERSION}`)
     // Units claimed when the process died may or may not have reached the destination.
@@ -732,10 +746,20 @@ export class SqliteStore implements Store {
     return (this.#db.prepare(q.sql).raw().all({ ...q.params, from, to }) as FactsRecord[]).map(toFacts)
   }
 
-  /** The counts by the one set of rules (countIndicators), over the counted columns only: an index-only read. */
+  /**
+   * The counts by the one set of rules (tally, as the aggregate lgsp_tally), over the columns the
+   * province indexes cover: an index-only read, and no row leaves SQLite.
+   */
   async countFacts (scope: AgencyScope, from: number, to: number, profile?: RuleProfile): Promise<IndicatorCounts> {
-    const q = this.#population(scope, COUNTED_COLUMNS)
-    return countIndicators({ from, to }, (this.#db.prepare(q.sql).raw().all({ ...q.params, from, to }) as FactsRecord[]).map(toFacts), profile).counts
+    const q = this.#population(scope, 'agency, state, received_at, due_at, ended_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced')
+    this.#counting = { period: { from, to }, profile }
+    try {
+      const text = this.#db.prepare(`SELECT lgsp_tally(agency, state, received_at, due_at, ended_at, supplements, paused_ms, pause_since, online, fee_bearing, paid_online, digitised, reuse, synced) FROM (${q.sql})`)
+        .pluck().get({ ...q.params, from, to }) as string | null
+      return text === null ? noCounts() : JSON.parse(text) as IndicatorCounts
+    } finally {
+      this.#counting = undefined
+    }
   }
 
   /** One delivery effect (adapters/types.ts DeliveryEffect), inside the caller's transaction. */

@@ -285,3 +285,18 @@ t.test('durations come from the dossier\'s own times, not from when its messages
   t.equal(f?.endedAt, Date.UTC(2024, 1, 12, 1), 'ended when it says')
   t.equal(f?.detail?.endSource, 'NgayKetThucXuLy')
 })
+
+t.test('facts an older gateway kept (no observations) carry their measured waits over to the next message', async (t) => {
+  const id = '000.00.01.H56-2402-88888'
+  const record: HoSo = { MaHoSo: id, MaTTHC: PROCEDURES[0]!, TenTTHC: 'x', KenhThucHien: '2', ChuHoSo: 'x', LoaiDoiTuong: '1', TrangThaiHoSo: '4', NgayTiepNhan: '20240201080000', NgayHenTra: '20240210170000' }
+  const received = Date.UTC(2024, 1, 1, 1)
+  const legacy: DossierFacts = {
+    maHoSo: id, agency: '000.00.01.H56', maTTHC: PROCEDURES[0]!, state: 4, receivedAt: received, dueAt: Date.UTC(2024, 1, 10, 10), endedAt: null,
+    supplements: 1, pausedMs: 3 * DAY, pauseSince: null, online: true, feeBearing: false, paidOnline: false, digitised: false, reuse: false, synced: true
+  }
+  const row: DossierRow = { maHoSo: id, owner: 'onestop', maTTHC: PROCEDURES[0]!, state: 9, lastEventAt: Date.UTC(2024, 1, 12, 1), record: { ...record, TrangThaiHoSo: 9 }, version: 3, createdAt: 0, updatedAt: 0 }
+  const event: DossierEvent = { maHoSo: id, messageId: 'm', kind: 'progress', at: Date.UTC(2024, 1, 12, 1), receivedAt: Date.UTC(2024, 5, 1), fromState: 4, toState: 9, applied: true, sender: 'onestop' }
+  const f = derive(legacy, row, [event])
+  t.match(f, { pausedMs: 3 * DAY, supplements: 1, endedAt: Date.UTC(2024, 1, 12, 1), receivedAt: received, synced: true })
+  t.equal(derive(f, row, [])?.pausedMs, 3 * DAY, 'and keep them after')
+})

@@ -44,7 +44,7 @@ import { randomBytes } from 'node:crypto'
 import { createClient, createCluster, createSentinel, ErrorReply } from 'redis'
 import { LgspError, lgspError } from '../../errors.js'
 import { vnMonth } from '../../ledger/dates.js'
-import { countIndicators, type DossierFacts, type IndicatorCounts, type RuleProfile } from '../../ledger/indicators.js'
+import { noCounts, tally, type DossierFacts, type IndicatorCounts, type RuleProfile } from '../../ledger/indicators.js'
 import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
 import type { DossierState } from '../../ledger/state-machine.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../../crypto/message-log.js'
@@ -750,9 +750,11 @@ export class RedisStore implements Store {
     return out
   }
 
-  /** The counts by the one set of rules (countIndicators) over the facts read. */
+  /** The counts by the one set of rules (tally) over the facts read. */
   async countFacts (scope: AgencyScope, from: number, to: number, profile?: RuleProfile): Promise<IndicatorCounts> {
-    return countIndicators({ from, to }, await this.factsFor(scope, from, to), profile).counts
+    const c = noCounts()
+    for (const f of await this.factsFor(scope, from, to)) tally(c, f, { from, to }, profile)
+    return c
   }
 
   async markSynced (maHoSo: readonly string[]): Promise<void> {
