@@ -3,7 +3,7 @@
  * loopback port 0, log lines captured from a sink, and fixtures in DVCQG's field names.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,17 +52,59 @@ export async function toolAccepts (tool: string, args: string[]): Promise<boolea
 
 let pkiDir: string | undefined
 
+const initTestPki = (dir: string): void => { new Pki(dir).init([{ id: members.onestop.id, kind: 'ec' }, { id: members.vertical.id, kind: 'rsa' }]) }
+
+/** Start time of a process (Linux), to tell a tap run from a later process that got its pid. */
+function startOf (pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Under the tap runner: the test PKI generated once for the whole run (by whichever test
+ * process comes first), in .tap/test-pki/<runner pid>-<runner start>; folders of runs that
+ * have ended are removed. Undefined outside tap or where /proc is missing.
+ */
+function runPki (): string | undefined {
+  const start = process.env.TAP === '1' ? startOf(process.ppid) : undefined
+  if (start === undefined) return undefined
+  const root = join(projectRootDir, '.tap', 'test-pki')
+  const final = join(root, `${process.ppid}-${start}`)
+  if (existsSync(final)) return final
+  mkdirSync(root, { recursive: true })
+  for (const name of readdirSync(root)) {
+    if (name.startsWith('new-')) continue // being written by a process of this run
+    const [pid, started] = name.split('-')
+    if (startOf(Number(pid)) !== started) rmSync(join(root, name), { recursive: true, force: true })
+  }
+  const mine = mkdtempSync(join(root, 'new-'))
+  initTestPki(mine)
+  try {
+    renameSync(mine, final)
+  } catch {
+    // Another test process of this run got there first: use its PKI.
+    rmSync(mine, { recursive: true, force: true })
+  }
+  return final
+}
+
 /**
  * One PKI per test process (a CA, the gateway's RSA-2048 identity, an ECDSA certificate
  * for the one-stop member and an RSA one for the vertical member), removed at exit: key
- * generation is the slow part, and every stack can share it.
+ * generation is the slow part, and every stack can share it. Under tap each process gets a
+ * copy of the run's PKI (tests issue and revoke in theirs), so the keys are made once per run.
  */
 export function testPki (): Pki {
   if (pkiDir === undefined) {
     pkiDir = mkdtempSync(join(tmpdir(), 'lgsp-pki-'))
     const dir = pkiDir
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-    new Pki(dir).init([{ id: members.onestop.id, kind: 'ec' }, { id: members.vertical.id, kind: 'rsa' }])
+    const shared = runPki()
+    if (shared === undefined) initTestPki(dir)
+    else cpSync(shared, dir, { recursive: true })
   }
   return new Pki(pkiDir)
 }
