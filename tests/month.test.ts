@@ -79,6 +79,9 @@ function generate (i: number): Planned {
   const paid = feeBearing && channel === '2' && rnd() < 0.5
   const digitisedFile = rnd() < 0.7
   const result = rnd() < 0.6
+  // Decision 766 counts a digitised result only with its file (DuongDanTepTinKetQua): every
+  // fourth result comes without one (from the index, so the generator's draws stay as they were).
+  const resultFile = i % 4 !== 0
   const reuseFlag = rnd() < 0.2
   const refused = rnd() < 0.05
   const record: HoSo = {
@@ -87,7 +90,7 @@ function generate (i: number): Planned {
     ...(refused ? { NgayNopHoSo: formatDvcqgDate(received) } : { NgayTiepNhan: formatDvcqgDate(received), ...(statutory ? {} : { NgayHenTra: formatDvcqgDate(due) }) }),
     TaiLieuNop: [{ TenTepDinhKem: 'Đơn.pdf', DuocSoHoa: digitisedFile ? '1' : '0' }],
     DanhSachLePhi: fees,
-    ...(result ? { DanhSachGiayToKetQua: [{ TenGiayTo: 'Kết quả' }] } : {}),
+    ...(result ? { DanhSachGiayToKetQua: [{ TenGiayTo: 'Kết quả', ...(resultFile ? { DuongDanTepTinKetQua: `https://dvc.example/kq/${id}.pdf` } : {}) }] } : {}),
     ...(reuseFlag ? { HoSoCoThanhPhanSoHoa: '1' as const } : {}),
     ...(paid ? { DuocThanhToanTrucTuyen: '1' as const } : {})
   }
@@ -137,7 +140,7 @@ function generate (i: number): Planned {
   return {
     record, entries, late, duplicate: rnd() < 0.05,
     received: refused ? null : received, due: refused ? null : due, ended, supplements, paused, withdrawn,
-    online: channel === '2', feeBearing, paid, digitised: digitisedFile && result, reuse: reuseFlag || digitisedFile
+    online: channel === '2', feeBearing, paid, digitised: digitisedFile && result && resultFile, reuse: reuseFlag || digitisedFile
   }
 }
 
@@ -189,6 +192,7 @@ t.test(`a month of ${N} dossiers: DVCQG ends equal to the ledger, indicators equ
     'zero fee': (p) => (p.record.DanhSachLePhi?.length ?? 0) > 0 && !p.feeBearing,
     'no fees': (p) => p.record.DanhSachLePhi?.length === 0,
     'digitised result': (p) => p.digitised,
+    'digitised files and a result without its file': (p) => p.record.TaiLieuNop?.[0]?.DuocSoHoa === '1' && p.record.DanhSachGiayToKetQua?.[0] !== undefined && p.record.DanhSachGiayToKetQua[0].DuongDanTepTinKetQua === undefined,
     'reuse flag without a digitised file': (p) => p.record.HoSoCoThanhPhanSoHoa === '1' && p.record.TaiLieuNop?.[0]?.DuocSoHoa === '0',
     'late (history) entry': (p) => p.late !== undefined,
     'duplicate post': (p) => p.duplicate
