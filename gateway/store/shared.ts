@@ -1,21 +1,15 @@
 /**
  * What both stores compute the same way from what they read: a dossier's delivery units as
- * operators see them, dead-letter cursors, and the province of an agency. (The payment and
- * idempotency rules are in rules/.)
+ * operators see them and the province of an agency. (The payment, idempotency and dead-letter
+ * rules are in rules/.)
  */
-import type { DeadLetter, UnitView } from './types.js'
+import type { UnitView } from './types.js'
 
 /** Delivery attempts kept per unit: enough to see a pattern, bounded whatever the retry policy. */
 export const ATTEMPTS_KEPT = 20
 
-/** Where the next page of dead letters starts: after this entry (opaque to callers). */
-export const deadCursor = (d: Pick<DeadLetter, 'failedAt' | 'id'>): string => `${d.failedAt}.${d.id}`
-
-/** A cursor read back; an invalid one is refused by the caller. */
-export function parseDeadCursor (cursor: string): { failedAt: number, id: number } | undefined {
-  const m = /^(\d{1,16})\.(\d{1,16})$/.exec(cursor)
-  return m === null ? undefined : { failedAt: Number(m[1]), id: Number(m[2]) }
-}
+// The dead-letter cursor moved to rules/dead-letters.ts; still exported here for its callers (console, contract suite).
+export { deadCursor, parseDeadCursor } from './rules/dead-letters.js'
 
 /** Hnn of an agency code such as 000.00.01.H56 ('' when it has none). */
 export const provinceOf = (agency: string): string => {

@@ -1,10 +1,11 @@
 /**
  * The embedded store: one SQLite file in WAL mode (better-sqlite3).
  *
- * Ports: payments, idempotency keys and the message log live beside this file, each with its
- * Redis twin (payments/, idempotency/, message-log/); this class composes them and shares
- * its group commit with them. Why it is still over 400 lines: the ledger, outbox, dead
- * letters and indicator facts are still here, to move out the same way once the branches
+ * Ports: payments, idempotency keys, the message log, dead letters and jobs (cursors) live
+ * beside this file, each with its Redis twin (payments/, idempotency/, message-log/,
+ * dead-letters/, jobs/); this class composes them and shares its group commit with them.
+ * Why it is still over 400 lines: the ledger, the outbox's hot path (accept, claim, complete)
+ * and the indicator facts are still here, to move out the same way once the branches
  * reworking them (delivery throughput, 766 figures) have landed.
  *
  * Group commit: every write (accept, claim, completion) is queued and the queue is flushed
@@ -32,12 +33,14 @@ import type { DeliveryEffect } from '../../adapters/registry.js'
 import type { DossierEvent, DossierRow } from '../ledger/plan.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import { noCounts, tally, type DossierFacts, type IndicatorCounts, type Period, type RuleProfile } from '../ledger/indicators.js'
-import { ATTEMPTS_KEPT, parseDeadCursor, provinceOf, unitViews } from './shared.js'
+import { ATTEMPTS_KEPT, provinceOf, unitViews } from './shared.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../crypto/message-log.js'
 import { idempotencyHashOf, replayOrRefuse } from './rules/idempotency.js'
 import { idempotencySchema, SqliteIdempotency } from './idempotency/sqlite.js'
 import { messageLogSchema, SqliteMessageLog, type Write } from './message-log/sqlite.js'
 import { paymentsSchema, SqlitePayments } from './payments/sqlite.js'
+import { deadLetterSchema, SqliteDeadLetters } from './dead-letters/sqlite.js'
+import { cursorsSchema, SqliteJobs } from './jobs/sqlite.js'
 import type {
   AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, FactsDeriver, IndicatorRevision, Completion, DeadFilter, DeadLetter, DeliveryAttempt, DossierView, NewPayment, OutboxItem,
   LogRange, Payment, PaymentOutcome, PaymentResult, QueueStats, SettlementReport, Store
@@ -160,36 +163,6 @@ CREATE TABLE IF NOT EXISTS indicator_revisions (
   changes TEXT NOT NULL,
   PRIMARY KEY (agency, period, revision)
 );
--- version 3: pollers of vertical systems
-CREATE TABLE IF NOT EXISTS cursors (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-`
-
-/**
- * Dead letters and delivery attempts (no schema version of their own: both are added in place).
- * The partial indexes hold dead units only, so each dead-letter page is one index range
- * whatever the filter, at no cost to the queue's own writes; a unit's attempts are read by unit.
- */
-const deadLetterSchema = `
-CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (failed_at, id) WHERE state = 'dead';
-CREATE INDEX IF NOT EXISTS outbox_dead_destination ON outbox (destination, failed_at, id) WHERE state = 'dead';
-CREATE INDEX IF NOT EXISTS outbox_dead_code ON outbox (last_error_code, failed_at, id) WHERE state = 'dead';
-CREATE INDEX IF NOT EXISTS outbox_dead_destination_code ON outbox (destination, last_error_code, failed_at, id) WHERE state = 'dead';
-CREATE INDEX IF NOT EXISTS outbox_dead_dossier ON outbox (ma_ho_so, failed_at, id) WHERE state = 'dead';
-CREATE TABLE IF NOT EXISTS delivery_attempts (
-  unit INTEGER NOT NULL,
-  attempt INTEGER NOT NULL,
-  at INTEGER NOT NULL,
-  outcome TEXT NOT NULL,          -- delivered | retry | dead
-  code TEXT,
-  message TEXT,
-  ms INTEGER NOT NULL,
-  uncertain INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS delivery_attempts_unit ON delivery_attempts (unit);
 `
 
 interface OutboxRecord {
@@ -257,6 +230,8 @@ export class SqliteStore implements Store {
   #log!: SqliteMessageLog
   #idempotency!: SqliteIdempotency
   #payments!: SqlitePayments
+  #dead!: SqliteDeadLetters
+  #jobs!: SqliteJobs
   #scheduled = false
   #closed = false
   /** The WAL file synced after each COMMIT (synchronous=full on a file); undefined: COMMIT itself is enough. */
@@ -292,6 +267,7 @@ export class SqliteStore implements Store {
     db.exec(messageLogSchema)
     db.exec(idempotencySchema)
     db.exec(schema)
+    db.exec(cursorsSchema)
     db.exec(paymentsSchema)
     db.exec(deadLetterSchema)
     // version 6: each outbox unit names the member its message came from (its message-log policy applies to what is sent).
@@ -317,6 +293,8 @@ export class SqliteStore implements Store {
     this.#log = new SqliteMessageLog(db, write)
     this.#idempotency = new SqliteIdempotency(db)
     this.#payments = new SqlitePayments(db, write)
+    this.#dead = new SqliteDeadLetters(db, write, { finish: this.#statements.finish, outboxDel: this.#statements.outboxDel })
+    this.#jobs = new SqliteJobs(db, write)
     // The indicators' rules (ledger/indicators.ts tally) as an aggregate: SQLite feeds it each
     // row of the query, so the counts follow the one set of rules without reading rows out.
     db.aggregate('lgsp_tally', {
@@ -365,15 +343,12 @@ export class SqliteStore implements Store {
         VALUES (@unit, @attempt, @at, @outcome, @code, @message, @ms, @uncertain)`),
       attemptTrim: db.prepare(`DELETE FROM delivery_attempts WHERE unit = @unit AND rowid <=
         (SELECT rowid FROM delivery_attempts WHERE unit = @unit ORDER BY rowid DESC LIMIT 1 OFFSET @keep)`),
-      attemptsOf: db.prepare<[number], Omit<DeliveryAttempt, 'uncertain'> & { uncertain: number }>(
-        'SELECT attempt, at, outcome, code, message, ms, uncertain FROM delivery_attempts WHERE unit = ? ORDER BY rowid'),
       countDelivered: db.prepare(`INSERT INTO delivery_counts (destination, delivered) SELECT destination, 1 FROM deliveries WHERE id = ?
         ON CONFLICT (destination) DO UPDATE SET delivered = delivered + 1`),
       retry: db.prepare(`UPDATE outbox SET state = 'pending', next_at = @nextAt, last_error_code = @code, last_error = @error, uncertain = @uncertain
         WHERE id = @id AND state = 'inflight'`),
       dead: db.prepare(`UPDATE outbox SET state = 'dead', last_error_code = @code, last_error = @error, failed_at = @now
         WHERE id = @id AND state = 'inflight'`),
-      replay: db.prepare("UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?, failed_at = NULL WHERE id = ? AND state = 'dead'"),
       // Only a dossier's oldest unit can be claimed: later ones wait for it, whatever their next_at.
       nextDue: db.prepare<[string], { next: number }>(`
         SELECT o.next_at AS next FROM outbox o
@@ -383,9 +358,6 @@ export class SqliteStore implements Store {
       outboxOf: db.prepare<[string], OutboxRecord>('SELECT * FROM outbox WHERE ma_ho_so = ? ORDER BY id'),
       deliveriesOf: db.prepare<[string], { id: number, destination: string, message_id: string, op: string, attempts: number, finished_at: number, outcome: 'delivered' | 'discarded' }>(
         'SELECT * FROM deliveries WHERE ma_ho_so = ? ORDER BY id'),
-      stats: db.prepare<[], { destination: string, state: string, n: number, oldest: number }>(
-        'SELECT destination, state, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY destination, state'),
-      delivered: db.prepare<[], { destination: string, delivered: number }>('SELECT destination, delivered FROM delivery_counts'),
       awaiting: db.prepare<[string, string, string, number], { ma_ho_so: string }>(`SELECT DISTINCT d.ma_ho_so FROM deliveries d
         WHERE d.destination = ? AND d.op = ? AND d.outcome = 'delivered'
           AND NOT EXISTS (SELECT 1 FROM dossier_events e WHERE e.ma_ho_so = d.ma_ho_so AND e.kind = ?)
@@ -399,9 +371,7 @@ export class SqliteStore implements Store {
         'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision DESC LIMIT 1'),
       revisionsOf: db.prepare<[string, string], { agency: string, period: string, revision: number, created_at: number, report: string, changes: string }>(
         'SELECT * FROM indicator_revisions WHERE agency = ? AND period = ? ORDER BY revision'),
-      revisionPut: db.prepare('INSERT INTO indicator_revisions (agency, period, revision, created_at, report, changes) VALUES (?, ?, ?, ?, ?, ?)'),
-      cursorGet: db.prepare<[string], { value: string }>('SELECT value FROM cursors WHERE key = ?'),
-      cursorPut: db.prepare('INSERT INTO cursors (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      revisionPut: db.prepare('INSERT INTO indicator_revisions (agency, period, revision, created_at, report, changes) VALUES (?, ?, ?, ?, ?, ?)')
     }
   }
 
@@ -574,7 +544,7 @@ export class SqliteStore implements Store {
     })
   }
 
-  // ---- dead letters and attempts ----------------------------------------------------------
+  // ---- attempts, kept with their completion (read by dead-letters/sqlite.ts) ---------------
 
   /** Keeps one attempt with its unit, inside the completion's write; a success only after failures. */
   #keepAttempt (unit: number, outcome: DeliveryAttempt['outcome'], a: Completion['attempt'] & object): void {
@@ -582,14 +552,6 @@ export class SqliteStore implements Store {
     if (outcome === 'delivered' && s.attemptAny.get(unit) === undefined) return
     s.attemptPut.run({ unit, attempt: a.attempt, at: a.at, outcome, code: a.code, message: a.message, ms: a.ms, uncertain: a.uncertain ? 1 : 0 })
     s.attemptTrim.run({ unit, keep: ATTEMPTS_KEPT })
-  }
-
-  async attemptsOf (unit: number): Promise<DeliveryAttempt[]> {
-    return this.#statements.attemptsOf.all(unit).map((r) => ({ ...r, uncertain: r.uncertain === 1 }))
-  }
-
-  async deadLetter (id: number): Promise<DeadLetter | undefined> {
-    return (await this.listDead({ id }))[0]
   }
 
   async nextDueAt (destination: string): Promise<number | undefined> {
@@ -624,74 +586,14 @@ export class SqliteStore implements Store {
     return { row: toRow(r), history, deliveries }
   }
 
-  /** One index range of the partial dead-letter indexes (deadLetterSchema), whatever the filter. */
-  async listDead (filter: DeadFilter & { id?: number }): Promise<DeadLetter[]> {
-    const where = ["o.state = 'dead'"]
-    const args: Record<string, unknown> = { limit: filter.limit ?? 100 }
-    const add = (sql: string, name: string, value: unknown): void => { if (value !== undefined) { where.push(sql); args[name] = value } }
-    add('o.id = @id', 'id', filter.id)
-    add('o.destination = @destination', 'destination', filter.destination)
-    add('o.ma_ho_so = @maHoSo', 'maHoSo', filter.maHoSo)
-    add('o.last_error_code = @code', 'code', filter.code)
-    add('o.failed_at >= @from', 'from', filter.from)
-    add('o.failed_at < @to', 'to', filter.to)
-    if (filter.after !== undefined) {
-      const c = parseDeadCursor(filter.after)
-      if (c === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'after is not a cursor this list gave.')
-      where.push('(o.failed_at, o.id) > (@afterAt, @afterId)')
-      args.afterAt = c.failedAt
-      args.afterId = c.id
-    }
-    const rows = this.#db.prepare<Record<string, unknown>, OutboxRecord & { blocked: number }>(`
-      SELECT o.*, (SELECT COUNT(*) FROM outbox p WHERE p.destination = o.destination AND p.ma_ho_so = o.ma_ho_so AND p.id > o.id) AS blocked
-      FROM outbox o WHERE ${where.join(' AND ')} ORDER BY o.failed_at, o.id LIMIT @limit`).all(args)
-    return rows.map((o) => ({
-      id: o.id,
-      destination: o.destination,
-      maHoSo: o.ma_ho_so,
-      messageId: o.message_id,
-      op: o.op,
-      attempts: o.attempts,
-      code: o.last_error_code ?? '',
-      error: o.last_error ?? '',
-      createdAt: o.created_at,
-      failedAt: o.failed_at ?? 0,
-      blocked: o.blocked
-    }))
-  }
+  // ---- dead letters (dead-letters/sqlite.ts; attempts are kept by complete above) ---------
 
-  replayDead (id: number, now: number): Promise<boolean> {
-    return this.#write(() => this.#statements.replay.run(now, id).changes === 1)
-  }
-
-  discardDead (id: number, now: number, reason: string): Promise<boolean> {
-    return this.#write(() => {
-      const moved = this.#statements.finish.run({ id, now, outcome: 'discarded', note: reason, from: 'dead' })
-      if (moved.changes !== 1) return false
-      this.#statements.outboxDel.run(id)
-      return true
-    })
-  }
-
-  async queueStats (): Promise<QueueStats[]> {
-    const now = Date.now()
-    const by = new Map<string, QueueStats>()
-    const get = (destination: string): QueueStats => {
-      let q = by.get(destination)
-      if (q === undefined) {
-        q = { destination, pending: 0, inflight: 0, dead: 0, delivered: 0, oldestAgeMs: 0 }
-        by.set(destination, q)
-      }
-      return q
-    }
-    for (const r of this.#statements.stats.all()) {
-      const q = get(r.destination)
-      if (r.state === 'pending' || r.state === 'inflight' || r.state === 'dead') q[r.state] = r.n
-      q.oldestAgeMs = Math.max(q.oldestAgeMs, now - r.oldest)
-    }
-    for (const r of this.#statements.delivered.all()) get(r.destination).delivered = r.delivered
-    return [...by.values()].sort((a, b) => a.destination.localeCompare(b.destination))
-  }
+  listDead (filter: DeadFilter): Promise<DeadLetter[]> { return this.#dead.listDead(filter) }
+  deadLetter (id: number): Promise<DeadLetter | undefined> { return this.#dead.deadLetter(id) }
+  attemptsOf (unit: number): Promise<DeliveryAttempt[]> { return this.#dead.attemptsOf(unit) }
+  replayDead (id: number, now: number): Promise<boolean> { return this.#dead.replayDead(id, now) }
+  discardDead (id: number, now: number, reason: string): Promise<boolean> { return this.#dead.discardDead(id, now, reason) }
+  queueStats (): Promise<QueueStats[]> { return this.#dead.queueStats() }
 
   // ---- payments (payments/sqlite.ts) -------------------------------------------------------
 
@@ -765,7 +667,7 @@ export class SqliteStore implements Store {
   /** One delivery effect (adapters/types.ts DeliveryEffect), inside the caller's transaction. */
   #applyEffect (e: DeliveryEffect, now: number): void {
     if (e.kind === 'dossier-synced') this.#statements.factsSynced.run(e.maHoSo)
-    else this.#statements.cursorPut.run(e.key, e.value, now)
+    else this.#jobs.putCursor(e.key, e.value, now)
   }
 
   markSynced (maHoSo: readonly string[]): Promise<void> {
@@ -793,13 +695,12 @@ export class SqliteStore implements Store {
     return maHoSo.map((id) => this.#statements.dossierGet.get(id)).filter((r): r is DossierRecord => r !== undefined).map(toRow)
   }
 
-  async getCursor (key: string): Promise<string | undefined> {
-    return this.#statements.cursorGet.get(key)?.value
-  }
+  // ---- jobs (jobs/sqlite.ts; no leases or shared attempt counter: one process) -------------
 
-  setCursor (key: string, value: string): Promise<void> {
-    return this.#write(() => { this.#statements.cursorPut.run(key, value, Date.now()) })
-  }
+  getCursor (key: string): Promise<string | undefined> { return this.#jobs.getCursor(key) }
+  setCursor (key: string, value: string): Promise<void> { return this.#jobs.setCursor(key, value) }
+
+  // ---- idempotency (idempotency/sqlite.ts; checked inside accept) ---------------------------
 
   purgeIdempotency (olderThan: number): Promise<number> {
     return this.#write(() => this.#idempotency.purge(olderThan))

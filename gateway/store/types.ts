@@ -8,15 +8,18 @@ import type { DossierEvent, DossierRow, ItemOutcome, LedgerChange } from '../led
 import type { Warning, WarningCode } from '../warnings.js'
 import type { DossierState } from '../ledger/state-machine.js'
 import type { DossierFacts, IndicatorCounts, RuleProfile } from '../ledger/indicators.js'
-import type { AttemptCounter } from '../members.js'
 import type { PaymentStore } from './payments/types.js'
 import type { MessageLogStore } from './message-log/types.js'
 import type { IdempotencyStore } from './idempotency/types.js'
+import type { DeadLetterStore, DeliveryAttempt } from './dead-letters/types.js'
+import type { JobStore } from './jobs/types.js'
 
 // The ports split out so far, re-exported: callers keep importing the store's types from here.
 export type * from './payments/types.js'
 export type * from './message-log/types.js'
 export type * from './idempotency/types.js'
+export type * from './dead-letters/types.js'
+export type * from './jobs/types.js'
 
 /** dossier, progress, payment: the core's; any other is a component's own (its `produces`, e.g. tax-notice). */
 export type MessageKind = 'dossier' | 'progress' | 'payment' | (string & {})
@@ -108,49 +111,8 @@ export type Completion = (
   attempt?: AttemptNote
 }
 
-/** One delivery attempt of a unit, as the store keeps it for operators. */
-export interface DeliveryAttempt {
-  at: number
-  /** The unit's attempt number (it starts again at 1 after a replay). */
-  attempt: number
-  outcome: 'delivered' | 'retry' | 'dead'
-  code: string | null
-  /** The upstream's answer or the transport error, scrubbed of personal data by the worker. */
-  message: string | null
-  ms: number
-  /** The upstream may have acted on it although it failed (a timeout, a lost answer). */
-  uncertain: boolean
-}
-
 /** An attempt as the worker hands it over (its outcome is the completion's). */
 export type AttemptNote = Omit<DeliveryAttempt, 'outcome'>
-
-/** A dead-lettered unit, for operators. */
-export interface DeadLetter {
-  id: number
-  destination: string
-  maHoSo: string
-  messageId: string
-  op: string
-  attempts: number
-  code: string
-  error: string
-  createdAt: number
-  failedAt: number
-  /** Later units of the same dossier held back behind this one (per-dossier order). */
-  blocked: number
-}
-
-/** Per destination queue figures. */
-export interface QueueStats {
-  destination: string
-  pending: number
-  inflight: number
-  dead: number
-  delivered: number
-  /** Age in ms of the oldest undelivered unit, 0 when none. */
-  oldestAgeMs: number
-}
 
 export type UnitState = 'pending' | 'inflight' | 'retrying' | 'dead' | 'blocked' | 'delivered' | 'discarded'
 
@@ -172,24 +134,6 @@ export interface DossierView {
   row: DossierRow
   history: DossierEvent[]
   deliveries: Record<string, UnitView[]>
-}
-
-/** Filter for the dead-letter list. */
-export interface DeadFilter {
-  destination?: string
-  maHoSo?: string
-  /** The error code the unit died with (e.g. LGSP_ERR_DVCQG_REJECTED). */
-  code?: string
-  /** Died at or after this instant (ms). */
-  from?: number
-  /** Died before this instant (ms). */
-  to?: number
-  /**
-   * Only entries after this one in the list's order (failedAt, then id): deadCursor() of the
-   * last entry of the previous page. Each page is one index range on both stores.
-   */
-  after?: string
-  limit?: number
 }
 
 /** Updates a dossier's indicator facts from its new row and the message's events (pure; run inside the accept). */
@@ -228,10 +172,8 @@ export interface IndicatorStore {
 }
 
 /** Persistent state of the gateway. */
-export interface Store extends PaymentStore, IndicatorStore, MessageLogStore, IdempotencyStore {
+export interface Store extends PaymentStore, IndicatorStore, MessageLogStore, IdempotencyStore, DeadLetterStore, JobStore {
   readonly kind: string
-  /** Failed credential checks shared by the instances (Redis); absent, each process counts its own. */
-  readonly attempts?: AttemptCounter
   /** Creates the schema and recovers from a crash (claimed units become uncertain). */
   init (): Promise<void>
   /** Writes log entry, idempotency record, ledger change and outbox rows in one atomic step. */
@@ -245,30 +187,10 @@ export interface Store extends PaymentStore, IndicatorStore, MessageLogStore, Id
   getDossier (maHoSo: string): Promise<DossierView | undefined>
   /** The current state of a dossier, or undefined. */
   dossierState (maHoSo: string): Promise<{ owner: string, state: DossierState } | undefined>
-  /** Dead letters in the order they died (failedAt, then id), filtered and paged through an index. */
-  listDead (filter: DeadFilter): Promise<DeadLetter[]>
-  /** One dead letter by its unit id. */
-  deadLetter (id: number): Promise<DeadLetter | undefined>
-  /** The attempts kept for a unit (the last ATTEMPTS_KEPT), oldest first. */
-  attemptsOf (unit: number): Promise<DeliveryAttempt[]>
-  /** Puts a dead unit back in the queue (attempts reset); false when there is no such entry. */
-  replayDead (id: number, now: number): Promise<boolean>
-  /** Drops a dead unit (recorded as discarded) so the dossier's later units can flow. */
-  discardDead (id: number, now: number, reason: string): Promise<boolean>
-  queueStats (): Promise<QueueStats[]>
   /** Dossiers delivered to a destination with `op` that have no event of `kind` yet (e.g. submitted to tax, no notice). */
   awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]>
-  /** A poller's resume point (e.g. the last DanhSachHoSo sequence read). */
-  getCursor (key: string): Promise<string | undefined>
-  setCursor (key: string, value: string): Promise<void>
   /** Whether the store answers. */
   ping (): Promise<boolean>
-  /**
-   * A shared store (several instances): holds or renews a named lease for `ttlMs`, true while
-   * this instance holds it. Jobs only one instance may run (pollers, settlement) check it
-   * before each pass. Absent on a store only one process uses.
-   */
-  lease?: (name: string, ttlMs: number) => Promise<boolean>
   /** A shared store: how often delivery workers look for work other instances queued (ms). */
   readonly pollIntervalMs?: number
   close (): Promise<void>

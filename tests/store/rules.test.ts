@@ -9,7 +9,10 @@ import {
   anomalyKey, awaitsEffect, callbackKey, initTransition, isOpen, judgeCallback, judgeQueryAnswer, OPEN_STATUSES, paymentIndexes, queryAnomalyKey,
   resultTransition, settlementReport
 } from '../../gateway/store/rules/payments.js'
-import type { CallbackAnomaly, Payment, PaymentStatus } from '../../gateway/store/types.js'
+import {
+  byDestination, DEAD_PAGE, deadAfter, deadCursor, deadMatches, deadOrder, deadPage, parseDeadCursor, queueFigures, readDeadCursor, replayReset
+} from '../../gateway/store/rules/dead-letters.js'
+import type { CallbackAnomaly, DeadLetter, Payment, PaymentStatus } from '../../gateway/store/types.js'
 
 const STATUSES: PaymentStatus[] = ['created', 'pending', 'init_failed', 'paid', 'failed']
 
@@ -116,4 +119,75 @@ t.test('payments: settlement figures', async (t) => {
     orphans: { count: 1, amount: 3 }, mismatches: { count: 2, amount: 10 }
   })
   t.equal(r.payments.length, 5)
+})
+
+const dead = (id: number, failedAt: number, more: Partial<DeadLetter> = {}): DeadLetter => ({
+  id, destination: 'dvcqg', maHoSo: `H${id}`, messageId: `m${id}`, op: 'dossier', attempts: 3, code: 'LGSP_ERR_UPSTREAM_TIMEOUT', error: 'timeout',
+  createdAt: failedAt - 1000, failedAt, blocked: 0, ...more
+})
+
+t.test('dead letters: the cursor is after an entry, read back exactly; anything else is a bad parameter', async (t) => {
+  const c = deadCursor({ failedAt: 1700000000123, id: 42 })
+  t.same(parseDeadCursor(c), { failedAt: 1700000000123, id: 42 })
+  t.same(readDeadCursor(c), { failedAt: 1700000000123, id: 42 })
+  t.equal(readDeadCursor(undefined), undefined, 'no cursor: from the start')
+  for (const bad of ['', '12', '12.', '.3', '1.2.3', 'a.b', '-1.2', '1.-2', '12345678901234567.1']) {
+    t.equal(parseDeadCursor(bad), undefined, `${JSON.stringify(bad)} is no cursor`)
+    t.throws(() => readDeadCursor(bad), { code: 'LGSP_ERR_REQUEST_BAD_PARAMETER' })
+  }
+})
+
+t.test('dead letters: ordered by when they died, then by id; after a cursor means strictly later in that order', async (t) => {
+  const list = [dead(5, 2000), dead(3, 1000), dead(9, 1000), dead(1, 3000), dead(2, 1000)]
+  t.same([...list].sort(deadOrder).map((d) => d.id), [2, 3, 9, 5, 1], 'same millisecond: by id')
+  const cursor = { failedAt: 1000, id: 3 }
+  t.same(list.filter((d) => deadAfter(d, cursor)).sort(deadOrder).map((d) => d.id), [9, 5, 1])
+  t.notOk(deadAfter(dead(3, 1000), cursor), 'the cursor entry itself is not after it')
+  t.ok(deadAfter(dead(1, 1001), cursor), 'a later millisecond with a smaller id is after it')
+})
+
+t.test('dead letters: every field of the filter must match; from is inclusive, to exclusive', async (t) => {
+  const d = dead(7, 5000, { destination: 'tax', maHoSo: 'H-1', code: 'LGSP_ERR_TAX_REJECTED' })
+  t.ok(deadMatches(d, {}, undefined), 'no filter keeps it')
+  t.ok(deadMatches(d, { destination: 'tax', maHoSo: 'H-1', code: 'LGSP_ERR_TAX_REJECTED', from: 5000, to: 5001, id: 7 }, undefined))
+  t.notOk(deadMatches(d, { destination: 'dvcqg' }, undefined))
+  t.notOk(deadMatches(d, { maHoSo: 'H-2' }, undefined))
+  t.notOk(deadMatches(d, { code: 'LGSP_ERR_UPSTREAM_TIMEOUT' }, undefined))
+  t.notOk(deadMatches(d, { from: 5001 }, undefined))
+  t.notOk(deadMatches(d, { to: 5000 }, undefined))
+  t.notOk(deadMatches(d, { id: 8 }, undefined))
+  t.notOk(deadMatches(d, {}, { failedAt: 5000, id: 7 }))
+  t.ok(deadMatches(d, {}, { failedAt: 5000, id: 6 }))
+})
+
+t.test('dead letters: a page from candidates in any order is the filtered order, cut at the limit, and pages chain by cursor', async (t) => {
+  const all = Array.from({ length: 250 }, (_, i) => dead(i + 1, 1000 + Math.floor(i / 3), { code: i % 2 === 0 ? 'A' : 'B' }))
+  const shuffled = [...all].reverse()
+  t.equal(deadPage(shuffled, {}).length, DEAD_PAGE, 'the default limit')
+  t.same(deadPage(shuffled, { limit: 4 }).map((d) => d.id), [1, 2, 3, 4])
+  // Walking the pages by cursor gives every matching entry once, in order, whatever the page size.
+  for (const limit of [1, 7, 100]) {
+    const seen: number[] = []
+    let after: string | undefined
+    for (;;) {
+      const page = deadPage(shuffled, { code: 'B', limit, ...(after === undefined ? {} : { after }) })
+      if (page.length === 0) break
+      seen.push(...page.map((d) => d.id))
+      after = deadCursor(page.at(-1)!)
+    }
+    t.same(seen, all.filter((d) => d.code === 'B').map((d) => d.id), `limit ${limit}`)
+  }
+  t.throws(() => deadPage(all, { after: 'x' }), { code: 'LGSP_ERR_REQUEST_BAD_PARAMETER' })
+})
+
+t.test('dead letters: a replay makes the unit due now with a fresh attempt count', async (t) => {
+  t.same(replayReset(1234), { attempts: 0, nextAt: 1234 })
+})
+
+t.test('queue figures: absent counts are 0, the oldest age is never negative, destinations in name order', async (t) => {
+  t.same(queueFigures('tax', {}, undefined, 5000), { destination: 'tax', pending: 0, inflight: 0, dead: 0, delivered: 0, oldestAgeMs: 0 })
+  t.same(queueFigures('tax', { pending: 2, dead: 1, delivered: 9 }, 3000, 5000), { destination: 'tax', pending: 2, inflight: 0, dead: 1, delivered: 9, oldestAgeMs: 2000 })
+  t.equal(queueFigures('tax', {}, 6000, 5000).oldestAgeMs, 0, 'a unit created by an instance whose clock is ahead')
+  t.same(byDestination([queueFigures('tax', {}, undefined, 0), queueFigures('dvcqg', {}, undefined, 0), queueFigures('gplx', {}, undefined, 0)]).map((q) => q.destination),
+    ['dvcqg', 'gplx', 'tax'])
 })

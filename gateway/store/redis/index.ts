@@ -33,11 +33,13 @@
  * - Hashes `stats:<dest>` (pending, inflight, dead, delivered counts) and `meta`
  *   (partitions) use whole words.
  *
- * Ports: payments, idempotency keys and the message log's reading side live beside this file,
- * each with its SQLite twin (../payments/, ../idempotency/, ../message-log/), on this store's
- * connection (port.ts). Why it is still over 400 lines: the group commit, the ledger, the
- * delivery queues and the indicator facts are still here, to move out the same way once the
- * branches reworking them (delivery throughput, 766 figures) have landed.
+ * Ports: payments, idempotency keys, the message log's reading side, dead letters and jobs
+ * (cursors, job leases, the shared credential-attempt counter) live beside this file, each
+ * with its SQLite twin (../payments/, ../idempotency/, ../message-log/, ../dead-letters/,
+ * ../jobs/), on this store's connection (port.ts). Why it is still over 400 lines: the group
+ * commit, the ledger, the delivery queues' hot path and the indicator facts are still here,
+ * to move out the same way once the branches reworking them (delivery throughput, 766
+ * figures) have landed.
  */
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
@@ -48,12 +50,14 @@ import { noCounts, tally, type DossierFacts, type IndicatorCounts, type RuleProf
 import type { DossierEvent, DossierRow } from '../../ledger/plan.js'
 import type { DossierState } from '../../ledger/state-machine.js'
 import type { Checkpoint, LogAppend, LogEntry } from '../../crypto/message-log.js'
-import { ATTEMPTS_KEPT, parseDeadCursor, provinceOf, unitViews, type FinishedUnit, type OpenUnit } from '../shared.js'
+import { ATTEMPTS_KEPT, provinceOf, unitViews, type FinishedUnit, type OpenUnit } from '../shared.js'
 import { idempotencyHashOf, idempotencyVerdict, keyReused } from '../rules/idempotency.js'
 import { decodeIdempotency, encodeIdempotency, RedisIdempotency } from '../idempotency/redis.js'
 import { chainForCommit, RedisMessageLog } from '../message-log/redis.js'
 import { RedisPayments } from '../payments/redis.js'
-import type { RedisPort, Reply } from './port.js'
+import { RedisDeadLetters } from '../dead-letters/redis.js'
+import { RedisJobs } from '../jobs/redis.js'
+import { destinationsOf, fieldsOf, num, unitOf, type RedisPort, type Reply } from './port.js'
 import type {
   AcceptInput, AcceptResult, AgencyScope, CallbackAnomaly, Completion, DeadFilter, DeadLetter, DeliveryAttempt, DossierView, FactsDeriver, IndicatorRevision,
   LogRange, NewPayment, OutboxItem, Payment, PaymentOutcome, PaymentResult, QueueStats, SettlementReport, Store
@@ -136,16 +140,6 @@ export function factIndex (f: DossierFacts): { months: string[], open: boolean }
 
 const unavailable = (err: unknown): LgspError => lgspError('LGSP_ERR_SERVER_UNAVAILABLE', `The shared store (Redis) did not answer: ${(err as Error).message}`)
 
-const num = (v: string | undefined): number => v === undefined || v === '' ? 0 : Number(v)
-
-/** A flat [field, value, …] reply as an object. */
-const fieldsOf = (flat: Reply): Record<string, string> => {
-  const out: Record<string, string> = {}
-  const a = flat as string[]
-  for (let i = 0; i + 1 < a.length; i += 2) out[a[i]!] = a[i + 1]!
-  return out
-}
-
 export class RedisStore implements Store {
   readonly kind = 'redis'
   /** Deliveries by other instances arrive without a notification: workers poll this often. */
@@ -173,9 +167,14 @@ export class RedisStore implements Store {
   readonly #recovered = new Set<string>()
   readonly #autoclaimAt = new Map<string, number>()
   // The ports kept beside the ledger and the queues, on this store's connection.
+  readonly #port: RedisPort
   readonly #log: RedisMessageLog
   readonly #idempotency: RedisIdempotency
   readonly #payments: RedisPayments
+  readonly #dead: RedisDeadLetters
+  readonly #jobs: RedisJobs
+  /** Failed credential checks, counted in Redis so every instance sees every failure (jobs/redis.ts). */
+  readonly attempts: AttemptCounter
 
   constructor (options: RedisStoreOptions) {
     this.#options = options
@@ -187,9 +186,13 @@ export class RedisStore implements Store {
       key: (...parts) => this.#key(...parts),
       instance: options.instance
     }
+    this.#port = port
     this.#log = new RedisMessageLog(port)
     this.#idempotency = new RedisIdempotency(port)
     this.#payments = new RedisPayments(port)
+    this.#dead = new RedisDeadLetters(port)
+    this.#jobs = new RedisJobs(port, `${options.instance}/${this.#token}`)
+    this.attempts = this.#jobs.attempts
     // The first connection must succeed at once (a clear start-up error); later ones are retried.
     const reconnectStrategy = (retries: number, cause: Error): number | Error =>
       this.#closed ? new Error('closed') : !this.#up ? cause : Math.min(100 * 2 ** retries, 2000)
@@ -237,7 +240,7 @@ export class RedisStore implements Store {
   }
 
   /** Runs one of scripts.ts by its SHA. */
-  #script (name: keyof typeof scripts, args: Array<string | number>): Promise<Reply> {
+  #script (name: Exclude<keyof typeof scripts, 'PRELUDE' | 'DEAD'>, args: Array<string | number>): Promise<Reply> {
     return this.#eval(name, scripts[name], args)
   }
 
@@ -287,7 +290,7 @@ export class RedisStore implements Store {
       throw lgspError('LGSP_ERR_CONFIG_INVALID', `store.redis.partitions is ${this.#options.partitions}, but namespace "${this.#options.namespace}" was created with ${partitions}; partitions cannot change while the namespace holds data.`)
     }
     await this.#holdInstance()
-    await this.#script('DEAD_BACKFILL', [])
+    await this.#dead.backfill()
     this.#heartbeat = setInterval(() => { this.#holdInstanceName().catch(() => {}) }, Math.max(50, this.#options.leaseMs / 3))
     this.#heartbeat.unref()
   }
@@ -308,19 +311,8 @@ export class RedisStore implements Store {
     return Number(await this.#script('HOLD', [`inst:${this.#options.instance}`, this.#token, this.#options.leaseMs])) === 1
   }
 
-  /** Named lease for a job only one instance runs at a time (pollers, settlement): true while held. */
-  async lease (name: string, ttlMs: number): Promise<boolean> {
-    return Number(await this.#script('HOLD', [`job:${name}`, `${this.#options.instance}/${this.#token}`, ttlMs])) === 1
-  }
-
-  /** Failed credential checks, counted in Redis so every instance sees every failure (gateway/members.ts). */
-  readonly attempts: AttemptCounter = {
-    peek: async (keys) => {
-      const r = (await this.#script('ATTEMPTS_PEEK', [...keys]) as number[]).map(Number)
-      return keys.map((_, i) => ({ n: r[2 * i]!, leftMs: r[2 * i + 1]! }))
-    },
-    add: async (keys, windowMs) => { await this.#script('ATTEMPTS_ADD', [windowMs, ...keys]) }
-  }
+  /** Named lease for a job only one instance runs at a time (pollers, settlement): true while held (jobs/redis.ts). */
+  lease (name: string, ttlMs: number): Promise<boolean> { return this.#jobs.lease(name, ttlMs) }
 
   // ---- accept and the message log: group commit -------------------------------------------
 
@@ -579,96 +571,18 @@ export class RedisStore implements Store {
     return r === null ? undefined : Number(r)
   }
 
-  async #destinations (): Promise<string[]> {
-    return ((await this.#cmd(['SMEMBERS', this.#key('dests')])) as string[]).sort()
-  }
+  #destinations (): Promise<string[]> { return destinationsOf(this.#port) }
 
-  async #unit (id: number | string): Promise<Record<string, string> | undefined> {
-    const u = fieldsOf(await this.#cmd(['HGETALL', this.#key('u', id)]))
-    return u.d === undefined ? undefined : u
-  }
+  #unit (id: number | string): Promise<Record<string, string> | undefined> { return unitOf(this.#port, id) }
 
-  // ---- dead letters and attempts ----------------------------------------------------------
+  // ---- dead letters (dead-letters/redis.ts; attempts are kept by COMPLETE) ------------------
 
-  /**
-   * One page of dead letters in (failedAt, id) order: a range of the sorted set that matches
-   * the filter (scripts.ts DEAD: all, by destination, by code, by both), or, for one dossier,
-   * its own queue of units. Members that died in the same millisecond are read together, so
-   * the order within them is by id, as on SQLite.
-   */
-  async listDead (filter: DeadFilter): Promise<DeadLetter[]> {
-    const limit = filter.limit ?? 100
-    const after = filter.after === undefined ? undefined : parseDeadCursor(filter.after)
-    if (filter.after !== undefined && after === undefined) throw lgspError('LGSP_ERR_REQUEST_BAD_PARAMETER', 'after is not a cursor this list gave.')
-    const keep = (d: DeadLetter): boolean => (filter.code === undefined || d.code === filter.code) && (filter.from === undefined || d.failedAt >= filter.from) &&
-      (filter.to === undefined || d.failedAt < filter.to) && (after === undefined || d.failedAt > after.failedAt || (d.failedAt === after.failedAt && d.id > after.id))
-    const order = (a: DeadLetter, b: DeadLetter): number => a.failedAt - b.failedAt || a.id - b.id
-    if (filter.maHoSo !== undefined) {
-      const ids: string[] = []
-      for (const destination of filter.destination === undefined ? await this.#destinations() : [filter.destination]) {
-        ids.push(...await this.#cmd(['LRANGE', this.#key('dq', destination, filter.maHoSo), 0, -1]) as string[])
-      }
-      return (await this.#deadLetters(ids)).filter(keep).sort(order).slice(0, limit)
-    }
-    const key = filter.destination !== undefined && filter.code !== undefined
-      ? this.#key('deaddc', filter.destination, filter.code)
-      : filter.destination !== undefined ? this.#key('deadd', filter.destination) : filter.code !== undefined ? this.#key('deadc', filter.code) : this.#key('dead')
-    const to = filter.to === undefined ? '+inf' : `(${filter.to}`
-    const resume = after !== undefined && after.failedAt >= (filter.from ?? 0) ? after : undefined
-    const range = async (min: string | number, max: string | number, count?: number): Promise<string[]> =>
-      await this.#cmd(['ZRANGE', key, min, max, 'BYSCORE', ...count === undefined ? [] : ['LIMIT', 0, count], 'WITHSCORES']) as string[]
-    const pairs = (flat: string[]): Array<[string, number]> => flat.flatMap((v, i) => i % 2 === 0 ? [[v, Number(flat[i + 1])] as [string, number]] : [])
-    // The millisecond the cursor stopped in, whole; then the next `limit`, completed to the end of their last millisecond.
-    const head = resume === undefined ? [] : pairs(await range(resume.failedAt, resume.failedAt))
-    let rest = pairs(await range(resume === undefined ? filter.from ?? 0 : `(${resume.failedAt}`, to, limit))
-    const last = rest.at(-1)
-    if (rest.length === limit && last !== undefined) rest = [...rest.filter(([, at]) => at < last[1]), ...pairs(await range(last[1], last[1]))]
-    const ids = [...head, ...rest].filter(([id, at]) => after === undefined || at > after.failedAt || Number(id) > after.id).map(([id]) => id)
-    return (await this.#deadLetters(ids)).filter(keep).sort(order).slice(0, limit)
-  }
-
-  /** The dead letters among these unit ids (read at once; the client pipelines them). */
-  async #deadLetters (ids: readonly string[]): Promise<DeadLetter[]> {
-    const units = await Promise.all(ids.map(async (id) => [id, await this.#unit(id)] as const))
-    const dead = units.filter((u): u is readonly [string, Record<string, string>] => u[1]?.st === 'dead')
-    return await Promise.all(dead.map(async ([id, u]) => ({
-      id: Number(id), destination: u.d!, maHoSo: u.m!, messageId: u.msg!, op: u.op!, attempts: num(u.n),
-      code: u.ec ?? '', error: u.er ?? '', createdAt: num(u.ca), failedAt: num(u.fa),
-      blocked: Math.max(0, Number(await this.#cmd(['LLEN', this.#key('dq', u.d!, u.m!)])) - 1)
-    })))
-  }
-
-  async deadLetter (id: number): Promise<DeadLetter | undefined> {
-    return (await this.#deadLetters([String(id)]))[0]
-  }
-
-  async attemptsOf (unit: number): Promise<DeliveryAttempt[]> {
-    return (await this.#cmd(['LRANGE', this.#key('att', unit), 0, -1]) as string[]).map((a) => JSON.parse(a) as DeliveryAttempt)
-  }
-
-  async replayDead (id: number, now: number): Promise<boolean> {
-    return Number(await this.#script('REPLAY', [id, now])) === 1
-  }
-
-  async discardDead (id: number, now: number, reason: string): Promise<boolean> {
-    return Number(await this.#script('DISCARD', [id, now, reason])) === 1
-  }
-
-  async queueStats (): Promise<QueueStats[]> {
-    const now = Date.now()
-    return await Promise.all((await this.#destinations()).map(async (destination) => {
-      const s = fieldsOf(await this.#cmd(['HGETALL', this.#key('stats', destination)]))
-      const oldest = await this.#cmd(['ZRANGE', this.#key('open', destination), 0, 0, 'WITHSCORES']) as string[]
-      return {
-        destination,
-        pending: num(s.pending),
-        inflight: num(s.inflight),
-        dead: num(s.dead),
-        delivered: num(s.delivered),
-        oldestAgeMs: oldest[1] === undefined ? 0 : Math.max(0, now - Number(oldest[1]))
-      }
-    }))
-  }
+  listDead (filter: DeadFilter): Promise<DeadLetter[]> { return this.#dead.listDead(filter) }
+  deadLetter (id: number): Promise<DeadLetter | undefined> { return this.#dead.deadLetter(id) }
+  attemptsOf (unit: number): Promise<DeliveryAttempt[]> { return this.#dead.attemptsOf(unit) }
+  replayDead (id: number, now: number): Promise<boolean> { return this.#dead.replayDead(id, now) }
+  discardDead (id: number, now: number, reason: string): Promise<boolean> { return this.#dead.discardDead(id, now, reason) }
+  queueStats (): Promise<QueueStats[]> { return this.#dead.queueStats() }
 
   async awaitingEvent (destination: string, op: string, kind: string, limit: number): Promise<string[]> {
     const key = this.#key('aw', destination, op)
@@ -794,15 +708,12 @@ export class RedisStore implements Store {
   setPaymentEffect (reference: string, messageId: string): Promise<void> { return this.#payments.setPaymentEffect(reference, messageId) }
   settlement (from: number, to: number): Promise<SettlementReport> { return this.#payments.settlement(from, to) }
 
+  // ---- jobs (jobs/redis.ts; lease and attempts are above, beside the instance's own lease) --
+
+  getCursor (key: string): Promise<string | undefined> { return this.#jobs.getCursor(key) }
+  setCursor (key: string, value: string): Promise<void> { return this.#jobs.setCursor(key, value) }
+
   // ---- the rest ---------------------------------------------------------------------------
-
-  async getCursor (key: string): Promise<string | undefined> {
-    return (await this.#cmd(['HGET', this.#key('cursors'), key]) as string | null) ?? undefined
-  }
-
-  async setCursor (key: string, value: string): Promise<void> {
-    await this.#cmd(['HSET', this.#key('cursors'), key, value])
-  }
 
   /** Keys expire by themselves on the horizon; this removes those older than `olderThan` now. */
   purgeIdempotency (olderThan: number): Promise<number> { return this.#idempotency.purge(olderThan) }

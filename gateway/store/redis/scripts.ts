@@ -11,8 +11,8 @@
  * delay set while the unit waits for a retry; a dead unit has none, so its dossier waits.
  */
 
-/** Helpers every script shares. */
-const PRELUDE = `
+/** Helpers every script shares (the ports' scripts too: dead-letters/redis.ts). */
+export const PRELUDE = `
 local P = ARGV[1]
 local function push (dest, part, m)
   local q = P .. 'q:' .. dest .. ':' .. part
@@ -41,7 +41,7 @@ end
 `
 
 /** Dead letters' indexes (every dead unit, by destination, by code, by both; score: when it died) and attempts. */
-const DEAD = `
+export const DEAD = `
 local function deadIndex (add, id, dest, code, at)
   for _, k in ipairs({ 'dead', 'deadd:' .. dest, 'deadc:' .. code, 'deaddc:' .. dest .. ':' .. code }) do
     if add then redis.call('ZADD', P .. k, at, id) else redis.call('ZREM', P .. k, id) end
@@ -242,30 +242,6 @@ end
 return applied
 `
 
-/** Puts a dead unit back in the queue. ARGV: prefix, id, now. */
-export const REPLAY = `${PRELUDE}${DEAD}
-local u = P .. 'u:' .. ARGV[2]
-local f = redis.call('HMGET', u, 'd', 'p', 'm', 'st', 'ec')
-if f[4] ~= 'dead' then return 0 end
-redis.call('HSET', u, 'st', 'pending', 'n', 0, 'nx', ARGV[3], 'fa', '')
-deadIndex(false, ARGV[2], f[1], f[5] or '')
-redis.call('HINCRBY', P .. 'stats:' .. f[1], 'dead', -1)
-redis.call('HINCRBY', P .. 'stats:' .. f[1], 'pending', 1)
-push(f[1], f[2], f[3])
-return 1
-`
-
-/** Drops a dead unit so its dossier's later units flow. ARGV: prefix, id, now, reason. */
-export const DISCARD = `${PRELUDE}${DEAD}
-local u = P .. 'u:' .. ARGV[2]
-local f = redis.call('HMGET', u, 'd', 'st', 'ec')
-if f[2] ~= 'dead' then return 0 end
-deadIndex(false, ARGV[2], f[1], f[3] or '')
-redis.call('HINCRBY', P .. 'stats:' .. f[1], 'dead', -1)
-finish(ARGV[2], 'discarded', ARGV[4], tonumber(ARGV[3]))
-return 1
-`
-
 /**
  * Earliest time a unit may be claimed in these partitions: now when a stream has entries not
  * yet handed out, else the first retry time, else nil. ARGV: prefix, destination, now, partitions…
@@ -294,53 +270,8 @@ redis.call('SET', key, ARGV[3], 'PX', ARGV[4])
 return 1
 `
 
-/**
- * Indexes the dead units an older gateway left (it kept only the 'dead' set), once per
- * namespace. ARGV: prefix.
- */
-export const DEAD_BACKFILL = `${PRELUDE}${DEAD}
-if redis.call('HSETNX', P .. 'meta', 'deadidx', 1) == 0 then return 0 end
-local all = redis.call('ZRANGE', P .. 'dead', 0, -1, 'WITHSCORES')
-for i = 1, #all, 2 do
-  local f = redis.call('HMGET', P .. 'u:' .. all[i], 'd', 'ec')
-  if f[1] then deadIndex(true, all[i], f[1], f[2] or '', all[i + 1]) end
-end
-return #all / 2
-`
-
 /** Gives a lease back if it is ours. ARGV: prefix, name, owner. */
 export const RELEASE = `${PRELUDE}
 if redis.call('GET', P .. ARGV[2]) == ARGV[3] then redis.call('DEL', P .. ARGV[2]) end
 return 1
-`
-
-/**
- * Failed credential checks (gateway/members.ts AttemptLimiter), shared by the instances:
- * INCR and, for a key that has no window yet, PEXPIRE, in one atomic step (a crash between
- * them would leave a counter that never expires). ARGV: prefix, windowMs, keys….
- */
-export const ATTEMPTS_ADD = `${PRELUDE}
-for i = 3, #ARGV do
-  local k = P .. 'att:' .. ARGV[i]
-  redis.call('INCR', k)
-  if redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[2]) end
-end
-return 1
-`
-
-/** Each counter and the ms left of its window: {n, ms, n, ms, …} (0, 0 for none). ARGV: prefix, keys…. */
-export const ATTEMPTS_PEEK = `${PRELUDE}
-local out = {}
-for i = 2, #ARGV do
-  local k = P .. 'att:' .. ARGV[i]
-  local ms = redis.call('PTTL', k)
-  if ms > 0 then
-    out[#out + 1] = tonumber(redis.call('GET', k) or '0')
-    out[#out + 1] = ms
-  else
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-  end
-end
-return out
 `
