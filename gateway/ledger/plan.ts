@@ -4,7 +4,7 @@
  * LgspError (illegal transition, unknown dossier). Each store runs it inside its own atomic
  * section, so a check and the write that depends on it can never be split.
  */
-import type { NoticeFee } from '../../adapters/types.js'
+import type { NoticeFee } from '../../adapters/registry.js'
 import type { HoSo, QuaTrinhXuLy } from '../../schemas/types.js'
 import { lgspError } from '../errors.js'
 import { parseDvcqgDate } from './dates.js'
