@@ -25,7 +25,7 @@
 import type { Catalogue } from '../catalogue.js'
 import { lgspError } from '../errors.js'
 import { formatDvcqgDate, parseDvcqgDate, vnDate, vnMonthStart, type CalendarSettings, type WorkingCalendar } from './dates.js'
-import type { HoSo } from '../../schemas/types.js'
+import type { GatewayConfig, HoSo } from '../../schemas/types.js'
 import type { DossierEvent, DossierRow } from './plan.js'
 
 /** One timed status observation of a dossier: when (event time), which status, and the field that dated it. */
@@ -251,24 +251,15 @@ export type IndicatorKey = typeof indicatorDefs[number]['key']
  * these points (DESIGN §3); the profile says which reading a figure follows, and each closed
  * period's revision records it, so a figure can be recomputed as it was published.
  */
-export interface RuleProfile {
-  name: string
-  version: number
-  /** Judge dossiers received before the period that ended in it or are still open (carry-overs). */
-  carryOvers: boolean
-  /** Withdrawn dossiers (status 7): left out of the on-time figure, or counted on time, or late. */
-  withdrawn: 'excluded' | 'onTime' | 'late'
-  /** Compare the end with the due date to the second ('time') or by Vietnam calendar day ('date'). */
-  granularity: 'time' | 'date'
-  /** A dossier with no due date (neither NgayHenTra nor a statutory duration): left out, on time, or late. */
-  noDueDate: 'excluded' | 'onTime' | 'late'
-  /** More supplement requests than this make a dossier overdue (766: one). */
-  maxSupplements: number
+export type RuleProfile = Omit<ConfigProfile, 'targets'> & {
   /** Targets that replace Decision 766's, per indicator (rates 0–1). */
-  targets?: Partial<Record<IndicatorKey, number>>
+  targets?: ConfigProfile['targets']
   /** The working calendar the due dates and "late by n working days" were counted on (recorded with the profile). */
   calendar?: CalendarSettings
 }
+
+/** The options of a profile as the config describes them (`indicators.profile`, schemas/config.schema.json). */
+type ConfigProfile = GatewayConfig['indicators']['profile']
 
 /** The national reading, the default: carry-overs judged, withdrawn left out, to the second, no due date left out, one supplement at most. */
 export const nationalProfile: RuleProfile = {
