@@ -90,6 +90,16 @@ export class WorkingCalendar {
     return !this.#weekend.has(new Date(ms + VN_OFFSET_MS).getUTCDay())
   }
 
+  /**
+   * The working days after `from`'s day that had begun by `to`: how late a dossier is in the
+   * unit the law counts in. A period judged at its end (midnight) does not count the next day.
+   */
+  workingDaysAfter (from: number, to: number): number {
+    let n = 0
+    for (let day = Math.floor((from + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS + DAY_MS; day < to; day += DAY_MS) if (this.isWorkingDay(day)) n++
+    return n
+  }
+
   /** `days` working days after `from`, at the same time of day (0 days: `from` itself). */
   addWorkingDays (from: number, days: number): number {
     let t = from

@@ -144,7 +144,8 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   // a re-sent older record (history) does not take back what a newer one said, and the ledger
   // row it leaves behind is not read again until a newer record comes (progress keeps it).
   const stale = prev !== undefined && pd !== undefined && !events.some((e) => e.kind === 'dossier' && e.applied)
-  const paid = events.some((e) => e.kind === 'payment' || e.kind === 'tax-notice')
+  // A payment or a component's notice (a tax notice, …: any kind but a record or progress) sets fees and payment.
+  const paid = events.some((e) => e.kind !== 'dossier' && e.kind !== 'progress')
   const procedure = catalogue.get(r.MaTTHC)
   const sentReceived = date(r.NgayTiepNhan) ?? null
   const receivedAt = stale ? prev.receivedAt ?? sentReceived : sentReceived ?? prev?.receivedAt ?? null
@@ -178,8 +179,9 @@ export function updateFacts (prev: DossierFacts | undefined, row: DossierRow, ev
   let untimedSupplement = pd?.untimedSupplement ?? false
   let arrivalEnd = pd?.arrivalEnd ?? null
   for (const e of events) {
-    if (e.kind === 'progress' || e.kind === 'tax-notice') {
-      // History (applied or not) happened: it counts where it happened in time.
+    if (e.kind !== 'dossier' && e.kind !== 'payment') {
+      // Progress, or a component's notice (its entry's ThoiDiemXuLy). History (applied or not)
+      // happened: it counts where it happened in time.
       observe([e.at, e.toState, 'ThoiDiemXuLy'])
     } else if (e.kind === 'dossier') {
       // The record as sent said e.toState; its dates (not its arrival) time what it says.
@@ -308,16 +310,7 @@ export interface Verdict {
   deadline: number | null
 }
 
-const DAY_MS = 24 * 3600_000
-const VN = 7 * 3600_000
 const times = (n: number): string => n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`
-
-/** Working days after `from` up to `to` (the calendar's weekends, holidays and make-up days), as the law counts a dossier's time. */
-export function workingDaysBetween (calendar: WorkingCalendar | undefined, from: number, to: number): number {
-  let n = 0
-  for (let day = Math.floor((from + VN) / DAY_MS) * DAY_MS - VN + DAY_MS; day < to; day += DAY_MS) if (calendar === undefined || calendar.isWorkingDay(day)) n++
-  return n
-}
 
 /**
  * Whether a dossier counts for timeliness in [from, to), and its verdict; undefined when it
@@ -341,7 +334,7 @@ export function judge (f: DossierFacts, period: Pick<Period, 'from' | 'to'>, pro
 }
 
 /** A verdict in words: "late by 2 working days", "supplement requested twice"… */
-export function reasonOf (v: Verdict, f: DossierFacts, calendar?: WorkingCalendar): string {
+export function reasonOf (v: Verdict, f: DossierFacts, calendar: WorkingCalendar): string {
   const counted = v.verdict === 'onTime' ? 'on time' : 'late'
   switch (v.ground) {
     case 'withdrawn': return `withdrawn (status 7), counted ${counted} by the profile`
@@ -349,7 +342,7 @@ export function reasonOf (v: Verdict, f: DossierFacts, calendar?: WorkingCalenda
     case 'noDueDate': return `no due date, counted ${counted} by the profile`
     case 'deadline': {
       if (v.verdict === 'onTime') return v.unfinished ? 'in progress, not yet due at the period end' : 'ended by its due date'
-      const days = workingDaysBetween(calendar, v.deadline!, v.judgedAt)
+      const days = calendar.workingDaysAfter(v.deadline!, v.judgedAt)
       const late = days === 0 ? 'late by less than a working day' : `late by ${days} working day${days === 1 ? '' : 's'}`
       return v.unfinished ? `unfinished at the period end, ${late}` : late
     }
@@ -488,7 +481,7 @@ export interface DossierExplanation {
 }
 
 /** Why one dossier counts as it does for an indicator over a period, under a profile. */
-export function explain (f: DossierFacts, key: IndicatorKey, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile = nationalProfile, calendar?: WorkingCalendar): DossierExplanation {
+export function explain (f: DossierFacts, key: IndicatorKey, period: Pick<Period, 'from' | 'to'>, profile: RuleProfile, calendar: WorkingCalendar): DossierExplanation {
   const d = (t: number | null): string | null => t === null ? null : formatDvcqgDate(t)
   const base = {
     maHoSo: f.maHoSo, agency: f.agency, state: f.state, received: d(f.receivedAt), due: d(f.dueAt), dueSource: f.detail?.dueSource ?? (f.dueAt === null ? null : 'NgayHenTra'),

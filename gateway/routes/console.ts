@@ -58,7 +58,6 @@ const COOKIE = 'lgsp_console'
 const SESSION_SECONDS = 8 * 3600
 const MASK = '[redacted]'
 const DAY = 86_400_000
-const VN = 7 * 3600_000
 /** A certificate this close to its end is flagged. */
 const WARN_DAYS = 30
 
@@ -127,17 +126,6 @@ const vnDayParam = (v: unknown, name: string): number | undefined => {
   return t
 }
 
-/**
- * The working days (Vietnam days, by the gateway's working calendar) after `from`'s day that
- * had begun by `to`: how late a dossier is in the unit the law counts in. A period judged at
- * its end (midnight) does not count the next day.
- */
-export function workingDaysLate (calendar: WorkingCalendar, from: number, to: number): number {
-  let n = 0
-  for (let day = Math.floor((from + VN) / DAY) * DAY - VN + DAY; day < to; day += DAY) if (calendar.isWorkingDay(day)) n++
-  return n
-}
-
 const certInfo = (c: X509Certificate, now: number): Record<string, unknown> => {
   const until = Date.parse(c.validTo)
   const daysLeft = Math.floor((until - now) / DAY)
@@ -155,7 +143,7 @@ function reasonOf (key: IndicatorKey, f: DossierFacts, judgeAt: number, inNumera
       if (inNumerator) return f.endedAt !== null && f.endedAt < judgeAt ? { vi: 'trả kết quả đúng hạn', en: 'finished on time' } : { vi: 'đang xử lý, còn trong hạn', en: 'in progress, not yet due' }
       if (end <= due) return { vi: 'trễ hạn', en: 'late' }
       // In working days (the calendar's weekends, holidays and make-up days), as the law counts a dossier's time.
-      const days = workingDaysLate(calendar, due, end)
+      const days = calendar.workingDaysAfter(due, end)
       if (days === 0) return { vi: 'trễ hạn chưa đến 1 ngày làm việc', en: 'late by less than a working day' }
       return { vi: `trễ hạn ${days} ngày làm việc`, en: `late by ${days} working day${days === 1 ? '' : 's'}` }
     }

@@ -131,14 +131,13 @@ t.test('dead letters: pages by cursor, filters by code and date, each with every
 })
 
 t.test('late by working days: weekends, holidays (Tết) and make-up days count as the calendar says', async (t) => {
-  const { workingDaysLate } = await import('../../gateway/routes/console.js')
   const { WorkingCalendar } = await import('../../gateway/ledger/dates.js')
   const vn = (day: string, time = '10:00'): number => Date.parse(`${day}T${time}:00+07:00`)
   // Tết 2024: 8–14 February off; Saturday 17 February a make-up working day.
   const calendar = new WorkingCalendar({ weekend: [0, 6], holidays: ['2024-02-08', '2024-02-09', '2024-02-12', '2024-02-13', '2024-02-14'], workingDays: ['2024-02-17'] })
-  t.equal(workingDaysLate(calendar, vn('2024-02-07', '17:00'), vn('2024-02-16')), 2, 'nine calendar days, two working days')
-  t.equal(workingDaysLate(calendar, vn('2024-02-07', '17:00'), vn('2024-02-17')), 3, 'the make-up Saturday counts')
-  t.equal(workingDaysLate(calendar, vn('2024-02-07', '08:00'), vn('2024-02-07', '17:00')), 0, 'the same day')
-  t.equal(workingDaysLate(calendar, vn('2024-02-02'), vn('2024-02-05')), 1, 'Friday to Monday: one working day')
-  t.equal(workingDaysLate(calendar, vn('2024-02-26'), vn('2024-03-01', '00:00')), 3, 'judged at a period\'s end (midnight): the next day does not count')
+  t.equal(calendar.workingDaysAfter(vn('2024-02-07', '17:00'), vn('2024-02-16')), 2, 'nine calendar days, two working days')
+  t.equal(calendar.workingDaysAfter(vn('2024-02-07', '17:00'), vn('2024-02-17')), 3, 'the make-up Saturday counts')
+  t.equal(calendar.workingDaysAfter(vn('2024-02-07', '08:00'), vn('2024-02-07', '17:00')), 0, 'the same day')
+  t.equal(calendar.workingDaysAfter(vn('2024-02-02'), vn('2024-02-05')), 1, 'Friday to Monday: one working day')
+  t.equal(calendar.workingDaysAfter(vn('2024-02-26'), vn('2024-03-01', '00:00')), 3, 'judged at a period\'s end (midnight): the next day does not count')
 })
